@@ -1,0 +1,155 @@
+// The broker core's narrow API. Transports attach connections and feed them
+// decoded packets; the rest of the gateway (REST, streams, $SYS, metrics) uses
+// only the public operations below. Thread-safe: every call may come from any
+// thread. Callbacks (observers, internal subscribers) run after the broker's
+// lock is released, so they may call back into the broker.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "mqtt/auth.hpp"
+#include "mqtt/broker_options.hpp"
+#include "mqtt/connection.hpp"
+#include "mqtt/events.hpp"
+#include "mqtt/message.hpp"
+#include "mqtt/packet.hpp"
+#include "mqtt/storage.hpp"
+
+namespace mqgate::mqtt {
+
+class BrokerCore;
+
+// A transport's handle on one network connection. Created by
+// Broker::attach(); the transport calls these from the connection's own
+// thread, in order.
+class ClientLink {
+public:
+    virtual ~ClientLink() = default;
+    // One decoded packet.
+    virtual void packet(Packet&& p) = 0;
+    // The decoder failed: the broker closes the connection as a protocol
+    // error (the will is published).
+    virtual void malformed(std::error_code ec) = 0;
+    // The transport is closed (always called exactly once, last). `reason` is
+    // the transport's view; a reason the broker chose earlier takes precedence.
+    virtual void closed(DisconnectReason reason) = 0;
+};
+
+struct ClientInfo {
+    std::string client_id;
+    std::string username;
+    bool connected = false;
+    bool clean_session = true;
+    std::int64_t connected_at_ms = 0;      // last connect (0 if never while this session lived)
+    std::int64_t disconnected_at_ms = 0;   // last disconnect (0 while connected)
+    std::string disconnect_reason;         // last reason, empty while connected
+    PeerInfo peer;                          // last peer
+    std::uint16_t keepalive = 0;
+    std::size_t subscriptions = 0;
+    std::size_t inflight = 0;
+    std::size_t queued = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t messages_in = 0;
+    std::uint64_t messages_out = 0;
+    std::optional<std::string> will_topic;
+};
+
+struct SubscriptionInfo {
+    std::string client_id;
+    std::string filter;
+    std::uint8_t qos = 0;
+};
+
+struct BrokerStats {
+    std::size_t clients_connected = 0;
+    std::size_t clients_disconnected = 0;  // persistent sessions without a connection
+    std::size_t clients_maximum = 0;       // highest concurrent connections seen
+    std::size_t sessions = 0;
+    std::size_t subscriptions = 0;         // client subscriptions (not internal)
+    std::size_t retained = 0;
+    std::size_t inflight = 0;
+    std::size_t queued = 0;
+    std::uint64_t messages_received = 0;   // PUBLISH in (MQTT + API)
+    std::uint64_t messages_sent = 0;       // PUBLISH out to MQTT clients
+    std::uint64_t messages_dropped = 0;    // dropped: queue full or slow QoS 0 consumer
+    std::uint64_t bytes_received = 0;      // transport bytes, reported by transports
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t publish_denied = 0;      // dropped by the ACL
+    std::uint64_t connections_total = 0;   // accepted CONNECTs since start
+    std::uint64_t protocol_errors = 0;
+    std::int64_t uptime_seconds = 0;
+};
+
+struct PublishResult {
+    std::size_t matched = 0;  // client + internal subscriptions the message reached
+};
+
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+class Broker {
+public:
+    explicit Broker(BrokerOptions options, std::shared_ptr<Authorizer> auth = nullptr,
+                    std::shared_ptr<RetainedStore> retained = nullptr,
+                    std::shared_ptr<SessionStore> sessions = nullptr, Clock clock = nullptr);
+    ~Broker();
+    Broker(const Broker&) = delete;
+    Broker& operator=(const Broker&) = delete;
+
+    // --- transports ---
+    std::shared_ptr<ClientLink> attach(std::shared_ptr<Connection> conn);
+    // Transport byte counters for $SYS and stats.
+    void count_bytes(std::uint64_t received, std::uint64_t sent) noexcept;
+    const BrokerLimits& limits() const noexcept;
+
+    // --- the narrow API ---
+    // Publish as an internal client: retained handling, ACL-free, no will.
+    PublishResult publish(std::string topic, std::string payload, std::uint8_t qos, bool retain);
+
+    // Internal subscriber (JSON streams, SSE). `on_message` runs outside the
+    // broker lock, possibly on any thread; it must not block for long.
+    // `send_retained`: deliver matching retained messages first, like MQTT.
+    using MessageCallback = std::function<void(const MessagePtr&)>;
+    std::uint64_t subscribe(std::string filter, MessageCallback on_message, bool send_retained = true);
+    void unsubscribe(std::uint64_t subscription_id);
+
+    std::vector<ClientInfo> clients() const;
+    std::optional<ClientInfo> client(std::string_view client_id) const;
+    std::vector<SubscriptionInfo> subscriptions() const;
+
+    std::vector<MessagePtr> retained(std::string_view filter) const;
+    MessagePtr retained_get(std::string_view topic) const;
+    bool retained_delete(std::string_view topic);
+
+    // Closes the client's connection. Its will IS published: a kicked client
+    // did not send DISCONNECT (EMQX does the same). Returns false if unknown
+    // or not connected.
+    bool kick(std::string_view client_id);
+
+    using Observer = std::function<void(const Event&)>;
+    std::uint64_t observe(Observer observer);
+    void unobserve(std::uint64_t observer_id);
+
+    BrokerStats stats() const;
+
+    // Periodic housekeeping: expire inbound QoS 2 state and publish
+    // $SYS/broker/... statistics. Call every sys_interval.
+    void tick();
+
+    // Closes every connection with server_shutdown. Wills are not published:
+    // the broker is going away, not the client.
+    void shutdown();
+
+private:
+    friend class BrokerLinkImpl;
+    std::unique_ptr<BrokerCore> core_;
+};
+
+}  // namespace mqgate::mqtt

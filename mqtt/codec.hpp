@@ -1,0 +1,65 @@
+// The MQTT 3.1.1 wire codec: pure functions over bytes. No sockets, no Asio.
+// This is the fuzz target, so every malformed input must map to an Errc and
+// never to undefined behaviour.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "mqtt/errors.hpp"
+#include "mqtt/packet.hpp"
+
+namespace mqgate::mqtt {
+
+inline constexpr std::size_t max_remaining_length = 268'435'455;
+
+// Decodes one complete packet: `first_byte` is the fixed header's first byte
+// and `body` exactly the Remaining Length bytes that followed it.
+// Validates every rule that can be checked from the packet alone.
+std::error_code decode(std::uint8_t first_byte, std::string_view body, Packet& out);
+
+// Appends the wire form of `p` to `out`.
+void encode(const Packet& p, std::string& out);
+
+// Appends only the fixed header and variable header of a PUBLISH (everything
+// but the payload), so a writer can send header + shared payload with
+// scatter/gather and one payload serves every subscriber.
+void encode_publish_header(bool dup, std::uint8_t qos, bool retain, std::string_view topic,
+                           std::uint16_t packet_id, std::size_t payload_size, std::string& out);
+
+// Appends a remaining-length varint (value <= max_remaining_length).
+void encode_remaining_length(std::size_t value, std::string& out);
+
+// Incremental framing: bytes go in split at any boundary, whole packets come
+// out. One copy: bytes are appended into an internal buffer, and each packet's
+// fields are copied out of it once by decode().
+class Decoder {
+public:
+    explicit Decoder(std::size_t max_packet_size = max_remaining_length + 5) noexcept
+        : max_packet_size_(max_packet_size) {}
+
+    void feed(std::string_view bytes) { buffer_.append(bytes); }
+
+    enum class Status { packet, need_more, error };
+    // Status::packet: `out` holds the next packet. Status::error: `ec` says why;
+    // the stream is unusable from then on.
+    Status next(Packet& out, std::error_code& ec);
+
+    // Bytes received but not yet consumed by next() (bounded by max_packet_size
+    // once a complete header has been seen).
+    std::size_t buffered() const noexcept { return buffer_.size() - consumed_; }
+
+private:
+    std::size_t max_packet_size_;
+    std::string buffer_;
+    std::size_t consumed_ = 0;
+};
+
+// UTF-8 string rules of §1.5.3 with the server's POLICY (reject controls
+// U+0001..U+001F, U+007F..U+009F and non-characters, as Mosquitto does).
+std::error_code validate_utf8(std::string_view s) noexcept;
+
+}  // namespace mqgate::mqtt

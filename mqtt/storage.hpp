@@ -1,0 +1,78 @@
+// Where broker state lives. Memory implementations today; a durable store
+// plugs in behind the same interfaces later. All calls are made under the
+// broker's lock, so implementations need no locking of their own.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mqtt/message.hpp"
+
+namespace mqgate::mqtt {
+
+class RetainedStore {
+public:
+    virtual ~RetainedStore() = default;
+    // Stores `msg` under msg->topic, replacing any earlier one.
+    virtual void put(MessagePtr msg) = 0;
+    virtual bool erase(std::string_view topic) = 0;
+    virtual MessagePtr get(std::string_view topic) const = 0;
+    // Calls `f` for every stored message whose topic matches `filter`
+    // (wildcards and the '$' rule as for subscriptions).
+    virtual void match(std::string_view filter, const std::function<void(const MessagePtr&)>& f) const = 0;
+    virtual std::size_t size() const = 0;
+};
+
+std::shared_ptr<RetainedStore> make_memory_retained_store();
+
+// A message waiting in a session's queue.
+struct QueuedMessage {
+    MessagePtr message;
+    std::uint8_t qos = 0;  // already downgraded to the subscription's QoS
+};
+
+// An outbound QoS 1/2 message sent and not yet fully acknowledged.
+struct InflightMessage {
+    std::uint16_t packet_id = 0;
+    MessagePtr message;
+    std::uint8_t qos = 1;
+    bool released = false;  // QoS 2: PUBREC received and PUBREL sent; awaiting PUBCOMP
+};
+
+// The part of a session that outlives its connection [MQTT-3.1.2-4].
+struct SessionState {
+    std::string client_id;
+    bool clean_session = true;
+    std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
+    std::deque<QueuedMessage> queue;      // waiting for an in-flight slot or a connection
+    std::size_t queued_bytes = 0;         // payload bytes in `queue`
+    std::deque<InflightMessage> inflight; // in send order, for resend order [MQTT-4.6.0-1]
+    std::map<std::uint16_t, std::int64_t> awaiting_rel;  // inbound QoS 2 ids -> received at (ms)
+    std::uint16_t last_packet_id = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t messages_in = 0;
+    std::uint64_t messages_out = 0;
+};
+
+class SessionStore {
+public:
+    virtual ~SessionStore() = default;
+    virtual SessionState* find(std::string_view client_id) = 0;
+    virtual SessionState& create(std::string_view client_id) = 0;  // replaces any existing one
+    virtual void erase(std::string_view client_id) = 0;
+    virtual std::size_t size() const = 0;
+    virtual void for_each(const std::function<void(SessionState&)>& f) = 0;
+    // The broker changed `state` of a persistent session (clean_session 0):
+    // a durable store writes it here; the memory store has nothing to do.
+    virtual void commit(const SessionState& state) = 0;
+};
+
+std::shared_ptr<SessionStore> make_memory_session_store();
+
+}  // namespace mqgate::mqtt
