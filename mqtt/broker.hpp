@@ -89,6 +89,7 @@ struct BrokerStats {
 };
 
 struct PublishResult {
+    std::error_code error;    // invalid topic or QoS: nothing was published
     std::size_t matched = 0;  // client + internal subscriptions the message reached
 };
 

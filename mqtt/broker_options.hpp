@@ -21,6 +21,7 @@ struct BrokerLimits {
     std::size_t max_outbound_buffer = 1 << 20;       // per connection; QoS 0 dropped above it
     std::chrono::seconds max_keepalive{0};           // 0 = off; else keepalive 0 or larger -> CONNACK 0x02 (Mosquitto)
     bool queue_qos0_offline = false;                 // Mosquitto's queue_qos0_messages
+    std::size_t max_disconnected_records = 1000;     // status of departed clean-session clients kept for REST
 };
 
 struct BrokerOptions {

@@ -35,6 +35,7 @@ std::shared_ptr<RetainedStore> make_memory_retained_store();
 struct QueuedMessage {
     MessagePtr message;
     std::uint8_t qos = 0;  // already downgraded to the subscription's QoS
+    bool retain = false;   // RETAIN flag on the wire: set only for retained messages sent on subscribe
 };
 
 // An outbound QoS 1/2 message sent and not yet fully acknowledged.
@@ -42,6 +43,7 @@ struct InflightMessage {
     std::uint16_t packet_id = 0;
     MessagePtr message;
     std::uint8_t qos = 1;
+    bool retain = false;
     bool released = false;  // QoS 2: PUBREC received and PUBREL sent; awaiting PUBCOMP
 };
 

@@ -1,0 +1,181 @@
+// The narrow API: what transports and the rest of the gateway may call.
+#include "mqtt/broker.hpp"
+
+#include "mqtt/broker_core.hpp"
+#include "mqtt/topic.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::mqtt {
+
+using Op = BrokerCore::Op;
+
+Broker::Broker(BrokerOptions options, std::shared_ptr<Authorizer> auth, std::shared_ptr<RetainedStore> retained,
+               std::shared_ptr<SessionStore> sessions, Clock clock)
+    : core_(std::make_unique<BrokerCore>(std::move(options), std::move(auth), std::move(retained),
+                                         std::move(sessions), std::move(clock))) {}
+
+Broker::~Broker() = default;
+
+std::shared_ptr<ClientLink> Broker::attach(std::shared_ptr<Connection> conn) {
+    return std::make_shared<Link>(*core_, std::move(conn));
+}
+
+void Broker::count_bytes(std::uint64_t received, std::uint64_t sent) noexcept {
+    core_->bytes_received_.fetch_add(received, std::memory_order_relaxed);
+    core_->bytes_sent_.fetch_add(sent, std::memory_order_relaxed);
+}
+
+const BrokerLimits& Broker::limits() const noexcept { return core_->options_.limits; }
+
+PublishResult Broker::publish(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
+    PublishResult result;
+    if (qos > 2) {
+        result.error = Errc::invalid_qos;
+        return result;
+    }
+    if (auto ec = validate_topic_name(topic)) {
+        result.error = ec;
+        return result;
+    }
+    Op op(*core_);
+    if (topic_levels(topic) > core_->options_.limits.max_topic_levels) {
+        result.error = Errc::invalid_topic_filter;
+        return result;
+    }
+    ++core_->stats_.messages_received;
+    result.matched = core_->route(core_->make_message(std::move(topic), std::move(payload), qos, retain, ""));
+    return result;
+}
+
+std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message, bool send_retained) {
+    if (validate_topic_filter(filter)) return 0;
+    Op op(*core_);
+    const std::uint64_t id = core_->next_id_++;
+    auto cb = std::make_shared<const MessageCallback>(std::move(on_message));
+    core_->internal_tree_.insert(filter, id, 2);
+    if (send_retained) {
+        core_->retained_->match(filter, [&](const MessagePtr& msg) {
+            core_->deferred_.emplace_back([cb, msg] { (*cb)(msg); });
+        });
+    }
+    core_->internal_.emplace(id, BrokerCore::InternalSubscriber{std::move(filter), std::move(cb)});
+    return id;
+}
+
+void Broker::unsubscribe(std::uint64_t subscription_id) {
+    Op op(*core_);
+    auto it = core_->internal_.find(subscription_id);
+    if (it == core_->internal_.end()) return;
+    core_->internal_tree_.erase(it->second.filter, subscription_id);
+    core_->internal_.erase(it);
+}
+
+ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& rec) const {
+    ClientInfo info;
+    info.client_id = id;
+    info.username = rec.username;
+    info.connected = links_by_id_.count(id) > 0;
+    info.clean_session = rec.clean_session;
+    info.connected_at_ms = rec.connected_at_ms;
+    info.disconnected_at_ms = rec.disconnected_at_ms;
+    info.disconnect_reason = rec.disconnect_reason;
+    info.peer = rec.peer;
+    info.keepalive = rec.keepalive;
+    if (auto it = links_by_id_.find(id); it != links_by_id_.end() && it->second->will_) {
+        info.will_topic = it->second->will_->topic;
+    }
+    if (const SessionState* s = sessions_->find(id)) {
+        info.subscriptions = s->subscriptions.size();
+        info.inflight = s->inflight.size();
+        info.queued = s->queue.size();
+        info.dropped = s->dropped;
+        info.messages_in = s->messages_in;
+        info.messages_out = s->messages_out;
+    }
+    return info;
+}
+
+std::vector<ClientInfo> Broker::clients() const {
+    Op op(*core_);
+    std::vector<ClientInfo> out;
+    out.reserve(core_->records_.size());
+    for (const auto& [id, rec] : core_->records_) out.push_back(core_->client_info(id, rec));
+    return out;
+}
+
+std::optional<ClientInfo> Broker::client(std::string_view client_id) const {
+    Op op(*core_);
+    auto it = core_->records_.find(std::string(client_id));
+    if (it == core_->records_.end()) return std::nullopt;
+    return core_->client_info(it->first, it->second);
+}
+
+std::vector<SubscriptionInfo> Broker::subscriptions() const {
+    Op op(*core_);
+    std::vector<SubscriptionInfo> out;
+    core_->sessions_->for_each([&](SessionState& s) {
+        for (const auto& [filter, qos] : s.subscriptions) out.push_back({s.client_id, filter, qos});
+    });
+    return out;
+}
+
+std::vector<MessagePtr> Broker::retained(std::string_view filter) const {
+    std::vector<MessagePtr> out;
+    if (validate_topic_filter(filter)) return out;
+    Op op(*core_);
+    core_->retained_->match(filter, [&](const MessagePtr& m) { out.push_back(m); });
+    return out;
+}
+
+MessagePtr Broker::retained_get(std::string_view topic) const {
+    Op op(*core_);
+    return core_->retained_->get(topic);
+}
+
+bool Broker::retained_delete(std::string_view topic) {
+    Op op(*core_);
+    return core_->retained_->erase(topic);
+}
+
+bool Broker::kick(std::string_view client_id) {
+    Op op(*core_);
+    auto it = core_->links_by_id_.find(std::string(client_id));
+    if (it == core_->links_by_id_.end()) return false;
+    Link& link = *it->second;
+    core_->emit(core_->event_for(link, EventType::client_kicked));
+    core_->close_link(link, DisconnectReason::kicked);
+    return true;
+}
+
+std::uint64_t Broker::observe(Observer observer) {
+    Op op(*core_);
+    const std::uint64_t id = core_->next_id_++;
+    core_->observers_.emplace(id, std::make_shared<const Observer>(std::move(observer)));
+    return id;
+}
+
+void Broker::unobserve(std::uint64_t observer_id) {
+    Op op(*core_);
+    core_->observers_.erase(observer_id);
+}
+
+BrokerStats Broker::stats() const {
+    Op op(*core_);
+    return core_->snapshot();
+}
+
+void Broker::tick() {
+    Op op(*core_);
+    core_->expire_awaiting_rel();
+    core_->publish_sys();
+}
+
+void Broker::shutdown() {
+    Op op(*core_);
+    for (auto& [id, link] : core_->links_by_id_) {
+        link->will_.reset();  // the broker is going away, not the client
+        core_->close_link(*link, DisconnectReason::server_shutdown);
+    }
+}
+
+}  // namespace mqgate::mqtt

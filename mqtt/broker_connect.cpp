@@ -1,0 +1,203 @@
+// CONNECT, DISCONNECT, takeover and the end of a connection (§3.1, §3.14).
+#include <random>
+
+#include "mqtt/broker_core.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::mqtt {
+namespace {
+
+void reject(BrokerCore& core, Link& link, ConnectReturn code) {
+    // [MQTT-3.2.2-5]: a non-zero CONNACK is followed by closing the connection.
+    core.send(link, Connack{false, code});
+    core.close_link(link, DisconnectReason::connect_rejected);
+}
+
+}  // namespace
+
+void BrokerCore::on_packet(Link& link, Packet&& p) {
+    if (link.state_ == Link::State::awaiting_connect) {
+        if (auto* c = std::get_if<Connect>(&p)) return on_connect(link, std::move(*c));
+        return protocol_error(link, Errc::first_packet_not_connect);  // [MQTT-3.1.0-1]
+    }
+    switch (type_of(p)) {
+        case PacketType::publish: return on_publish(link, std::move(std::get<Publish>(p)));
+        case PacketType::puback: return on_puback(link, std::get<Puback>(p).packet_id);
+        case PacketType::pubrec: return on_pubrec(link, std::get<Pubrec>(p).packet_id);
+        case PacketType::pubrel: return on_pubrel(link, std::get<Pubrel>(p).packet_id);
+        case PacketType::pubcomp: return on_pubcomp(link, std::get<Pubcomp>(p).packet_id);
+        case PacketType::subscribe: return on_subscribe(link, std::move(std::get<Subscribe>(p)));
+        case PacketType::unsubscribe: return on_unsubscribe(link, std::move(std::get<Unsubscribe>(p)));
+        case PacketType::pingreq: return send(link, Pingresp{});
+        case PacketType::disconnect:
+            // A clean end: the will is discarded [MQTT-3.1.2-10].
+            link.will_.reset();
+            return close_link(link, DisconnectReason::normal);
+        case PacketType::connect: return protocol_error(link, Errc::second_connect);  // [MQTT-3.1.0-2]
+        default: return protocol_error(link, Errc::unexpected_packet_type);
+    }
+}
+
+void BrokerCore::on_connect(Link& link, Connect&& c) {
+    const BrokerLimits& lim = options_.limits;
+    if (c.protocol_name != "MQTT" || c.protocol_level != 4) {
+        // MQTT 3.1 ("MQIsdp") and MQTT 5 clients understand 0x01 and can fall back.
+        return reject(*this, link, ConnectReturn::unacceptable_protocol_version);  // [MQTT-3.1.2-2]
+    }
+    if (c.client_id.empty() && !c.clean_session) {
+        return reject(*this, link, ConnectReturn::identifier_rejected);  // [MQTT-3.1.3-8]
+    }
+    if (c.client_id.size() > lim.max_client_id_length) {
+        return reject(*this, link, ConnectReturn::identifier_rejected);  // [MQTT-3.1.3-9]
+    }
+    const auto max_ka = lim.max_keepalive.count();
+    if (max_ka > 0 && (c.keepalive == 0 || c.keepalive > max_ka)) {
+        // 3.1.1 cannot tell a client to use another keepalive: refuse, as Mosquitto does.
+        return reject(*this, link, ConnectReturn::identifier_rejected);
+    }
+    std::string identity;
+    const ConnectReturn auth = auth_->authenticate(c, link.conn_->peer(), identity);
+    if (auth != ConnectReturn::accepted) {
+        LOG_INFO("connection from " << link.conn_->peer().address << " refused: code " << static_cast<int>(auth)
+                                    << " (client id '" << c.client_id << "')");
+        return reject(*this, link, auth);
+    }
+    if (c.client_id.empty()) {
+        // [MQTT-3.1.3-6]: assign a unique identifier.
+        static thread_local std::mt19937_64 rng{std::random_device{}()};
+        do {
+            c.client_id = "mqgate-" + std::to_string(next_client_number_++) + "-" + std::to_string(rng() % 1000000);
+        } while (sessions_->find(c.client_id) || links_by_id_.count(c.client_id));
+    }
+
+    // Takeover [MQTT-3.1.4-2]: the existing connection is closed; it did not
+    // send DISCONNECT, so its will is published.
+    if (auto it = links_by_id_.find(c.client_id); it != links_by_id_.end()) {
+        Link& old = *it->second;
+        LOG_INFO("client '" << c.client_id << "' taken over by a new connection");
+        publish_will(old);
+        const bool old_clean = old.clean_session_;
+        online_.erase(old.session_);
+        SessionState* old_session = old.session_;
+        old.session_ = nullptr;
+        links_by_id_.erase(it);
+        auto ev = event_for(old, EventType::client_disconnected);
+        ev.reason = to_string(DisconnectReason::takeover);
+        emit(std::move(ev));
+        close_link(old, DisconnectReason::takeover);
+        if (old_clean && old_session) discard_session(*old_session);
+    }
+
+    SessionState* session = sessions_->find(c.client_id);
+    bool session_present = false;
+    if (session && (c.clean_session || session->clean_session)) {
+        discard_session(*session);
+        session = nullptr;
+    }
+    if (session) {
+        session_present = true;  // [MQTT-3.2.2-2]
+    } else {
+        session = &sessions_->create(c.client_id);
+        session->clean_session = c.clean_session;
+    }
+
+    link.state_ = Link::State::connected;
+    link.client_id_ = c.client_id;
+    link.username_ = std::move(identity);
+    link.will_ = std::move(c.will);
+    link.clean_session_ = c.clean_session;
+    link.keepalive_ = c.keepalive;
+    link.session_ = session;
+    links_by_id_[c.client_id] = &link;
+    online_[session] = &link;
+
+    ClientRecord& rec = records_[c.client_id];
+    rec.username = link.username_;
+    rec.peer = link.conn_->peer();
+    rec.keepalive = c.keepalive;
+    rec.clean_session = c.clean_session;
+    rec.connected_at_ms = now_ms();
+    rec.disconnected_at_ms = 0;
+    rec.disconnect_reason.clear();
+
+    ++stats_.connections_total;
+    const std::size_t connected = links_by_id_.size();
+    if (connected > stats_.clients_maximum) stats_.clients_maximum = connected;
+
+    send(link, Connack{session_present, ConnectReturn::accepted});
+    link.conn_->set_keepalive(std::chrono::seconds(c.keepalive));
+    emit(event_for(link, EventType::client_connected));
+    LOG_DEBUG("client '" << link.client_id_ << "' connected from " << rec.peer.address << ":" << rec.peer.port
+                         << " clean=" << c.clean_session << " keepalive=" << c.keepalive);
+
+    // [MQTT-4.4.0-1]: resend what was in flight, with the original ids, then
+    // whatever queued while the client was away.
+    resend_inflight(link, *session);
+    pump_queue(link, *session);
+    commit(*session);
+}
+
+void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
+    link.state_ = Link::State::closed;
+    SessionState* session = link.session_;
+    if (session) {
+        if (reason != DisconnectReason::normal && reason != DisconnectReason::server_shutdown) publish_will(link);
+        auto ev = event_for(link, EventType::client_disconnected);
+        ev.reason = to_string(reason);
+        emit(std::move(ev));
+        online_.erase(session);
+        links_by_id_.erase(link.client_id_);
+        link.session_ = nullptr;
+        if (auto it = records_.find(link.client_id_); it != records_.end()) {
+            it->second.disconnected_at_ms = now_ms();
+            it->second.disconnect_reason = to_string(reason);
+        }
+        if (session->clean_session) {
+            discard_session(*session);  // [MQTT-3.1.2-6]
+        } else {
+            commit(*session);
+        }
+        LOG_DEBUG("client '" << link.client_id_ << "' disconnected: " << to_string(reason));
+    }
+    link.conn_.reset();
+}
+
+void BrokerCore::publish_will(Link& link) {
+    if (!link.will_) return;
+    Will will = std::move(*link.will_);
+    link.will_.reset();
+    if (!auth_->authorize(link.username_, link.client_id_, will.topic, Access::write)) {
+        ++stats_.publish_denied;
+        return;
+    }
+    auto ev = event_for(link, EventType::will_published);
+    ev.topic = will.topic;
+    ev.payload = will.payload;
+    ev.qos = will.qos;
+    ev.retain = will.retain;
+    ++stats_.messages_received;
+    route(make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain, link.client_id_));
+    emit(std::move(ev));
+}
+
+void BrokerCore::discard_session(SessionState& s) {
+    for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
+    const std::string id = s.client_id;
+    online_.erase(&s);
+    sessions_->erase(id);
+    remember_disconnected(id);
+}
+
+void BrokerCore::remember_disconnected(const std::string& client_id) {
+    // Departed clean clients keep their status record for the API, bounded:
+    // the oldest records go first.
+    if (links_by_id_.count(client_id)) return;
+    departed_.push_back(client_id);
+    while (departed_.size() > options_.limits.max_disconnected_records) {
+        const std::string oldest = std::move(departed_.front());
+        departed_.pop_front();
+        if (!links_by_id_.count(oldest) && !sessions_->find(oldest)) records_.erase(oldest);
+    }
+}
+
+}  // namespace mqgate::mqtt

@@ -1,0 +1,157 @@
+// Internal state of the broker. Not part of the API: transports see
+// ClientLink, the rest of the gateway sees Broker.
+//
+// Locking: one mutex guards everything here. Every entry point takes it
+// through an Op, which also runs the callbacks queued during the operation
+// (observers, internal subscribers) after the lock is released, so callbacks
+// may call back into the broker and never run under the lock.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mqtt/broker.hpp"
+#include "mqtt/errors.hpp"
+#include "mqtt/subscription_tree.hpp"
+
+namespace mqgate::mqtt {
+
+class BrokerCore;
+
+// Status of a client kept for the API: what REST shows for connected
+// clients, persistent sessions and recently departed clean clients.
+struct ClientRecord {
+    std::string username;
+    PeerInfo peer;
+    std::uint16_t keepalive = 0;
+    bool clean_session = true;
+    std::int64_t connected_at_ms = 0;
+    std::int64_t disconnected_at_ms = 0;
+    std::string disconnect_reason;
+};
+
+class Link final : public ClientLink, public std::enable_shared_from_this<Link> {
+public:
+    Link(BrokerCore& core, std::shared_ptr<Connection> conn) : core_(core), conn_(std::move(conn)) {}
+
+    void packet(Packet&& p) override;
+    void malformed(std::error_code ec) override;
+    void closed(DisconnectReason reason) override;
+
+private:
+    friend class BrokerCore;
+    friend class Broker;
+    enum class State { awaiting_connect, connected, closing, closed };
+
+    BrokerCore& core_;
+    std::shared_ptr<Connection> conn_;  // reset in closed() to break the cycle with the transport
+    State state_ = State::awaiting_connect;
+    std::optional<DisconnectReason> close_reason_;  // chosen by the broker; wins over the transport's
+    std::string client_id_;
+    std::string username_;
+    std::optional<Will> will_;
+    SessionState* session_ = nullptr;  // set while connected and owning its client id
+    bool clean_session_ = true;
+    std::uint16_t keepalive_ = 0;
+};
+
+class BrokerCore {
+public:
+    BrokerCore(BrokerOptions options, std::shared_ptr<Authorizer> auth, std::shared_ptr<RetainedStore> retained,
+               std::shared_ptr<SessionStore> sessions, Clock clock);
+
+    // RAII for one broker operation: lock, then unlock and run deferred callbacks.
+    class Op {
+    public:
+        explicit Op(BrokerCore& core) : core_(core), lock_(core.mutex_) {}
+        ~Op();
+        Op(const Op&) = delete;
+        Op& operator=(const Op&) = delete;
+
+    private:
+        BrokerCore& core_;
+        std::unique_lock<std::mutex> lock_;
+    };
+
+    // --- link handlers (called with the lock held) ---
+    void on_packet(Link& link, Packet&& p);
+    void on_connect(Link& link, Connect&& c);
+    void on_publish(Link& link, Publish&& p);
+    void on_puback(Link& link, std::uint16_t id);
+    void on_pubrec(Link& link, std::uint16_t id);
+    void on_pubrel(Link& link, std::uint16_t id);
+    void on_pubcomp(Link& link, std::uint16_t id);
+    void on_subscribe(Link& link, Subscribe&& s);
+    void on_unsubscribe(Link& link, Unsubscribe&& u);
+    void on_closed(Link& link, DisconnectReason reason);
+    void protocol_error(Link& link, std::error_code ec);
+    void close_link(Link& link, DisconnectReason reason);
+
+    // --- routing (lock held) ---
+    // Stores/deletes the retained copy, then delivers to every matching
+    // subscriber. Returns the number of subscriptions reached.
+    std::size_t route(const MessagePtr& msg);
+    void deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain);
+    void send_publish(Link& link, SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain);
+    void pump_queue(Link& link, SessionState& s);
+    void resend_inflight(Link& link, SessionState& s);
+    void send_retained(Link& link, SessionState& s, const std::string& filter, std::uint8_t granted);
+    void publish_will(Link& link);
+    void discard_session(SessionState& s);
+    void commit(const SessionState& s);
+
+    // --- API helpers (lock held) ---
+    void emit(Event ev);
+    Event event_for(const Link& link, EventType type) const;
+    ClientInfo client_info(const std::string& id, const ClientRecord& rec) const;
+    void remember_disconnected(const std::string& client_id);
+    BrokerStats snapshot() const;
+    void publish_sys();
+    void expire_awaiting_rel();
+
+    std::int64_t now_ms() const;
+    MessagePtr make_message(std::string topic, std::string payload, std::uint8_t qos, bool retain,
+                            std::string origin);
+    void send(Link& link, const Packet& p);
+
+    mutable std::mutex mutex_;
+    std::vector<std::function<void()>> deferred_;
+
+    BrokerOptions options_;
+    std::shared_ptr<Authorizer> auth_;
+    std::shared_ptr<RetainedStore> retained_;
+    std::shared_ptr<SessionStore> sessions_;
+    Clock clock_;
+    std::int64_t started_ms_;
+
+    SubscriptionTree<SessionState*> subscriptions_;
+    std::unordered_map<const SessionState*, Link*> online_;    // session -> its live connection
+    std::unordered_map<std::string, Link*> links_by_id_;       // client id -> live connection
+    std::unordered_map<std::string, ClientRecord> records_;    // client id -> status for the API
+    std::deque<std::string> departed_;                         // clean clients' records, oldest first
+
+    struct InternalSubscriber {
+        std::string filter;
+        std::shared_ptr<const Broker::MessageCallback> callback;
+    };
+    SubscriptionTree<std::uint64_t> internal_tree_;
+    std::unordered_map<std::uint64_t, InternalSubscriber> internal_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<const Broker::Observer>> observers_;
+    std::uint64_t next_id_ = 1;
+    std::uint64_t next_client_number_ = 1;
+
+    std::vector<std::pair<SessionState*, std::uint8_t>> match_scratch_;
+
+    BrokerStats stats_;  // counters; gauges are computed in stats()
+    std::atomic<std::uint64_t> bytes_received_{0};
+    std::atomic<std::uint64_t> bytes_sent_{0};
+};
+
+}  // namespace mqgate::mqtt

@@ -1,0 +1,202 @@
+// The PUBLISH path and the QoS 1/2 flows in both directions (§3.3–§3.7, §4.3).
+#include <algorithm>
+
+#include "mqtt/broker_core.hpp"
+#include "mqtt/codec.hpp"
+#include "mqtt/topic.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::mqtt {
+
+void BrokerCore::on_publish(Link& link, Publish&& p) {
+    SessionState& s = *link.session_;
+    if (topic_levels(p.topic) > options_.limits.max_topic_levels) {
+        return protocol_error(link, Errc::invalid_topic_filter);
+    }
+    if (p.qos == 2 && s.awaiting_rel.count(p.packet_id)) {
+        // [MQTT-4.3.3-2]: a resent QoS 2 PUBLISH before PUBREL is acknowledged
+        // again but not delivered again.
+        return send(link, Pubrec{p.packet_id});
+    }
+    if (p.qos == 2 && s.awaiting_rel.size() >= options_.limits.max_awaiting_rel) {
+        LOG_WARN("client '" << link.client_id_ << "' exceeded " << options_.limits.max_awaiting_rel
+                            << " QoS 2 messages awaiting PUBREL; closing");
+        return close_link(link, DisconnectReason::protocol_error);
+    }
+
+    ++s.messages_in;
+    ++stats_.messages_received;
+    // POLICY [MQTT-3.3.5-2]: an unauthorized PUBLISH is acknowledged as usual
+    // and dropped, so a 3.1.1 client is not disconnected in a loop.
+    if (auth_->authorize(link.username_, link.client_id_, p.topic, Access::write)) {
+        route(make_message(std::move(p.topic), std::move(p.payload), p.qos, p.retain, link.client_id_));
+    } else {
+        ++stats_.publish_denied;
+        LOG_DEBUG("publish by '" << link.client_id_ << "' to '" << p.topic << "' denied by ACL");
+    }
+
+    if (p.qos == 1) {
+        send(link, Puback{p.packet_id});
+    } else if (p.qos == 2) {
+        s.awaiting_rel.emplace(p.packet_id, now_ms());
+        send(link, Pubrec{p.packet_id});
+        commit(s);
+    }
+}
+
+std::size_t BrokerCore::route(const MessagePtr& msg) {
+    if (msg->retain) {
+        // [MQTT-3.3.1-10/-11]: an empty retained payload deletes; it is still
+        // forwarded to current subscribers as a normal message.
+        if (msg->payload.empty()) {
+            retained_->erase(msg->topic);
+        } else {
+            retained_->put(msg);
+        }
+    }
+
+    // Overlapping subscriptions of one session: delivered once, at the highest
+    // granted QoS (README "Overlapping subscriptions").
+    match_scratch_.clear();
+    subscriptions_.match(msg->topic, [this](SessionState* s, std::uint8_t qos) { match_scratch_.emplace_back(s, qos); });
+    std::sort(match_scratch_.begin(), match_scratch_.end());
+    std::size_t matched = 0;
+    for (std::size_t i = 0; i < match_scratch_.size();) {
+        SessionState* s = match_scratch_[i].first;
+        std::uint8_t granted = match_scratch_[i].second;
+        for (++i; i < match_scratch_.size() && match_scratch_[i].first == s; ++i)
+            granted = std::max(granted, match_scratch_[i].second);
+        ++matched;
+        deliver(*s, msg, std::min(msg->qos, granted), false);
+    }
+
+    internal_tree_.match(msg->topic, [&](std::uint64_t id, std::uint8_t) {
+        auto it = internal_.find(id);
+        if (it == internal_.end()) return;
+        ++matched;
+        deferred_.emplace_back([cb = it->second.callback, msg] { (*cb)(msg); });
+    });
+    return matched;
+}
+
+void BrokerCore::deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain) {
+    auto online = online_.find(&s);
+    Link* link = online == online_.end() ? nullptr : online->second;
+    if (qos == 0) {
+        if (link) {
+            // A QoS 0 message to a consumer whose buffer is full is dropped:
+            // memory stays bounded and QoS 0 promises nothing more.
+            if (link->conn_ && link->conn_->buffered_bytes() > options_.limits.max_outbound_buffer) {
+                ++s.dropped;
+                ++stats_.messages_dropped;
+                return;
+            }
+            return send_publish(*link, s, msg, 0, retain);
+        }
+        if (!options_.limits.queue_qos0_offline) return;
+    } else if (link && s.queue.empty() && s.inflight.size() < options_.limits.max_inflight) {
+        return send_publish(*link, s, msg, qos, retain);
+    }
+    // Queue, bounded in count and bytes. POLICY: when full, the new message is
+    // dropped and counted ($SYS/broker/publish/messages/dropped).
+    const BrokerLimits& lim = options_.limits;
+    if (s.queue.size() >= lim.max_queued_messages || s.queued_bytes + msg->payload.size() > lim.max_queued_bytes) {
+        ++s.dropped;
+        ++stats_.messages_dropped;
+        return;
+    }
+    s.queue.push_back(QueuedMessage{msg, qos, retain});
+    s.queued_bytes += msg->payload.size();
+    commit(s);
+}
+
+void BrokerCore::send_publish(Link& link, SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain) {
+    std::uint16_t id = 0;
+    if (qos > 0) {
+        // Next free identifier; at most max_inflight are in use, so this ends quickly.
+        do {
+            id = ++s.last_packet_id;
+            if (id == 0) id = s.last_packet_id = 1;
+        } while (std::any_of(s.inflight.begin(), s.inflight.end(),
+                             [id](const InflightMessage& m) { return m.packet_id == id; }));
+        s.inflight.push_back(InflightMessage{id, msg, qos, retain, false});
+    }
+    Frame f;
+    encode_publish_header(false, qos, retain, msg->topic, id, msg->payload.size(), f.head);
+    f.payload_of = msg;
+    ++s.messages_out;
+    ++stats_.messages_sent;
+    if (link.conn_) link.conn_->send(std::move(f));
+}
+
+void BrokerCore::pump_queue(Link& link, SessionState& s) {
+    const BrokerLimits& lim = options_.limits;
+    while (!s.queue.empty()) {
+        QueuedMessage& q = s.queue.front();
+        if (q.qos > 0 && s.inflight.size() >= lim.max_inflight) break;
+        QueuedMessage next = std::move(q);
+        s.queue.pop_front();
+        s.queued_bytes -= next.message->payload.size();
+        send_publish(link, s, next.message, next.qos, next.retain);
+    }
+}
+
+void BrokerCore::resend_inflight(Link& link, SessionState& s) {
+    for (const InflightMessage& m : s.inflight) {
+        if (m.released) {
+            send(link, Pubrel{m.packet_id});
+            continue;
+        }
+        Frame f;
+        encode_publish_header(true, m.qos, m.retain, m.message->topic, m.packet_id, m.message->payload.size(), f.head);
+        f.payload_of = m.message;
+        link.conn_->send(std::move(f));
+    }
+}
+
+void BrokerCore::on_puback(Link& link, std::uint16_t id) {
+    SessionState& s = *link.session_;
+    auto it = std::find_if(s.inflight.begin(), s.inflight.end(),
+                           [id](const InflightMessage& m) { return m.packet_id == id && m.qos == 1; });
+    if (it == s.inflight.end()) return;  // unknown id: nothing to release
+    s.inflight.erase(it);
+    pump_queue(link, s);
+    commit(s);
+}
+
+void BrokerCore::on_pubrec(Link& link, std::uint16_t id) {
+    SessionState& s = *link.session_;
+    auto it = std::find_if(s.inflight.begin(), s.inflight.end(),
+                           [id](const InflightMessage& m) { return m.packet_id == id && m.qos == 2; });
+    if (it != s.inflight.end() && !it->released) {
+        it->released = true;
+        it->message.reset();  // the payload is delivered; only the id is needed from now on
+        commit(s);
+    }
+    send(link, Pubrel{id});
+}
+
+void BrokerCore::on_pubrel(Link& link, std::uint16_t id) {
+    SessionState& s = *link.session_;
+    if (s.awaiting_rel.erase(id)) commit(s);
+    send(link, Pubcomp{id});  // answered even for an unknown id, so the client can finish
+}
+
+void BrokerCore::on_pubcomp(Link& link, std::uint16_t id) {
+    SessionState& s = *link.session_;
+    auto it = std::find_if(s.inflight.begin(), s.inflight.end(),
+                           [id](const InflightMessage& m) { return m.packet_id == id && m.released; });
+    if (it == s.inflight.end()) return;
+    s.inflight.erase(it);
+    pump_queue(link, s);
+    commit(s);
+}
+
+void BrokerCore::expire_awaiting_rel() {
+    const std::int64_t cutoff = now_ms() - std::chrono::milliseconds(options_.limits.await_rel_timeout).count();
+    sessions_->for_each([&](SessionState& s) {
+        std::erase_if(s.awaiting_rel, [cutoff](const auto& entry) { return entry.second < cutoff; });
+    });
+}
+
+}  // namespace mqgate::mqtt
