@@ -25,7 +25,8 @@ class MosquittoSub:
 
     def __init__(self, port, topic_filter, qos=0, client_id=None, count=None, timeout=20,
                  extra=()):
-        cmd = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv311",
+        # stdbuf: mosquitto_sub block-buffers stdout into a pipe.
+        cmd = ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv311",
                "-t", topic_filter, "-q", str(qos), "-d", "-F", MESSAGE_FORMAT,
                "-W", str(timeout)]
         if client_id:
