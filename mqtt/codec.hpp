@@ -56,6 +56,7 @@ private:
     std::size_t max_packet_size_;
     std::string buffer_;
     std::size_t consumed_ = 0;
+    std::error_code error_;  // sticky: framing is lost after the first error
 };
 
 // UTF-8 string rules of §1.5.3 with the server's POLICY (reject controls
