@@ -1,0 +1,427 @@
+// The broker core through its transport interface, with a fake connection and
+// a fake clock: no sockets, no threads.
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "mqtt/broker.hpp"
+#include "mqtt/codec.hpp"
+
+using namespace mqgate::mqtt;
+
+namespace {
+
+class FakeConnection final : public Connection {
+public:
+    void send(Frame frame) override {
+        std::string bytes = frame.head;
+        if (frame.payload_of) bytes += frame.payload_of->payload;
+        decoder.feed(bytes);
+        for (;;) {
+            Packet p;
+            std::error_code ec;
+            auto st = decoder.next(p, ec);
+            if (st != Decoder::Status::packet) {
+                EXPECT_NE(st, Decoder::Status::error) << ec.message();
+                break;
+            }
+            received.push_back(std::move(p));
+        }
+    }
+    void close(DisconnectReason why) override {
+        if (!close_reason) close_reason = why;
+    }
+    void set_keepalive(std::chrono::seconds k) override { keepalive = k; }
+    std::size_t buffered_bytes() const noexcept override { return buffered; }
+    const PeerInfo& peer() const noexcept override { return info; }
+
+    template <class T>
+    T pop() {
+        EXPECT_FALSE(received.empty()) << "expected a " << typeid(T).name();
+        if (received.empty()) return T{};
+        Packet p = std::move(received.front());
+        received.pop_front();
+        auto* v = std::get_if<T>(&p);
+        EXPECT_NE(v, nullptr) << "got packet type " << to_string(type_of(p));
+        return v ? std::move(*v) : T{};
+    }
+
+    Decoder decoder;
+    std::deque<Packet> received;
+    std::optional<DisconnectReason> close_reason;
+    std::chrono::seconds keepalive{-1};
+    std::size_t buffered = 0;
+    PeerInfo info{"127.0.0.1", 5555, 1883, "mqtt", ""};
+};
+
+struct Client {
+    std::shared_ptr<FakeConnection> conn = std::make_shared<FakeConnection>();
+    std::shared_ptr<ClientLink> link;
+    bool open = true;
+
+    // The transport's side of a close: report it once, as the real one does.
+    void finish(DisconnectReason r = DisconnectReason::network_error) {
+        if (open) link->closed(r);
+        open = false;
+    }
+};
+
+class BrokerTest : public ::testing::Test {
+protected:
+    BrokerTest() : broker(make_options(), nullptr, nullptr, nullptr, [this] { return now; }) {
+        broker.observe([this](const Event& e) { events.push_back(e); });
+    }
+
+    static BrokerOptions make_options() {
+        BrokerOptions o;
+        o.limits.max_inflight = 2;
+        o.limits.max_queued_messages = 3;
+        return o;
+    }
+
+    Client connect(const std::string& id, bool clean = true, std::optional<Will> will = std::nullopt,
+                   ConnectReturn expect = ConnectReturn::accepted, bool* session_present = nullptr) {
+        Client c;
+        c.link = broker.attach(c.conn);
+        Connect pkt;
+        pkt.client_id = id;
+        pkt.clean_session = clean;
+        pkt.keepalive = 30;
+        pkt.will = std::move(will);
+        c.link->packet(pkt);
+        auto ack = c.conn->pop<Connack>();
+        EXPECT_EQ(ack.return_code, expect);
+        if (session_present) *session_present = ack.session_present;
+        return c;
+    }
+
+    void subscribe(Client& c, const std::string& filter, std::uint8_t qos, std::uint8_t expect_code) {
+        c.link->packet(Subscribe{10, {{filter, qos}}});
+        auto ack = c.conn->pop<Suback>();
+        ASSERT_EQ(ack.packet_id, 10);
+        ASSERT_EQ(ack.return_codes, std::vector<std::uint8_t>{expect_code});
+    }
+
+    void publish(Client& c, const std::string& topic, const std::string& payload, std::uint8_t qos,
+                 bool retain = false, std::uint16_t id = 1) {
+        c.link->packet(Publish{false, qos, retain, topic, id, payload});
+        if (qos == 1) EXPECT_EQ(c.conn->pop<Puback>().packet_id, id);
+        if (qos == 2) EXPECT_EQ(c.conn->pop<Pubrec>().packet_id, id);
+    }
+
+    std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
+    Broker broker;
+    std::vector<Event> events;
+};
+
+TEST_F(BrokerTest, FirstPacketMustBeConnect) {
+    Client c;
+    c.link = broker.attach(c.conn);
+    c.link->packet(Pingreq{});
+    EXPECT_EQ(c.conn->close_reason, DisconnectReason::protocol_error);
+    EXPECT_TRUE(c.conn->received.empty());
+}
+
+TEST_F(BrokerTest, UnsupportedProtocolLevelGetsConnack1AndClose) {
+    Client c;
+    c.link = broker.attach(c.conn);
+    Connect pkt;
+    pkt.client_id = "old";
+    pkt.protocol_level = 3;
+    pkt.protocol_name = "MQIsdp";
+    c.link->packet(pkt);
+    EXPECT_EQ(c.conn->pop<Connack>().return_code, ConnectReturn::unacceptable_protocol_version);
+    EXPECT_EQ(c.conn->close_reason, DisconnectReason::connect_rejected);
+    c.link->packet(Pingreq{});  // [MQTT-3.1.4-5]: not processed
+    EXPECT_TRUE(c.conn->received.empty());
+}
+
+TEST_F(BrokerTest, EmptyClientIdRules) {
+    auto rejected = connect("", false, std::nullopt, ConnectReturn::identifier_rejected);
+    EXPECT_EQ(rejected.conn->close_reason, DisconnectReason::connect_rejected);
+    auto a = connect("");
+    auto b = connect("");
+    auto clients = broker.clients();
+    ASSERT_EQ(clients.size(), 2u);
+    EXPECT_NE(clients[0].client_id, clients[1].client_id);
+    EXPECT_FALSE(clients[0].client_id.empty());
+}
+
+TEST_F(BrokerTest, ClientIdTooLongRejected) {
+    connect(std::string(257, 'x'), true, std::nullopt, ConnectReturn::identifier_rejected);
+}
+
+TEST_F(BrokerTest, SecondConnectIsProtocolError) {
+    auto c = connect("c1");
+    Connect again;
+    again.client_id = "c1";
+    c.link->packet(again);
+    EXPECT_EQ(c.conn->close_reason, DisconnectReason::protocol_error);
+}
+
+TEST_F(BrokerTest, RoutesWithWildcardsAndDowngradesQos) {
+    auto sub = connect("sub");
+    subscribe(sub, "a/+/c", 1, 1);
+    auto pub = connect("pub");
+    publish(pub, "a/b/c", "hello", 2);
+    publish(pub, "a/b/d", "no", 0);
+    auto msg = sub.conn->pop<Publish>();
+    EXPECT_EQ(msg.topic, "a/b/c");
+    EXPECT_EQ(msg.payload, "hello");
+    EXPECT_EQ(msg.qos, 1);
+    EXPECT_FALSE(msg.retain);
+    EXPECT_TRUE(sub.conn->received.empty());
+}
+
+TEST_F(BrokerTest, OverlappingSubscriptionsDeliverOnceAtHighestQos) {
+    auto sub = connect("sub");
+    subscribe(sub, "a/#", 0, 0);
+    subscribe(sub, "a/+", 2, 2);
+    auto pub = connect("pub");
+    publish(pub, "a/x", "m", 2);
+    auto msg = sub.conn->pop<Publish>();
+    EXPECT_EQ(msg.qos, 2);
+    EXPECT_TRUE(sub.conn->received.empty());
+}
+
+TEST_F(BrokerTest, DollarTopicsNotMatchedByLeadingWildcards) {
+    auto sub = connect("sub");
+    subscribe(sub, "#", 0, 0);
+    auto pub = connect("pub");
+    publish(pub, "$SYS/x", "m", 0);
+    EXPECT_TRUE(sub.conn->received.empty());
+    subscribe(sub, "$SYS/#", 0, 0);
+    publish(pub, "$SYS/x", "m", 0);
+    EXPECT_EQ(sub.conn->pop<Publish>().topic, "$SYS/x");
+}
+
+TEST_F(BrokerTest, RetainedStoredReplacedAndDeleted) {
+    auto pub = connect("pub");
+    publish(pub, "r/1", "v1", 1, true, 1);
+    publish(pub, "r/1", "v2", 1, true, 2);
+    auto sub = connect("sub");
+    subscribe(sub, "r/#", 2, 2);
+    auto msg = sub.conn->pop<Publish>();
+    EXPECT_EQ(msg.payload, "v2");
+    EXPECT_TRUE(msg.retain);
+    EXPECT_EQ(msg.qos, 1);
+    sub.link->packet(Puback{msg.packet_id});
+    publish(pub, "r/1", "", 0, true);
+    auto forwarded = sub.conn->pop<Publish>();  // the delete is still forwarded, as a normal message
+    EXPECT_EQ(forwarded.payload, "");
+    EXPECT_FALSE(forwarded.retain);
+    EXPECT_EQ(broker.retained("#").size(), 0u);
+}
+
+TEST_F(BrokerTest, InboundQos2DeliveredOnceDespiteResend) {
+    auto sub = connect("sub");
+    subscribe(sub, "q", 2, 2);
+    auto pub = connect("pub");
+    publish(pub, "q", "once", 2, false, 7);
+    Publish dup{true, 2, false, "q", 7, "once"};
+    pub.link->packet(dup);
+    EXPECT_EQ(pub.conn->pop<Pubrec>().packet_id, 7);
+    pub.link->packet(Pubrel{7});
+    EXPECT_EQ(pub.conn->pop<Pubcomp>().packet_id, 7);
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "once");
+    EXPECT_TRUE(sub.conn->received.empty());
+}
+
+TEST_F(BrokerTest, OutboundQos2Flow) {
+    auto sub = connect("sub");
+    subscribe(sub, "q", 2, 2);
+    auto pub = connect("pub");
+    publish(pub, "q", "m", 2, false, 1);
+    auto msg = sub.conn->pop<Publish>();
+    sub.link->packet(Pubrec{msg.packet_id});
+    EXPECT_EQ(sub.conn->pop<Pubrel>().packet_id, msg.packet_id);
+    EXPECT_EQ(broker.client("sub")->inflight, 1u);
+    sub.link->packet(Pubcomp{msg.packet_id});
+    EXPECT_EQ(broker.client("sub")->inflight, 0u);
+}
+
+TEST_F(BrokerTest, InflightWindowQueuesAndReleasesInOrder) {
+    auto sub = connect("sub");
+    subscribe(sub, "t", 1, 1);
+    auto pub = connect("pub");
+    for (int i = 0; i < 4; ++i) publish(pub, "t", std::to_string(i), 1, false, static_cast<std::uint16_t>(i + 1));
+    auto m0 = sub.conn->pop<Publish>();
+    auto m1 = sub.conn->pop<Publish>();
+    EXPECT_TRUE(sub.conn->received.empty());  // window of 2
+    EXPECT_EQ(broker.client("sub")->queued, 2u);
+    sub.link->packet(Puback{m0.packet_id});
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "2");
+    sub.link->packet(Puback{m1.packet_id});
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "3");
+    EXPECT_EQ(m0.payload, "0");
+    EXPECT_EQ(m1.payload, "1");
+}
+
+TEST_F(BrokerTest, PersistentSessionQueuesWhileOfflineAndRedeliversWithDup) {
+    auto sub = connect("p", false);
+    subscribe(sub, "t", 1, 1);
+    auto pub = connect("pub");
+    publish(pub, "t", "in-flight", 1, false, 1);
+    auto first = sub.conn->pop<Publish>();  // not acknowledged
+    sub.finish();
+    publish(pub, "t", "offline-1", 1, false, 2);
+    publish(pub, "t", "offline-qos0", 0);  // not queued while offline (queue_qos0_offline off)
+    bool present = false;
+    auto again = connect("p", false, std::nullopt, ConnectReturn::accepted, &present);
+    EXPECT_TRUE(present);
+    auto resent = again.conn->pop<Publish>();
+    EXPECT_TRUE(resent.dup);
+    EXPECT_EQ(resent.packet_id, first.packet_id);
+    EXPECT_EQ(resent.payload, "in-flight");
+    EXPECT_EQ(again.conn->pop<Publish>().payload, "offline-1");
+    EXPECT_TRUE(again.conn->received.empty());
+}
+
+TEST_F(BrokerTest, OfflineQueueOverflowDropsNewAndCounts) {
+    auto sub = connect("p", false);
+    subscribe(sub, "t", 1, 1);
+    sub.finish();
+    auto pub = connect("pub");
+    for (int i = 0; i < 5; ++i) publish(pub, "t", std::to_string(i), 1, false, static_cast<std::uint16_t>(i + 1));
+    EXPECT_EQ(broker.client("p")->queued, 3u);
+    EXPECT_EQ(broker.client("p")->dropped, 2u);
+    EXPECT_EQ(broker.stats().messages_dropped, 2u);
+}
+
+TEST_F(BrokerTest, CleanSessionDiscardsState) {
+    auto sub = connect("p", false);
+    subscribe(sub, "t", 1, 1);
+    sub.finish();
+    bool present = true;
+    auto again = connect("p", true, std::nullopt, ConnectReturn::accepted, &present);
+    EXPECT_FALSE(present);
+    auto pub = connect("pub");
+    publish(pub, "t", "x", 0);
+    EXPECT_TRUE(again.conn->received.empty());
+}
+
+TEST_F(BrokerTest, WillPublishedOnNetworkErrorNotOnDisconnect) {
+    auto watcher = connect("w");
+    subscribe(watcher, "will/#", 1, 1);
+    auto dying = connect("d1", true, Will{"will/d1", "gone", 1, false});
+    dying.finish(DisconnectReason::network_error);
+    auto will = watcher.conn->pop<Publish>();
+    EXPECT_EQ(will.topic, "will/d1");
+    EXPECT_EQ(will.payload, "gone");
+    watcher.link->packet(Puback{will.packet_id});
+
+    auto polite = connect("d2", true, Will{"will/d2", "gone", 0, false});
+    polite.link->packet(Disconnect{});
+    EXPECT_EQ(polite.conn->close_reason, DisconnectReason::normal);
+    polite.finish(DisconnectReason::network_error);  // the transport sees EOF after DISCONNECT
+    EXPECT_TRUE(watcher.conn->received.empty());
+
+    auto d1 = broker.client("d1");
+    ASSERT_TRUE(d1);
+    EXPECT_FALSE(d1->connected);
+    EXPECT_EQ(d1->disconnect_reason, "network_error");
+    EXPECT_EQ(broker.client("d2")->disconnect_reason, "normal");
+    bool saw_will_event = false;
+    for (const auto& e : events) saw_will_event |= e.type == EventType::will_published && e.client_id == "d1";
+    EXPECT_TRUE(saw_will_event);
+}
+
+TEST_F(BrokerTest, WillPublishedOnProtocolError) {
+    auto watcher = connect("w");
+    subscribe(watcher, "will", 0, 0);
+    auto bad = connect("bad", true, Will{"will", "x", 0, false});
+    bad.link->malformed(Errc::invalid_qos);
+    EXPECT_EQ(bad.conn->close_reason, DisconnectReason::protocol_error);
+    bad.finish(DisconnectReason::network_error);
+    EXPECT_EQ(watcher.conn->pop<Publish>().topic, "will");
+    EXPECT_EQ(broker.client("bad")->disconnect_reason, "protocol_error");
+}
+
+TEST_F(BrokerTest, TakeoverClosesOldConnectionAndPublishesItsWill) {
+    auto watcher = connect("w");
+    subscribe(watcher, "will", 0, 0);
+    auto first = connect("same", false, Will{"will", "old", 0, false});
+    subscribe(first, "t", 1, 1);
+    bool present = false;
+    auto second = connect("same", false, std::nullopt, ConnectReturn::accepted, &present);
+    EXPECT_TRUE(present);
+    EXPECT_EQ(first.conn->close_reason, DisconnectReason::takeover);
+    EXPECT_EQ(watcher.conn->pop<Publish>().payload, "old");
+    first.finish();  // late close of the old transport must not disturb the new one
+    auto pub = connect("pub");
+    publish(pub, "t", "to-new", 0);
+    EXPECT_EQ(second.conn->pop<Publish>().payload, "to-new");
+    EXPECT_TRUE(broker.client("same")->connected);
+}
+
+TEST_F(BrokerTest, KickClosesAndWillFires) {
+    auto watcher = connect("w");
+    subscribe(watcher, "will", 0, 0);
+    auto victim = connect("v", true, Will{"will", "kicked", 0, false});
+    EXPECT_TRUE(broker.kick("v"));
+    EXPECT_EQ(victim.conn->close_reason, DisconnectReason::kicked);
+    victim.finish();
+    EXPECT_EQ(watcher.conn->pop<Publish>().payload, "kicked");
+    EXPECT_EQ(broker.client("v")->disconnect_reason, "kicked");
+    EXPECT_FALSE(broker.kick("v"));
+}
+
+TEST_F(BrokerTest, SlowConsumerDropsQos0) {
+    auto sub = connect("slow");
+    subscribe(sub, "t", 0, 0);
+    sub.conn->buffered = 2 << 20;
+    auto pub = connect("pub");
+    publish(pub, "t", "x", 0);
+    EXPECT_TRUE(sub.conn->received.empty());
+    EXPECT_EQ(broker.client("slow")->dropped, 1u);
+}
+
+TEST_F(BrokerTest, InternalApiPublishSubscribeAndRetained) {
+    std::vector<std::string> got;
+    auto pub = connect("pub");
+    publish(pub, "api/r", "kept", 0, true);
+    auto id = broker.subscribe("api/#", [&](const MessagePtr& m) { got.push_back(m->topic + "=" + m->payload); });
+    ASSERT_NE(id, 0u);
+    ASSERT_EQ(got, std::vector<std::string>{"api/r=kept"});
+    auto sub = connect("sub");
+    subscribe(sub, "api/x", 1, 1);
+    auto res = broker.publish("api/x", "v", 1, false);
+    EXPECT_FALSE(res.error);
+    EXPECT_EQ(res.matched, 2u);
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "v");
+    EXPECT_EQ(got.back(), "api/x=v");
+    EXPECT_TRUE(broker.publish("bad/#", "v", 0, false).error);
+    broker.unsubscribe(id);
+    broker.publish("api/x", "w", 0, false);
+    EXPECT_EQ(got.size(), 2u);
+}
+
+TEST_F(BrokerTest, ObserverMayCallBackIntoBroker) {
+    // Callbacks run outside the lock: publishing from an observer must not deadlock.
+    broker.observe([this](const Event& e) {
+        if (e.type == EventType::client_connected) broker.publish("seen/" + e.client_id, "1", 0, true);
+    });
+    connect("someone");
+    EXPECT_TRUE(broker.retained_get("seen/someone"));
+}
+
+TEST_F(BrokerTest, SysTopicsPublishedOnTick) {
+    auto sub = connect("sys");
+    subscribe(sub, "$SYS/broker/clients/connected", 0, 0);
+    broker.tick();
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "1");
+}
+
+TEST_F(BrokerTest, AwaitingRelExpires) {
+    auto pub = connect("pub");
+    publish(pub, "t", "m", 2, false, 9);
+    now += std::chrono::seconds(301);
+    broker.tick();
+    // After expiry the id is free again: a new PUBLISH with it is delivered.
+    auto sub = connect("sub");
+    subscribe(sub, "t", 0, 0);
+    publish(pub, "t", "again", 2, false, 9);
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "again");
+}
+
+}  // namespace
