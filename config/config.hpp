@@ -1,0 +1,129 @@
+// The gateway's whole configuration as one plain struct. Layers, lowest
+// first: built-in defaults < config file (JSON with comments) < environment
+// (MQGATE_*) < command line. Every field's default and meaning is documented
+// next to it; config/default.json is the same set as a file.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mqtt/broker_options.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::config {
+
+struct Listener {
+    std::string bind = "0.0.0.0";  // IP address to listen on
+    std::uint16_t port = 0;        // 0 = an ephemeral port (printed at start-up)
+};
+
+struct TlsListener : Listener {
+    std::string cert;  // PEM certificate chain (required)
+    std::string key;   // PEM private key (required)
+    std::string ca;    // PEM CA bundle for client certificates ("" = no client certificates)
+};
+
+struct Listeners {
+    std::vector<Listener> mqtt{Listener{"0.0.0.0", 1883}};  // MQTT over TCP
+    std::vector<TlsListener> mqtts;                         // MQTT over TLS (default port 8883)
+    std::vector<Listener> http{Listener{"0.0.0.0", 8080}};  // REST, streams, /mqtt WebSocket, dashboard
+    std::vector<TlsListener> https;                         // the same over TLS (default port 8443)
+};
+
+// The "mqtt" section: broker limits plus the transport's timeouts.
+struct MqttOptions {
+    // max_packet_size 1048576, max_client_id_length 256, max_topic_levels 128,
+    // max_subscriptions_per_session 1000, max_inflight 20,
+    // max_queued_messages 1000, max_queued_bytes 1048576, max_awaiting_rel 100,
+    // await_rel_timeout 300 s, max_outbound_buffer 1048576, max_keepalive 0
+    // (off), queue_qos0_offline false: see mqtt/broker_options.hpp.
+    mqtt::BrokerLimits limits;
+    std::chrono::seconds connect_timeout{10};  // no CONNECT within this -> close
+    std::chrono::seconds write_timeout{30};    // a write stalled this long -> close (slow consumer)
+    std::chrono::seconds sys_interval{10};     // $SYS publishing and QoS 2 expiry period
+    std::size_t max_connections = 0;           // live MQTT connections over all listeners; 0 = unlimited
+};
+
+// The "http" section, read by http/.
+struct HttpOptions {
+    std::size_t max_header_size = 8192;              // bytes; larger -> 431
+    std::size_t max_body_size = 1 << 20;             // bytes; larger -> 413
+    std::chrono::seconds header_timeout{10};         // to receive a request's headers
+    std::chrono::seconds body_timeout{30};           // to receive a request's body
+    std::chrono::seconds idle_timeout{60};           // keep-alive connection without a request
+    std::size_t max_pipelined = 8;                   // queued responses per connection
+    std::vector<std::string> cors_origins;           // allowed Origin values ("*" = any); empty = no CORS
+    std::size_t ws_max_message_size = 65536;         // bytes per WebSocket message (JSON stream)
+    std::size_t ws_send_queue_bytes = 1 << 20;       // per WebSocket client; over -> close 1008
+    std::size_t ws_send_queue_frames = 1000;         // per WebSocket client; over -> close 1008
+    std::size_t events_buffer = 1000;                // recent events kept for REST
+};
+
+struct AuthOptions {
+    bool allow_anonymous = true;  // CONNECT without username accepted (warned at start-up)
+    std::string password_file;    // "" = no password file
+    std::string acl_file;         // "" = everything allowed
+};
+
+struct Config {
+    std::string node_name = "mqgate";          // $SYS/brokers/<node>/...
+    unsigned threads = 0;                      // I/O threads; 0 = number of cores
+    log::Level log_level = log::Level::info;   // trace|debug|info|warn|error|off
+    Listeners listeners;
+    MqttOptions mqtt;
+    HttpOptions http;
+    AuthOptions auth;
+    std::string file;  // the config file read, "" when none
+
+    mqtt::BrokerOptions broker_options(std::string version) const;
+};
+
+// Names where a bad value came from (a file, "environment", "command line"),
+// the key path (e.g. "mqtt.max_inflight", may be empty) and why it is bad.
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::string source, std::string key, std::string reason);
+    const std::string& source() const noexcept { return source_; }
+    const std::string& key() const noexcept { return key_; }
+    const std::string& reason() const noexcept { return reason_; }
+
+private:
+    std::string source_, key_, reason_;
+};
+
+// MQGATE_* variables of the process (name -> value).
+using Environment = std::map<std::string, std::string>;
+Environment process_environment();
+
+enum class Action { run, check_config, help, version };
+
+struct Invocation {
+    Action action = Action::run;
+    Config config;
+};
+
+// Parses the command line (argv[0] is skipped), reads --config if given,
+// applies `env` and the command line. Throws ConfigError.
+Invocation load_config(int argc, const char* const* argv, const Environment& env);
+inline Invocation load_config(int argc, const char* const* argv) {
+    return load_config(argc, argv, process_environment());
+}
+
+// Parses a config file's text onto `config` (keys not given keep their
+// value). `source` names the file in errors.
+void apply_json_text(Config& config, const std::string& text, const std::string& source);
+void apply_json(Config& config, const nlohmann::json& j, const std::string& source);
+
+// The effective configuration in the config file's format.
+nlohmann::json to_json(const Config& config);
+
+const char* usage() noexcept;
+
+}  // namespace mqgate::config

@@ -1,0 +1,325 @@
+// The config file format: reading (strict: unknown keys, wrong types and
+// out-of-range values are errors naming the key path) and writing.
+#include <array>
+#include <limits>
+#include <set>
+#include <string_view>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "config/config.hpp"
+
+namespace mqgate::config {
+
+using nlohmann::json;
+
+namespace {
+
+const char* type_name(const json& j) {
+    switch (j.type()) {
+        case json::value_t::null: return "null";
+        case json::value_t::object: return "an object";
+        case json::value_t::array: return "an array";
+        case json::value_t::string: return "a string";
+        case json::value_t::boolean: return "a boolean";
+        case json::value_t::number_float: return "a fractional number";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned: return "an integer";
+        default: return "an unsupported value";
+    }
+}
+
+std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+// Reads the members of one JSON object; every member must be read by the
+// time finish() runs, or it is an unknown key.
+class ObjectReader {
+public:
+    ObjectReader(const json& j, std::string path, const std::string& source)
+        : j_(j), path_(std::move(path)), source_(source) {
+        if (!j.is_object()) fail(path_, std::string("expected an object, got ") + type_name(j));
+    }
+
+    [[noreturn]] void fail(const std::string& key, const std::string& reason) const {
+        throw ConfigError(source_, key, reason);
+    }
+
+    const json* member(std::string_view key) {
+        seen_.insert(std::string(key));
+        auto it = j_.find(key);
+        return it == j_.end() ? nullptr : &*it;
+    }
+
+    template <class T>
+    void integer(std::string_view key, T& out, std::uint64_t min, std::uint64_t max) {
+        const json* v = member(key);
+        if (!v) return;
+        const std::string path = join(path_, key);
+        if (!v->is_number_integer()) fail(path, std::string("expected an integer, got ") + type_name(*v));
+        if (v->is_number_unsigned()) {
+            const auto n = v->get<std::uint64_t>();
+            if (n >= min && n <= max) {
+                out = static_cast<T>(n);
+                return;
+            }
+        }
+        fail(path, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v->dump());
+    }
+
+    void seconds(std::string_view key, std::chrono::seconds& out, std::uint64_t min, std::uint64_t max) {
+        std::uint64_t n = static_cast<std::uint64_t>(out.count());
+        integer(key, n, min, max);
+        out = std::chrono::seconds(n);
+    }
+
+    void boolean(std::string_view key, bool& out) {
+        const json* v = member(key);
+        if (!v) return;
+        if (!v->is_boolean()) fail(join(path_, key), std::string("expected true or false, got ") + type_name(*v));
+        out = v->get<bool>();
+    }
+
+    // Returns whether the key was present.
+    bool string(std::string_view key, std::string& out) {
+        const json* v = member(key);
+        if (!v) return false;
+        if (!v->is_string()) fail(join(path_, key), std::string("expected a string, got ") + type_name(*v));
+        out = v->get<std::string>();
+        return true;
+    }
+
+    void strings(std::string_view key, std::vector<std::string>& out) {
+        const json* v = member(key);
+        if (!v) return;
+        const std::string path = join(path_, key);
+        if (!v->is_array()) fail(path, std::string("expected an array of strings, got ") + type_name(*v));
+        std::vector<std::string> values;
+        for (std::size_t i = 0; i < v->size(); ++i) {
+            const json& e = (*v)[i];
+            if (!e.is_string())
+                fail(path + "[" + std::to_string(i) + "]", std::string("expected a string, got ") + type_name(e));
+            values.push_back(e.get<std::string>());
+        }
+        out = std::move(values);
+    }
+
+    const std::string& path() const noexcept { return path_; }
+    const std::string& source() const noexcept { return source_; }
+
+    void finish() const {
+        for (const auto& item : j_.items())
+            if (!seen_.contains(item.key())) fail(join(path_, item.key()), "unknown key");
+    }
+
+private:
+    const json& j_;
+    std::string path_;
+    const std::string& source_;
+    std::set<std::string, std::less<>> seen_;
+};
+
+constexpr std::uint64_t unlimited = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint64_t one_day = 86'400;
+
+void read_listener(ObjectReader& r, Listener& l) {
+    if (r.string("bind", l.bind)) {
+        boost::system::error_code ec;
+        boost::asio::ip::make_address(l.bind, ec);
+        if (ec) r.fail(join(r.path(), "bind"), "not an IP address: \"" + l.bind + "\"");
+    }
+    r.integer("port", l.port, 0, 65535);
+}
+
+template <class L>
+void read_listeners(ObjectReader& parent, std::string_view key, std::vector<L>& out, std::uint16_t default_port) {
+    const json* v = parent.member(key);
+    if (!v) return;
+    const std::string path = join(parent.path(), key);
+    if (!v->is_array()) parent.fail(path, std::string("expected an array of listeners, got ") + type_name(*v));
+    std::vector<L> listeners;
+    for (std::size_t i = 0; i < v->size(); ++i) {
+        ObjectReader r((*v)[i], path + "[" + std::to_string(i) + "]", parent.source());
+        L l;
+        l.port = default_port;
+        read_listener(r, l);
+        if constexpr (std::is_same_v<L, TlsListener>) {
+            r.string("cert", l.cert);
+            r.string("key", l.key);
+            r.string("ca", l.ca);
+            if (l.cert.empty()) r.fail(join(r.path(), "cert"), "required for a TLS listener");
+            if (l.key.empty()) r.fail(join(r.path(), "key"), "required for a TLS listener");
+        }
+        r.finish();
+        listeners.push_back(std::move(l));
+    }
+    out = std::move(listeners);
+}
+
+void read_mqtt(ObjectReader& r, MqttOptions& m) {
+    auto& l = m.limits;
+    r.integer("max_packet_size", l.max_packet_size, 16, 268'435'460);
+    r.integer("max_client_id_length", l.max_client_id_length, 23, 65535);
+    r.integer("max_topic_levels", l.max_topic_levels, 1, 65535);
+    r.integer("max_subscriptions_per_session", l.max_subscriptions_per_session, 1, unlimited);
+    r.integer("max_inflight", l.max_inflight, 1, 65535);
+    r.integer("max_queued_messages", l.max_queued_messages, 0, unlimited);
+    r.integer("max_queued_bytes", l.max_queued_bytes, 0, unlimited);
+    r.integer("max_awaiting_rel", l.max_awaiting_rel, 1, 65535);
+    r.seconds("await_rel_timeout", l.await_rel_timeout, 1, 7 * one_day);
+    r.integer("max_outbound_buffer", l.max_outbound_buffer, 1024, unlimited);
+    r.seconds("max_keepalive", l.max_keepalive, 0, 65535);
+    r.seconds("connect_timeout", m.connect_timeout, 1, 3600);
+    r.seconds("write_timeout", m.write_timeout, 1, 3600);
+    r.boolean("queue_qos0_offline", l.queue_qos0_offline);
+    r.seconds("sys_interval", m.sys_interval, 1, one_day);
+    r.integer("max_connections", m.max_connections, 0, unlimited);
+    r.finish();
+}
+
+void read_http(ObjectReader& r, HttpOptions& h) {
+    r.integer("max_header_size", h.max_header_size, 512, 1 << 20);
+    r.integer("max_body_size", h.max_body_size, 0, unlimited);
+    r.seconds("header_timeout", h.header_timeout, 1, 3600);
+    r.seconds("body_timeout", h.body_timeout, 1, 3600);
+    r.seconds("idle_timeout", h.idle_timeout, 1, one_day);
+    r.integer("max_pipelined", h.max_pipelined, 1, 1024);
+    r.strings("cors_origins", h.cors_origins);
+    r.integer("ws_max_message_size", h.ws_max_message_size, 16, unlimited);
+    r.integer("ws_send_queue_bytes", h.ws_send_queue_bytes, 1024, unlimited);
+    r.integer("ws_send_queue_frames", h.ws_send_queue_frames, 1, unlimited);
+    r.integer("events_buffer", h.events_buffer, 0, 10'000'000);
+    r.finish();
+}
+
+void read_auth(ObjectReader& r, AuthOptions& a) {
+    r.boolean("allow_anonymous", a.allow_anonymous);
+    r.string("password_file", a.password_file);
+    r.string("acl_file", a.acl_file);
+    r.finish();
+}
+
+}  // namespace
+
+void apply_json(Config& c, const json& j, const std::string& source) {
+    ObjectReader r(j, "", source);
+    if (r.string("node_name", c.node_name)) {
+        // It becomes a topic level of $SYS/brokers/<node>/...
+        if (c.node_name.empty() || c.node_name.find_first_of(std::string_view("/+#\0", 4)) != std::string::npos)
+            r.fail("node_name", "must be a non-empty topic level (no '/', '+', '#')");
+    }
+    r.integer("threads", c.threads, 0, 1024);
+    std::string level;
+    if (r.string("log_level", level)) {
+        auto parsed = log::parse_level(level);
+        if (!parsed) r.fail("log_level", "must be one of trace, debug, info, warn, error, off; got \"" + level + "\"");
+        c.log_level = *parsed;
+    }
+    if (const json* v = r.member("listeners")) {
+        ObjectReader lr(*v, "listeners", source);
+        read_listeners(lr, "mqtt", c.listeners.mqtt, 1883);
+        read_listeners(lr, "mqtts", c.listeners.mqtts, 8883);
+        read_listeners(lr, "http", c.listeners.http, 8080);
+        read_listeners(lr, "https", c.listeners.https, 8443);
+        lr.finish();
+    }
+    if (const json* v = r.member("mqtt")) {
+        ObjectReader mr(*v, "mqtt", source);
+        read_mqtt(mr, c.mqtt);
+    }
+    if (const json* v = r.member("http")) {
+        ObjectReader hr(*v, "http", source);
+        read_http(hr, c.http);
+    }
+    if (const json* v = r.member("auth")) {
+        ObjectReader ar(*v, "auth", source);
+        read_auth(ar, c.auth);
+    }
+    r.finish();
+}
+
+void apply_json_text(Config& config, const std::string& text, const std::string& source) {
+    json j;
+    try {
+        j = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+    } catch (const json::parse_error& e) {
+        // what() is "[json.exception.parse_error.101] parse error at line L, column C: ..."
+        std::string reason = e.what();
+        if (auto pos = reason.find("] "); pos != std::string::npos) reason.erase(0, pos + 2);
+        throw ConfigError(source, "", reason);
+    }
+    apply_json(config, j, source);
+}
+
+namespace {
+
+json listener_json(const Listener& l) { return {{"bind", l.bind}, {"port", l.port}}; }
+
+json tls_listener_json(const TlsListener& l) {
+    json j = listener_json(l);
+    j["cert"] = l.cert;
+    j["key"] = l.key;
+    j["ca"] = l.ca;
+    return j;
+}
+
+template <class L, class F>
+json list_json(const std::vector<L>& listeners, F one) {
+    json a = json::array();
+    for (const auto& l : listeners) a.push_back(one(l));
+    return a;
+}
+
+}  // namespace
+
+json to_json(const Config& c) {
+    const auto& m = c.mqtt;
+    const auto& l = m.limits;
+    const auto& h = c.http;
+    return {
+        {"node_name", c.node_name},
+        {"threads", c.threads},
+        {"log_level", log::to_string(c.log_level)},
+        {"listeners",
+         {{"mqtt", list_json(c.listeners.mqtt, listener_json)},
+          {"mqtts", list_json(c.listeners.mqtts, tls_listener_json)},
+          {"http", list_json(c.listeners.http, listener_json)},
+          {"https", list_json(c.listeners.https, tls_listener_json)}}},
+        {"mqtt",
+         {{"max_packet_size", l.max_packet_size},
+          {"max_client_id_length", l.max_client_id_length},
+          {"max_topic_levels", l.max_topic_levels},
+          {"max_subscriptions_per_session", l.max_subscriptions_per_session},
+          {"max_inflight", l.max_inflight},
+          {"max_queued_messages", l.max_queued_messages},
+          {"max_queued_bytes", l.max_queued_bytes},
+          {"max_awaiting_rel", l.max_awaiting_rel},
+          {"await_rel_timeout", l.await_rel_timeout.count()},
+          {"max_outbound_buffer", l.max_outbound_buffer},
+          {"max_keepalive", l.max_keepalive.count()},
+          {"connect_timeout", m.connect_timeout.count()},
+          {"write_timeout", m.write_timeout.count()},
+          {"queue_qos0_offline", l.queue_qos0_offline},
+          {"sys_interval", m.sys_interval.count()},
+          {"max_connections", m.max_connections}}},
+        {"http",
+         {{"max_header_size", h.max_header_size},
+          {"max_body_size", h.max_body_size},
+          {"header_timeout", h.header_timeout.count()},
+          {"body_timeout", h.body_timeout.count()},
+          {"idle_timeout", h.idle_timeout.count()},
+          {"max_pipelined", h.max_pipelined},
+          {"cors_origins", h.cors_origins},
+          {"ws_max_message_size", h.ws_max_message_size},
+          {"ws_send_queue_bytes", h.ws_send_queue_bytes},
+          {"ws_send_queue_frames", h.ws_send_queue_frames},
+          {"events_buffer", h.events_buffer}}},
+        {"auth",
+         {{"allow_anonymous", c.auth.allow_anonymous},
+          {"password_file", c.auth.password_file},
+          {"acl_file", c.auth.acl_file}}},
+    };
+}
+
+}  // namespace mqgate::config

@@ -1,0 +1,134 @@
+#include "gateway/gateway.hpp"
+
+#include <iostream>
+#include <stdexcept>
+
+#include "mqtt/net/tcp_connection.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::gateway {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Connections get this long to flush and close on SIGTERM before the I/O
+// threads are stopped under them.
+constexpr std::chrono::seconds shutdown_grace{2};
+
+// Tests and scripts parse these lines: keep the format.
+void announce(const char* kind, const asio::ip::tcp::endpoint& endpoint) {
+    const auto address = endpoint.address();
+    std::cout << "listening " << kind << ' '
+              << (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) << ':'
+              << endpoint.port() << std::endl;
+}
+
+}  // namespace
+
+Gateway::Gateway(config::Config config, std::string version)
+    : config_(std::move(config)),
+      pool_(config_.threads),
+      broker_(std::make_unique<mqtt::Broker>(config_.broker_options(std::move(version)))),
+      mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
+      tick_timer_(pool_.at(0)),
+      shutdown_timer_(pool_.at(0)),
+      signals_(pool_.at(0)) {}
+
+Gateway::~Gateway() = default;
+
+void Gateway::bind_listeners() {
+    net::ConnectionOptions options;
+    options.connect_timeout = config_.mqtt.connect_timeout;
+    options.write_timeout = config_.mqtt.write_timeout;
+    options.protocol = "mqtt";
+    for (const auto& l : config_.listeners.mqtt) {
+        try {
+            auto on_accept = [broker = broker_.get(), options](asio::ip::tcp::socket socket, std::shared_ptr<void> slot) {
+                net::TcpConnection::start(std::move(socket), *broker, options, std::move(slot));
+            };
+            mqtt_listeners_.push_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, l.bind, l.port,
+                                                                         mqtt_connections_, std::move(on_accept)));
+        } catch (const std::exception& e) {
+            throw std::runtime_error("cannot listen for mqtt on " + l.bind + ":" + std::to_string(l.port) + ": " +
+                                     e.what());
+        }
+    }
+    if (!config_.listeners.mqtts.empty()) LOG_WARN("mqtts listeners are configured but TLS is not available yet");
+
+    // HTTP goes here: create mqgate::http::Server on pool_ with *broker_,
+    // config_.http and the event bus for every config_.listeners.http entry,
+    // and announce("http", endpoint) once each is bound, before "ready".
+}
+
+int Gateway::run() {
+    if (config_.auth.allow_anonymous && config_.auth.password_file.empty())
+        LOG_WARN("anonymous access is allowed and no password file is set: anyone can connect and publish");
+    bind_listeners();
+    for (const auto& l : mqtt_listeners_) {
+        l->start();
+        announce("mqtt", l->local_endpoint());
+    }
+    std::cout << "ready" << std::endl;
+    LOG_INFO("node " << config_.node_name << " running on " << pool_.size() << " I/O thread(s)");
+    schedule_tick();
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.add(SIGHUP);
+    wait_for_signal();
+    pool_.run();
+    pool_.join();
+    LOG_INFO("stopped");
+    return 0;
+}
+
+void Gateway::schedule_tick() {
+    tick_timer_.expires_after(config_.mqtt.sys_interval);
+    tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        broker_->tick();
+        schedule_tick();
+    });
+}
+
+void Gateway::wait_for_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            LOG_INFO("reload requested (not supported yet)");
+        } else if (stopping_) {
+            LOG_WARN("second signal: stopping now");
+            pool_.stop();
+            return;
+        } else {
+            LOG_INFO("signal " << signal << ": shutting down");
+            begin_shutdown();
+        }
+        wait_for_signal();
+    });
+}
+
+void Gateway::begin_shutdown() {
+    stopping_ = true;
+    for (const auto& l : mqtt_listeners_) l->stop();
+    // HTTP: stop the http::Server here too.
+    tick_timer_.cancel();
+    broker_->shutdown();
+    await_connections_closed(std::chrono::steady_clock::now() + shutdown_grace);
+}
+
+void Gateway::await_connections_closed(std::chrono::steady_clock::time_point deadline) {
+    const std::size_t live = mqtt_connections_->live();
+    if (live == 0 || std::chrono::steady_clock::now() >= deadline) {
+        if (live != 0) LOG_WARN(live << " connection(s) still open after " << shutdown_grace.count() << " s");
+        signals_.cancel();
+        pool_.stop();
+        return;
+    }
+    shutdown_timer_.expires_after(std::chrono::milliseconds(20));
+    shutdown_timer_.async_wait([this, deadline](const boost::system::error_code& ec) {
+        if (!ec) await_connections_closed(deadline);
+    });
+}
+
+}  // namespace mqgate::gateway

@@ -1,0 +1,53 @@
+// Wires the parts together: broker, I/O threads, listeners, housekeeping
+// timer and signals. main() only parses the command line and runs this.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.hpp"
+#include "mqtt/broker.hpp"
+#include "mqtt/net/io_pool.hpp"
+#include "mqtt/net/tcp_listener.hpp"
+
+namespace mqgate::gateway {
+
+class Gateway {
+public:
+    Gateway(config::Config config, std::string version);
+    ~Gateway();
+    Gateway(const Gateway&) = delete;
+    Gateway& operator=(const Gateway&) = delete;
+
+    // Binds every listener (throws std::runtime_error naming the one that
+    // failed), prints the "listening" lines and "ready" on stdout, and serves
+    // until SIGINT/SIGTERM. Returns the process exit code.
+    int run();
+
+private:
+    void bind_listeners();
+    void schedule_tick();
+    void wait_for_signal();
+    void begin_shutdown();
+    void await_connections_closed(std::chrono::steady_clock::time_point deadline);
+
+    config::Config config_;
+    // Declaration order is destruction order in reverse: the pool's contexts
+    // must outlive every timer, socket and listener, and the broker must
+    // outlive the I/O threads that call into it.
+    net::IoPool pool_;
+    std::unique_ptr<mqtt::Broker> broker_;
+    std::shared_ptr<net::ConnectionCounter> mqtt_connections_;
+    std::vector<std::shared_ptr<net::TcpListener>> mqtt_listeners_;
+    boost::asio::steady_timer tick_timer_;
+    boost::asio::steady_timer shutdown_timer_;
+    boost::asio::signal_set signals_;
+    bool stopping_ = false;
+};
+
+}  // namespace mqgate::gateway

@@ -1,0 +1,63 @@
+#include "mqtt/net/io_pool.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "support/log.hpp"
+
+namespace mqgate::net {
+
+IoPool::IoPool(std::size_t threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    contexts_.reserve(threads);
+    guards_.reserve(threads);
+    for (std::size_t i = 0; i < threads; ++i) {
+        // Concurrency hint 1: each context is run by exactly one thread, so
+        // Asio can skip its internal locking.
+        contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+        guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
+    }
+}
+
+IoPool::~IoPool() {
+    stop();
+    join();
+}
+
+boost::asio::io_context& IoPool::next() noexcept {
+    return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+}
+
+void IoPool::run() {
+    for (auto& ctx : contexts_) {
+        threads_.emplace_back([c = ctx.get()] {
+            // A handler that throws is a bug; log it and keep the thread
+            // serving its other connections rather than taking the server down.
+            for (;;) {
+                try {
+                    c->run();
+                    return;
+                } catch (const std::exception& e) {
+                    LOG_ERROR("unhandled exception in I/O thread: " << e.what());
+                }
+            }
+        });
+    }
+}
+
+void IoPool::release() {
+    for (auto& g : guards_) g.reset();
+}
+
+void IoPool::stop() {
+    release();
+    for (auto& ctx : contexts_) ctx->stop();
+}
+
+void IoPool::join() {
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
+    threads_.clear();
+}
+
+}  // namespace mqgate::net

@@ -1,0 +1,324 @@
+#include "mqtt/net/tcp_connection.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "support/log.hpp"
+
+namespace mqgate::net {
+
+namespace asio = boost::asio;
+using mqtt::DisconnectReason;
+
+namespace {
+// One gathered write carries at most this much, so a long queue cannot make
+// a single write (and its stall timer) arbitrarily large.
+constexpr std::size_t max_batch_frames = 64;
+constexpr std::size_t max_batch_bytes = 256 * 1024;
+
+std::string address_text(const asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
+    return a.to_string();
+}
+}  // namespace
+
+template <class Stream>
+void StreamConnection<Stream>::start(Stream stream, mqtt::Broker& broker, const ConnectionOptions& options,
+                                     std::shared_ptr<void> slot) {
+    auto conn = std::make_shared<StreamConnection>(std::move(stream), broker, options, std::move(slot));
+    auto link = broker.attach(conn);
+    // The caller may be on another context's thread (the acceptor's): every
+    // executor-only member is touched from the connection's own thread only.
+    asio::post(conn->stream_.get_executor(),
+               [conn, link = std::move(link)]() mutable { conn->begin(std::move(link)); });
+}
+
+template <class Stream>
+StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, const ConnectionOptions& options,
+                                           std::shared_ptr<void> slot)
+    : stream_(std::move(stream)),
+      broker_(broker),
+      options_(options),
+      slot_(std::move(slot)),
+      decoder_(broker.limits().max_packet_size),
+      watchdog_(stream_.get_executor()) {
+    auto& socket = stream_.lowest_layer();
+    boost::system::error_code ec;
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    const auto remote = socket.remote_endpoint(ec);
+    if (!ec) {
+        peer_.address = address_text(remote.address());
+        peer_.port = remote.port();
+    }
+    const auto local = socket.local_endpoint(ec);
+    if (!ec) peer_.local_port = local.port();
+    peer_.protocol = options_.protocol;
+}
+
+template <class Stream>
+StreamConnection<Stream>::~StreamConnection() = default;
+
+template <class Stream>
+void StreamConnection<Stream>::begin(std::shared_ptr<mqtt::ClientLink> link) {
+    if (unreported_) {
+        link->closed(*unreported_);
+        return;
+    }
+    link_ = std::move(link);
+    const auto now = Clock::now();
+    connect_deadline_ = now + options_.connect_timeout;
+    last_received_ = now;
+    LOG_DEBUG("connection from " << peer_.address << ':' << peer_.port << " (" << peer_.protocol << ')');
+    watch_by(connect_deadline_);
+    read();
+}
+
+template <class Stream>
+void StreamConnection<Stream>::read() {
+    stream_.async_read_some(asio::buffer(read_buffer_),
+                            [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                                self->on_read(ec, n);
+                            });
+}
+
+template <class Stream>
+void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (finished_) return;
+    if (ec) {
+        DisconnectReason reason = DisconnectReason::network_error;
+        {
+            std::lock_guard lock(mutex_);
+            if (close_reason_) reason = *close_reason_;
+        }
+        finish(reason);
+        return;
+    }
+    // After close() nothing more is processed [MQTT-3.1.4-5]; the flush goes on.
+    if (close_requested_.load(std::memory_order_acquire)) return;
+    broker_.count_bytes(n, 0);
+    last_received_ = Clock::now();
+    decoder_.feed({read_buffer_.data(), n});
+    for (;;) {
+        mqtt::Packet packet;
+        std::error_code dec_ec;
+        const auto status = decoder_.next(packet, dec_ec);
+        if (status == mqtt::Decoder::Status::need_more) break;
+        if (status == mqtt::Decoder::Status::error) {
+            link_->malformed(dec_ec);
+            // The broker closes on malformed(); closing here too keeps the
+            // stream from ever being read again whatever the broker does.
+            close(DisconnectReason::protocol_error);
+            return;
+        }
+        connected_ = true;
+        link_->packet(std::move(packet));
+        if (close_requested_.load(std::memory_order_acquire)) return;
+    }
+    read();
+}
+
+template <class Stream>
+void StreamConnection<Stream>::send(mqtt::Frame frame) {
+    const std::size_t size = frame.size();
+    {
+        std::lock_guard lock(mutex_);
+        if (close_reason_) return;  // nothing is sent after close()
+        outbound_.push_back(std::move(frame));
+        buffered_.fetch_add(size, std::memory_order_relaxed);
+        if (write_scheduled_) return;
+        write_scheduled_ = true;
+    }
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->write(); });
+}
+
+template <class Stream>
+void StreamConnection<Stream>::write() {
+    if (finished_) return;
+    {
+        std::lock_guard lock(mutex_);
+        while (!outbound_.empty() && writing_.size() < max_batch_frames && writing_bytes_ < max_batch_bytes) {
+            writing_bytes_ += outbound_.front().size();
+            writing_.push_back(std::move(outbound_.front()));
+            outbound_.pop_front();
+        }
+        if (writing_.empty()) write_scheduled_ = false;
+    }
+    if (writing_.empty()) {
+        if (close_requested_.load(std::memory_order_acquire)) closing();
+        return;
+    }
+    write_buffers_.clear();
+    for (const auto& f : writing_) {
+        write_buffers_.push_back(asio::buffer(f.head));
+        if (f.payload_of && !f.payload_of->payload.empty()) write_buffers_.push_back(asio::buffer(f.payload_of->payload));
+    }
+    socket_writing_ = true;
+    write_started_ = Clock::now();
+    watch_by(write_started_ + options_.write_timeout);
+    asio::async_write(stream_, write_buffers_,
+                      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                          self->on_write(ec, n);
+                      });
+}
+
+template <class Stream>
+void StreamConnection<Stream>::on_write(const boost::system::error_code& ec, std::size_t n) {
+    socket_writing_ = false;
+    buffered_.fetch_sub(writing_bytes_, std::memory_order_relaxed);
+    writing_.clear();
+    writing_bytes_ = 0;
+    broker_.count_bytes(0, n);
+    if (finished_) return;
+    if (ec) {
+        DisconnectReason reason = DisconnectReason::network_error;
+        {
+            std::lock_guard lock(mutex_);
+            if (close_reason_) reason = *close_reason_;
+        }
+        finish(reason);
+        return;
+    }
+    write();
+}
+
+template <class Stream>
+void StreamConnection<Stream>::close(DisconnectReason why) {
+    {
+        std::lock_guard lock(mutex_);
+        if (close_reason_) return;
+        close_reason_ = why;
+    }
+    close_requested_.store(true, std::memory_order_release);
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->closing(); });
+}
+
+// Runs once close() was requested: finishes now when nothing is queued,
+// otherwise lets the writes drain (write() calls back here) within a deadline.
+template <class Stream>
+void StreamConnection<Stream>::closing() {
+    if (finished_) return;
+    DisconnectReason reason;
+    bool drained;
+    {
+        std::lock_guard lock(mutex_);
+        reason = *close_reason_;
+        drained = !write_scheduled_;
+    }
+    if (drained) {
+        finish(reason);
+        return;
+    }
+    if (!flush_deadline_) {
+        flush_deadline_ = Clock::now() + options_.close_flush_timeout;
+        watch_by(*flush_deadline_);
+    }
+}
+
+template <class Stream>
+void StreamConnection<Stream>::finish(DisconnectReason reason) {
+    if (finished_) return;
+    finished_ = true;
+    {
+        std::lock_guard lock(mutex_);
+        if (!close_reason_) close_reason_ = reason;
+        // Frames never written release their shared payloads now.
+        for (const auto& f : outbound_) buffered_.fetch_sub(f.size(), std::memory_order_relaxed);
+        outbound_.clear();
+    }
+    close_requested_.store(true, std::memory_order_release);
+    auto& socket = stream_.lowest_layer();
+    boost::system::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
+    watchdog_.cancel();
+    LOG_DEBUG("connection " << peer_.address << ':' << peer_.port << " closed: " << mqtt::to_string(reason));
+    if (!link_) {
+        unreported_ = reason;
+        return;
+    }
+    // The link may call back into send()/close(): both are no-ops by now.
+    auto link = std::move(link_);
+    link->closed(reason);
+}
+
+template <class Stream>
+void StreamConnection<Stream>::set_keepalive(std::chrono::seconds keepalive) {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this(), keepalive] {
+        if (self->finished_) return;
+        self->connected_ = true;
+        self->keepalive_limit_ = std::chrono::milliseconds(keepalive) * 3 / 2;
+        if (auto at = self->next_deadline()) self->watch_by(*at);
+    });
+}
+
+template <class Stream>
+std::optional<typename StreamConnection<Stream>::Clock::time_point> StreamConnection<Stream>::next_deadline() const {
+    std::optional<Clock::time_point> at;
+    auto consider = [&at](Clock::time_point t) {
+        if (!at || t < *at) at = t;
+    };
+    if (!close_requested_.load(std::memory_order_acquire)) {
+        if (!connected_) consider(connect_deadline_);
+        else if (keepalive_limit_.count() > 0) consider(last_received_ + keepalive_limit_);
+    }
+    if (socket_writing_) consider(write_started_ + options_.write_timeout);
+    if (flush_deadline_) consider(*flush_deadline_);
+    return at;
+}
+
+// One timer watches every deadline. Reads only update last_received_; the
+// timer re-arms itself when it fires early, so the hot path never touches it.
+template <class Stream>
+void StreamConnection<Stream>::watch_by(Clock::time_point at) {
+    if (!watchdog_due_ || at < *watchdog_due_) arm_watchdog(at);
+}
+
+template <class Stream>
+void StreamConnection<Stream>::arm_watchdog(Clock::time_point at) {
+    watchdog_due_ = at;
+    watchdog_.expires_at(at);
+    watchdog_.async_wait(
+        [self = this->shared_from_this()](const boost::system::error_code& ec) { self->on_watchdog(ec); });
+}
+
+template <class Stream>
+void StreamConnection<Stream>::on_watchdog(const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || finished_) return;
+    watchdog_due_.reset();
+    const auto now = Clock::now();
+    if (flush_deadline_ && now >= *flush_deadline_) {
+        std::optional<DisconnectReason> reason;
+        {
+            std::lock_guard lock(mutex_);
+            reason = close_reason_;
+        }
+        finish(reason.value_or(DisconnectReason::network_error));
+        return;
+    }
+    if (socket_writing_ && now >= write_started_ + options_.write_timeout) {
+        LOG_INFO("closing " << peer_.address << ':' << peer_.port << ": write stalled for "
+                            << options_.write_timeout.count() << " s");
+        finish(DisconnectReason::slow_consumer);
+        return;
+    }
+    if (!close_requested_.load(std::memory_order_acquire)) {
+        if (!connected_ && now >= connect_deadline_) {
+            LOG_DEBUG("closing " << peer_.address << ':' << peer_.port << ": no CONNECT in time");
+            close(DisconnectReason::connect_timeout);
+            return;  // closing() watches the flush from here
+        }
+        if (connected_ && keepalive_limit_.count() > 0 && now >= last_received_ + keepalive_limit_) {
+            close(DisconnectReason::keepalive_timeout);
+            return;
+        }
+    }
+    if (auto at = next_deadline()) watch_by(*at);
+}
+
+template class StreamConnection<asio::ip::tcp::socket>;
+
+}  // namespace mqgate::net

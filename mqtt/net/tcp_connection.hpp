@@ -1,0 +1,108 @@
+// mqtt::Connection over a byte stream (plain TCP now; TLS reuses the template
+// with an ssl::stream once its handshake is done).
+//
+// Threading: every handler runs on the stream's executor, which is one
+// io_context run by one thread. send(), close() and set_keepalive() may come
+// from any thread (the broker calls them under its lock): they only touch the
+// mutex-protected queue or post to the executor.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "mqtt/broker.hpp"
+#include "mqtt/codec.hpp"
+#include "mqtt/connection.hpp"
+
+namespace mqgate::net {
+
+struct ConnectionOptions {
+    std::chrono::seconds connect_timeout{10};  // no CONNECT by then -> connect_timeout
+    std::chrono::seconds write_timeout{30};    // one write stalled this long -> slow_consumer
+    std::chrono::seconds close_flush_timeout{5};  // close() gives queued frames this long
+    std::string protocol = "mqtt";
+};
+
+template <class Stream>
+class StreamConnection final : public mqtt::Connection,
+                               public std::enable_shared_from_this<StreamConnection<Stream>> {
+public:
+    // Attaches a new connection to the broker and starts reading. `slot` is
+    // held for the connection's life (the listener's connection count).
+    static void start(Stream stream, mqtt::Broker& broker, const ConnectionOptions& options,
+                      std::shared_ptr<void> slot = nullptr);
+
+    StreamConnection(Stream stream, mqtt::Broker& broker, const ConnectionOptions& options,
+                     std::shared_ptr<void> slot);
+    ~StreamConnection() override;
+
+    void send(mqtt::Frame frame) override;
+    void close(mqtt::DisconnectReason why) override;
+    void set_keepalive(std::chrono::seconds keepalive) override;
+    std::size_t buffered_bytes() const noexcept override { return buffered_.load(std::memory_order_relaxed); }
+    const mqtt::PeerInfo& peer() const noexcept override { return peer_; }
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    void begin(std::shared_ptr<mqtt::ClientLink> link);
+    void read();
+    void on_read(const boost::system::error_code& ec, std::size_t n);
+    void write();
+    void on_write(const boost::system::error_code& ec, std::size_t n);
+    void closing();
+    void finish(mqtt::DisconnectReason reason);
+    void arm_watchdog(Clock::time_point at);
+    void watch_by(Clock::time_point at);
+    void on_watchdog(const boost::system::error_code& ec);
+    std::optional<Clock::time_point> next_deadline() const;
+
+    Stream stream_;
+    mqtt::Broker& broker_;
+    ConnectionOptions options_;
+    std::shared_ptr<void> slot_;
+    mqtt::PeerInfo peer_;
+    std::shared_ptr<mqtt::ClientLink> link_;
+    mqtt::Decoder decoder_;
+    std::array<char, 16 * 1024> read_buffer_;
+
+    // Shared with other threads (under mutex_).
+    std::mutex mutex_;
+    std::deque<mqtt::Frame> outbound_;
+    bool write_scheduled_ = false;  // a write is posted or in flight
+    std::optional<mqtt::DisconnectReason> close_reason_;
+    std::atomic<std::size_t> buffered_{0};
+    std::atomic<bool> close_requested_{false};
+
+    // Executor-only state.
+    std::vector<mqtt::Frame> writing_;
+    std::vector<boost::asio::const_buffer> write_buffers_;
+    std::size_t writing_bytes_ = 0;
+    bool socket_writing_ = false;
+    bool finished_ = false;
+    bool connected_ = false;  // a first packet arrived: the connect timeout is over
+    std::chrono::milliseconds keepalive_limit_{0};  // 1.5 x keepalive; 0 = none
+    Clock::time_point connect_deadline_;
+    Clock::time_point last_received_;
+    Clock::time_point write_started_;
+    std::optional<Clock::time_point> flush_deadline_;
+    std::optional<Clock::time_point> watchdog_due_;  // when the pending wait fires
+    std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
+    boost::asio::steady_timer watchdog_;
+};
+
+using TcpConnection = StreamConnection<boost::asio::ip::tcp::socket>;
+
+}  // namespace mqgate::net

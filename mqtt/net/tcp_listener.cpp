@@ -1,0 +1,92 @@
+#include "mqtt/net/tcp_listener.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+#include "support/log.hpp"
+
+namespace mqgate::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::shared_ptr<void> ConnectionCounter::try_acquire() {
+    const std::size_t before = live_.fetch_add(1, std::memory_order_relaxed);
+    if (max_ != 0 && before >= max_) {
+        live_.fetch_sub(1, std::memory_order_relaxed);
+        return nullptr;
+    }
+    // The slot keeps the counter alive, so it may outlive the listeners.
+    return std::shared_ptr<void>(static_cast<void*>(this), [self = shared_from_this()](void*) {
+        self->live_.fetch_sub(1, std::memory_order_relaxed);
+    });
+}
+
+TcpListener::TcpListener(asio::io_context& accept_context, IoPool& pool, const std::string& address,
+                         std::uint16_t port, std::shared_ptr<ConnectionCounter> counter, OnAccept on_accept)
+    : acceptor_(accept_context),
+      pool_(pool),
+      counter_(counter ? std::move(counter) : std::make_shared<ConnectionCounter>()),
+      on_accept_(std::move(on_accept)),
+      backoff_(accept_context) {
+    const tcp::endpoint endpoint(asio::ip::make_address(address), port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    endpoint_ = acceptor_.local_endpoint();
+}
+
+void TcpListener::start() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->accept(); });
+}
+
+void TcpListener::stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+        self->stopped_ = true;
+        boost::system::error_code ignored;
+        self->acceptor_.close(ignored);
+        self->backoff_.cancel();
+    });
+}
+
+void TcpListener::accept() {
+    if (stopped_) return;
+    // Accept straight onto the next context: the connection lives there.
+    acceptor_.async_accept(pool_.next(), [self = shared_from_this()](const boost::system::error_code& ec,
+                                                                      tcp::socket socket) {
+        self->on_accept(ec, std::move(socket));
+    });
+}
+
+void TcpListener::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
+    if (stopped_ || ec == asio::error::operation_aborted) return;
+    if (ec) {
+        // Out of descriptors: accepting again at once would fail at once and
+        // spin; wait for connections to go away.
+        if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+            LOG_WARN("accept on " << endpoint_ << ": " << ec.message() << "; pausing for 100 ms");
+            backoff_.expires_after(std::chrono::milliseconds(100));
+            backoff_.async_wait([self = shared_from_this()](const boost::system::error_code& wait_ec) {
+                if (!wait_ec) self->accept();
+            });
+            return;
+        }
+        LOG_WARN("accept on " << endpoint_ << ": " << ec.message());
+        accept();
+        return;
+    }
+    auto slot = counter_->try_acquire();
+    if (!slot) {
+        LOG_WARN("refusing connection on " << endpoint_ << ": connection limit reached");
+        boost::system::error_code ignored;
+        socket.close(ignored);
+    } else {
+        on_accept_(std::move(socket), std::move(slot));
+    }
+    accept();
+}
+
+}  // namespace mqgate::net

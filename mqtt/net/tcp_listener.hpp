@@ -1,0 +1,65 @@
+// Accepts TCP connections and spreads them over an IoPool. What happens to an
+// accepted socket is the caller's choice (plain MQTT now; TLS and HTTP can
+// reuse this with another callback).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "mqtt/net/io_pool.hpp"
+
+namespace mqgate::net {
+
+// Counts live connections (shared by several listeners) and refuses new ones
+// past a maximum. A connection holds its slot; dropping the slot frees it.
+class ConnectionCounter : public std::enable_shared_from_this<ConnectionCounter> {
+public:
+    explicit ConnectionCounter(std::size_t max = 0) noexcept : max_(max) {}  // 0 = unlimited
+    // Null when the maximum is reached.
+    std::shared_ptr<void> try_acquire();
+    std::size_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
+
+private:
+    std::size_t max_;
+    std::atomic<std::size_t> live_{0};
+};
+
+class TcpListener : public std::enable_shared_from_this<TcpListener> {
+public:
+    // Called on the acceptor's thread with a socket that belongs to the next
+    // context of the pool, and the connection's slot in the counter.
+    using OnAccept = std::function<void(boost::asio::ip::tcp::socket, std::shared_ptr<void> slot)>;
+
+    // Binds and listens now (throws boost::system::system_error on failure);
+    // accepting starts with start(). The acceptor lives on `accept_context`.
+    TcpListener(boost::asio::io_context& accept_context, IoPool& pool, const std::string& address,
+                std::uint16_t port, std::shared_ptr<ConnectionCounter> counter, OnAccept on_accept);
+
+    void start();
+    // Closes the acceptor; thread-safe.
+    void stop();
+
+    boost::asio::ip::tcp::endpoint local_endpoint() const { return endpoint_; }
+    std::uint16_t port() const noexcept { return endpoint_.port(); }
+
+private:
+    void accept();
+    void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+
+    boost::asio::ip::tcp::acceptor acceptor_;
+    IoPool& pool_;
+    std::shared_ptr<ConnectionCounter> counter_;
+    OnAccept on_accept_;
+    boost::asio::steady_timer backoff_;
+    boost::asio::ip::tcp::endpoint endpoint_;
+    bool stopped_ = false;
+};
+
+}  // namespace mqgate::net
