@@ -39,7 +39,7 @@ PublishResult Broker::publish(std::string topic, std::string payload, std::uint8
     }
     Op op(*core_);
     if (topic_levels(topic) > core_->options_.limits.max_topic_levels) {
-        result.error = Errc::invalid_topic_filter;
+        result.error = Errc::too_many_topic_levels;
         return result;
     }
     ++core_->stats_.messages_received;
@@ -50,6 +50,7 @@ PublishResult Broker::publish(std::string topic, std::string payload, std::uint8
 std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message, bool send_retained) {
     if (validate_topic_filter(filter)) return 0;
     Op op(*core_);
+    if (topic_levels(filter) > core_->options_.limits.max_topic_levels) return 0;
     const std::uint64_t id = core_->next_id_++;
     auto cb = std::make_shared<const MessageCallback>(std::move(on_message));
     core_->internal_tree_.insert(filter, id, 2);

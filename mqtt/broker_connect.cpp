@@ -2,6 +2,7 @@
 #include <random>
 
 #include "mqtt/broker_core.hpp"
+#include "mqtt/topic.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::mqtt {
@@ -54,6 +55,9 @@ void BrokerCore::on_connect(Link& link, Connect&& c) {
     if (max_ka > 0 && (c.keepalive == 0 || c.keepalive > max_ka)) {
         // 3.1.1 cannot tell a client to use another keepalive: refuse, as Mosquitto does.
         return reject(*this, link, ConnectReturn::identifier_rejected);
+    }
+    if (c.will && topic_levels(c.will->topic) > lim.max_topic_levels) {
+        return protocol_error(link, Errc::too_many_topic_levels);
     }
     std::string identity;
     const ConnectReturn auth = auth_->authenticate(c, link.conn_->peer(), identity);

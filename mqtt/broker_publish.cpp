@@ -11,7 +11,7 @@ namespace mqgate::mqtt {
 void BrokerCore::on_publish(Link& link, Publish&& p) {
     SessionState& s = *link.session_;
     if (topic_levels(p.topic) > options_.limits.max_topic_levels) {
-        return protocol_error(link, Errc::invalid_topic_filter);
+        return protocol_error(link, Errc::too_many_topic_levels);
     }
     if (p.qos == 2 && s.awaiting_rel.count(p.packet_id)) {
         // [MQTT-4.3.3-2]: a resent QoS 2 PUBLISH before PUBREL is acknowledged

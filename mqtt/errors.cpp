@@ -38,6 +38,7 @@ public:
         case Errc::first_packet_not_connect: return "first packet on the connection is not CONNECT";
         case Errc::second_connect: return "second CONNECT on the connection";
         case Errc::unexpected_packet_type: return "packet type not allowed in this direction";
+        case Errc::too_many_topic_levels: return "topic has more levels than max_topic_levels";
         case Errc::connack_reserved_bits: return "CONNACK acknowledge flags reserved bits are set";
         case Errc::invalid_return_code: return "invalid CONNACK or SUBACK return code";
         }

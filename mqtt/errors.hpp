@@ -40,6 +40,7 @@ enum class Errc {
     first_packet_not_connect,       // [MQTT-3.1.0-1]
     second_connect,                 // [MQTT-3.1.0-2]
     unexpected_packet_type,         // server-bound only: CONNACK, SUBACK, UNSUBACK, PINGRESP from a client
+    too_many_topic_levels,          // configured max_topic_levels exceeded
     // Client-bound packets (decoded by clients and the bench)
     connack_reserved_bits,          // §3.2.2.1: CONNACK acknowledge flags bits 7-1 must be 0
     invalid_return_code,            // CONNACK code > 5 (§3.2.2.3), SUBACK code not 0/1/2/0x80 (§3.9.3)

@@ -105,8 +105,11 @@ protected:
     void publish(Client& c, const std::string& topic, const std::string& payload, std::uint8_t qos,
                  bool retain = false, std::uint16_t id = 1) {
         c.link->packet(Publish{false, qos, retain, topic, id, payload});
-        if (qos == 1) EXPECT_EQ(c.conn->pop<Puback>().packet_id, id);
-        if (qos == 2) EXPECT_EQ(c.conn->pop<Pubrec>().packet_id, id);
+        if (qos == 1) {
+            EXPECT_EQ(c.conn->pop<Puback>().packet_id, id);
+        } else if (qos == 2) {
+            EXPECT_EQ(c.conn->pop<Pubrec>().packet_id, id);
+        }
     }
 
     std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
