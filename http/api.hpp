@@ -1,0 +1,35 @@
+// The REST API's routes (issue 3): publish, clients, subscriptions, retained,
+// events, stats, metrics, health and the OpenAPI document. Handlers call the
+// broker's narrow API synchronously; it is thread-safe and does not block on
+// I/O.
+#pragma once
+
+#include <functional>
+
+namespace mqgate::mqtt {
+class Broker;
+}
+namespace mqgate::gateway {
+class EventLog;
+}
+
+namespace mqgate::http {
+
+class Router;
+
+struct ApiContext {
+    mqtt::Broker& broker;
+    gateway::EventLog& events;
+    std::function<bool()> ready;  // /readyz: listeners up and not shutting down
+};
+
+// Everything below; the context's references must outlive the router.
+void add_api_routes(Router& router, const ApiContext& context);
+
+void add_publish_routes(Router& router, const ApiContext& context);
+void add_client_routes(Router& router, const ApiContext& context);
+void add_retained_routes(Router& router, const ApiContext& context);
+void add_event_routes(Router& router, const ApiContext& context);
+void add_status_routes(Router& router, const ApiContext& context);
+
+}  // namespace mqgate::http

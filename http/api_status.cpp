@@ -1,0 +1,158 @@
+// Stats, Prometheus metrics, health, readiness and the OpenAPI document.
+#include <string>
+
+#include "gateway/event_json.hpp"
+#include "gateway/event_log.hpp"
+#include "http/api.hpp"
+#include "http/api_util.hpp"
+#include "http/openapi.hpp"
+#include "http/request_stats.hpp"
+#include "mqtt/broker.hpp"
+
+namespace mqgate::http {
+namespace {
+
+constexpr mqtt::EventType all_event_types[] = {
+    mqtt::EventType::client_connected,   mqtt::EventType::client_disconnected,  mqtt::EventType::will_published,
+    mqtt::EventType::session_subscribed, mqtt::EventType::session_unsubscribed, mqtt::EventType::client_kicked,
+};
+static_assert(std::size(all_event_types) == gateway::EventLog::event_types);
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+class Exposition {
+public:
+    void metric(const char* name, const char* type, const char* help, std::uint64_t value) {
+        head(name, type, help);
+        out_ += name;
+        out_ += ' ';
+        out_ += std::to_string(value);
+        out_ += '\n';
+    }
+    void head(const char* name, const char* type, const char* help) {
+        out_ += "# HELP ";
+        out_ += name;
+        out_ += ' ';
+        out_ += help;
+        out_ += "\n# TYPE ";
+        out_ += name;
+        out_ += ' ';
+        out_ += type;
+        out_ += '\n';
+    }
+    // Label values here are status codes and event names: nothing to escape.
+    void sample(const char* name, const char* label, const std::string& value, std::uint64_t n) {
+        out_ += name;
+        out_ += '{';
+        out_ += label;
+        out_ += "=\"";
+        out_ += value;
+        out_ += "\"} ";
+        out_ += std::to_string(n);
+        out_ += '\n';
+    }
+    std::string take() { return std::move(out_); }
+
+private:
+    std::string out_;
+};
+
+std::string prometheus_text(const mqtt::BrokerStats& s, const gateway::EventLog& log) {
+    Exposition e;
+    e.metric("mqgate_connections", "gauge", "MQTT connections open now.", s.clients_connected);
+    e.metric("mqgate_connections_max", "gauge", "Highest number of concurrent MQTT connections seen.",
+             s.clients_maximum);
+    e.metric("mqgate_connections_total", "counter", "Accepted MQTT CONNECTs since start.", s.connections_total);
+    e.metric("mqgate_sessions", "gauge", "MQTT sessions, connected or persistent.", s.sessions);
+    e.metric("mqgate_subscriptions", "gauge", "Client subscriptions.", s.subscriptions);
+    e.metric("mqgate_retained_messages", "gauge", "Retained messages stored.", s.retained);
+    e.metric("mqgate_inflight_messages", "gauge", "Outbound QoS 1/2 messages awaiting acknowledgement.", s.inflight);
+    e.metric("mqgate_queued_messages", "gauge", "Messages queued for sessions.", s.queued);
+    e.metric("mqgate_messages_received_total", "counter", "PUBLISH messages received (MQTT and API).",
+             s.messages_received);
+    e.metric("mqgate_messages_sent_total", "counter", "PUBLISH messages sent to MQTT clients.", s.messages_sent);
+    e.metric("mqgate_messages_dropped_total", "counter", "Messages dropped (queue full or slow consumer).",
+             s.messages_dropped);
+    e.metric("mqgate_publish_denied_total", "counter", "PUBLISH messages refused by the ACL.", s.publish_denied);
+    e.metric("mqgate_protocol_errors_total", "counter", "Connections closed for a protocol error.", s.protocol_errors);
+    e.metric("mqgate_bytes_received_total", "counter", "Transport bytes received.", s.bytes_received);
+    e.metric("mqgate_bytes_sent_total", "counter", "Transport bytes sent.", s.bytes_sent);
+    e.metric("mqgate_uptime_seconds", "gauge", "Seconds since the broker started.",
+             static_cast<std::uint64_t>(s.uptime_seconds < 0 ? 0 : s.uptime_seconds));
+
+    e.head("mqgate_http_requests_total", "counter", "HTTP responses sent, by status code.");
+    for (const auto& [code, n] : response_counts()) e.sample("mqgate_http_requests_total", "code", std::to_string(code), n);
+
+    e.head("mqgate_events_total", "counter", "Broker events recorded, by event name.");
+    const auto totals = log.totals();
+    for (const auto type : all_event_types)
+        e.sample("mqgate_events_total", "event", mqtt::to_string(type), totals[static_cast<std::size_t>(type)]);
+    return e.take();
+}
+
+nlohmann::json stats_json(const mqtt::BrokerStats& s) {
+    const auto now = now_ms();
+    return {
+        {"connections", s.clients_connected},
+        {"connections_max", s.clients_maximum},
+        {"connections_total", s.connections_total},
+        {"disconnected_sessions", s.clients_disconnected},
+        {"sessions", s.sessions},
+        {"subscriptions", s.subscriptions},
+        {"retained", s.retained},
+        {"inflight", s.inflight},
+        {"queued", s.queued},
+        {"messages_received", s.messages_received},
+        {"messages_sent", s.messages_sent},
+        {"messages_dropped", s.messages_dropped},
+        {"publish_denied", s.publish_denied},
+        {"protocol_errors", s.protocol_errors},
+        {"bytes_received", s.bytes_received},
+        {"bytes_sent", s.bytes_sent},
+        {"uptime_seconds", s.uptime_seconds},
+        {"time", gateway::rfc3339_utc(now)},
+        {"time_ms", now},
+    };
+}
+
+}  // namespace
+
+void add_status_routes(Router& router, const ApiContext& context) {
+    mqtt::Broker& broker = context.broker;
+    gateway::EventLog& log = context.events;
+
+    router.add("GET", "/api/v1/stats", [&broker](const Call&) { return json_response(200, stats_json(broker.stats())); });
+
+    router.add("GET", "/metrics", [&broker, &log](const Call&) {
+        Response r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = prometheus_text(broker.stats(), log);
+        return r;
+    });
+
+    router.add("GET", "/healthz", [](const Call&) { return json_response(200, {{"status", "ok"}}); });
+
+    router.add("GET", "/readyz", [ready = context.ready](const Call&) {
+        if (ready && !ready()) return error_response(503, "not_ready", "the gateway is starting or shutting down");
+        return json_response(200, {{"status", "ready"}});
+    });
+
+    router.add("GET", "/api/v1/openapi.json", [](const Call&) {
+        Response r;
+        r.body = openapi_document();
+        return r;
+    });
+}
+
+void add_api_routes(Router& router, const ApiContext& context) {
+    add_publish_routes(router, context);
+    add_client_routes(router, context);
+    add_retained_routes(router, context);
+    add_event_routes(router, context);
+    add_status_routes(router, context);
+}
+
+}  // namespace mqgate::http

@@ -1,0 +1,247 @@
+// Hand-written so the descriptions read well; tests/unit/openapi_test.cpp
+// checks it lists exactly the routes the router serves.
+#include "http/openapi.hpp"
+
+namespace mqgate::http {
+
+const std::string& openapi_document() {
+    static const std::string doc = R"json({
+  "openapi": "3.0.3",
+  "info": {
+    "title": "mqgate REST API",
+    "version": "1",
+    "description": "Publish, connection status, subscriptions, retained messages, events, stats and metrics of the mqgate MQTT broker. JSON bodies use snake_case; timestamps are RFC 3339 UTC strings with an *_ms epoch-milliseconds twin. Payloads travel as 'payload' with 'encoding' 'plain' (UTF-8 text) or 'base64'; responses choose plain when the bytes are valid UTF-8. Every error is {\"error\":{\"code\":\"<slug>\",\"message\":\"<text>\"}}. Requests may be rejected before routing with 413 (body over the configured limit) or 431 (header over the limit)."
+  },
+  "paths": {
+    "/api/v1/publish": {
+      "post": {
+        "summary": "Publish a message as an internal client (retained handling applies, no will, no ACL).",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PublishRequest"}}}},
+        "responses": {
+          "200": {"description": "Published; at least one subscription matched.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PublishResult"}}}},
+          "202": {"description": "Published (and retained if asked) but no subscription matched (EMQX's answer).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NoMatch"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "413": {"$ref": "#/components/responses/TooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"}
+        }
+      }
+    },
+    "/api/v1/publish/bulk": {
+      "post": {
+        "summary": "Publish up to 1000 messages; the answer holds one result per item, in request order.",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/PublishRequest"}}}}},
+        "responses": {
+          "200": {"description": "One result per item: status 200 with id, 202 no_matching_subscribers, or 400 with error.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/BulkItemResult"}}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "413": {"$ref": "#/components/responses/TooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"}
+        }
+      }
+    },
+    "/api/v1/clients": {
+      "get": {
+        "summary": "Connection status of every known session, sorted by clientid.",
+        "parameters": [
+          {"$ref": "#/components/parameters/page"},
+          {"$ref": "#/components/parameters/limit"},
+          {"name": "connected", "in": "query", "schema": {"type": "boolean"}, "description": "Only connected (true) or disconnected persistent sessions (false)."},
+          {"name": "clientid", "in": "query", "schema": {"type": "string"}, "description": "Client id prefix."},
+          {"name": "username", "in": "query", "schema": {"type": "string"}, "description": "Exact username."}
+        ],
+        "responses": {
+          "200": {"description": "A page of clients.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClientList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}
+        }
+      }
+    },
+    "/api/v1/clients/{clientid}": {
+      "parameters": [{"$ref": "#/components/parameters/clientid"}],
+      "get": {
+        "summary": "One client's connection status.",
+        "responses": {
+          "200": {"description": "The client.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      },
+      "delete": {
+        "summary": "Kick the client: its connection is closed and its will IS published (it did not send DISCONNECT), as in EMQX. Events client.kicked, will.published and client.disconnected (reason kicked) follow.",
+        "responses": {
+          "204": {"description": "Kicked."},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/api/v1/clients/{clientid}/subscriptions": {
+      "parameters": [{"$ref": "#/components/parameters/clientid"}],
+      "get": {
+        "summary": "The client's subscriptions.",
+        "parameters": [{"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/limit"}],
+        "responses": {
+          "200": {"description": "A page of subscriptions.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubscriptionList"}}}},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/api/v1/subscriptions": {
+      "get": {
+        "summary": "All client subscriptions, sorted by clientid then filter.",
+        "parameters": [
+          {"$ref": "#/components/parameters/page"},
+          {"$ref": "#/components/parameters/limit"},
+          {"name": "clientid", "in": "query", "schema": {"type": "string"}, "description": "Exact client id."},
+          {"name": "topic", "in": "query", "schema": {"type": "string"}, "description": "Exact topic filter as subscribed (e.g. a/%23 for a/#)."}
+        ],
+        "responses": {
+          "200": {"description": "A page of subscriptions.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubscriptionList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}
+        }
+      }
+    },
+    "/api/v1/retained": {
+      "get": {
+        "summary": "Retained messages whose topic matches a filter, sorted by topic.",
+        "parameters": [
+          {"$ref": "#/components/parameters/page"},
+          {"$ref": "#/components/parameters/limit"},
+          {"name": "filter", "in": "query", "schema": {"type": "string", "default": "#"}, "description": "Topic filter, percent-encoded (a/%23 for a/#)."}
+        ],
+        "responses": {
+          "200": {"description": "A page of retained messages.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetainedList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}
+        }
+      }
+    },
+    "/api/v1/retained/{topic}": {
+      "parameters": [{"$ref": "#/components/parameters/topic"}],
+      "get": {
+        "summary": "The retained message on a topic.",
+        "responses": {
+          "200": {"description": "The message.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Retained"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      },
+      "delete": {
+        "summary": "Delete the retained message on a topic.",
+        "responses": {
+          "204": {"description": "Deleted."},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/api/v1/events": {
+      "get": {
+        "summary": "Recent broker events from a bounded ring buffer, oldest first.",
+        "parameters": [
+          {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "Return events with seq greater than this; pass back meta.next_since to continue."},
+          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+        ],
+        "responses": {
+          "200": {"description": "Events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}
+        }
+      }
+    },
+    "/api/v1/stats": {
+      "get": {
+        "summary": "Broker statistics.",
+        "responses": {"200": {"description": "Counters and gauges.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stats"}}}}}
+      }
+    },
+    "/api/v1/openapi.json": {
+      "get": {
+        "summary": "This document.",
+        "responses": {"200": {"description": "OpenAPI 3.0 document.", "content": {"application/json": {"schema": {"type": "object"}}}}}
+      }
+    },
+    "/metrics": {
+      "get": {
+        "summary": "Prometheus text exposition format 0.0.4: mqgate_connections, mqgate_sessions, mqgate_subscriptions, mqgate_retained_messages, mqgate_messages_{received,sent,dropped}_total, mqgate_bytes_{received,sent}_total, mqgate_uptime_seconds, mqgate_http_requests_total{code}, mqgate_events_total{event} and more.",
+        "responses": {"200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+      }
+    },
+    "/healthz": {
+      "get": {
+        "summary": "Liveness: 200 while the process runs.",
+        "responses": {"200": {"description": "Alive.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "example": "ok"}}}}}}}
+      }
+    },
+    "/readyz": {
+      "get": {
+        "summary": "Readiness: 200 once the listeners are up, 503 while shutting down.",
+        "responses": {
+          "200": {"description": "Ready.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "example": "ready"}}}}}},
+          "503": {"description": "Not ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        }
+      }
+    }
+  },
+  "components": {
+    "parameters": {
+      "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+      "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+      "clientid": {"name": "clientid", "in": "path", "required": true, "schema": {"type": "string"}, "description": "Client id, percent-encoded (an encoded '/' is part of the id)."},
+      "topic": {"name": "topic", "in": "path", "required": true, "schema": {"type": "string"}, "description": "Topic name written as path segments: /api/v1/retained/a/b/c is topic a/b/c. Each level is percent-decoded separately. An encoded slash (%2F) inside a level is rejected with 400 invalid_topic, because it would add a level the path does not show; '+' and '#' (%23) are rejected with 400 invalid_topic."}
+    },
+    "responses": {
+      "BadRequest": {"description": "Invalid JSON, topic, filter, qos, encoding, payload (base64) or query parameter; the message names the field.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotFound": {"description": "No such resource.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "TooLarge": {"description": "Body over the configured limit.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "UnsupportedMediaType": {"description": "Content-Type is not application/json.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    },
+    "schemas": {
+      "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string", "example": "invalid_topic"}, "message": {"type": "string"}}}}},
+      "ListMeta": {"type": "object", "properties": {"page": {"type": "integer"}, "limit": {"type": "integer"}, "count": {"type": "integer", "description": "Total matching items across all pages."}}},
+      "PublishRequest": {"type": "object", "required": ["topic"], "properties": {
+        "topic": {"type": "string", "description": "Topic name; no '+' or '#'."},
+        "payload": {"type": "string", "default": ""},
+        "encoding": {"type": "string", "enum": ["plain", "base64"], "default": "plain"},
+        "payload_encoding": {"type": "string", "enum": ["plain", "base64"], "description": "Synonym of encoding (EMQX)."},
+        "qos": {"type": "integer", "enum": [0, 1, 2], "default": 0},
+        "retain": {"type": "boolean", "default": false}}},
+      "PublishResult": {"type": "object", "properties": {"id": {"type": "string"}, "matched": {"type": "integer"}}},
+      "NoMatch": {"type": "object", "properties": {"message": {"type": "string", "example": "no_matching_subscribers"}, "matched": {"type": "integer", "example": 0}}},
+      "BulkItemResult": {"type": "object", "properties": {"status": {"type": "integer"}, "id": {"type": "string"}, "matched": {"type": "integer"}, "message": {"type": "string"}, "error": {"$ref": "#/components/schemas/Error/properties/error"}}},
+      "Client": {"type": "object", "properties": {
+        "clientid": {"type": "string"}, "username": {"type": "string"}, "connected": {"type": "boolean"},
+        "connected_at": {"type": "string", "format": "date-time", "nullable": true}, "connected_at_ms": {"type": "integer", "nullable": true},
+        "disconnected_at": {"type": "string", "format": "date-time", "nullable": true}, "disconnected_at_ms": {"type": "integer", "nullable": true},
+        "disconnect_reason": {"type": "string", "nullable": true}, "ip_address": {"type": "string"}, "port": {"type": "integer"},
+        "protocol": {"type": "string", "enum": ["mqtt", "mqtts", "mqtt-ws", "mqtt-wss"]}, "keepalive": {"type": "integer"}, "clean_session": {"type": "boolean"},
+        "subscriptions_cnt": {"type": "integer"}, "inflight_cnt": {"type": "integer"}, "mqueue_len": {"type": "integer"}, "mqueue_dropped": {"type": "integer"},
+        "will_topic": {"type": "string", "nullable": true}, "messages_in": {"type": "integer"}, "messages_out": {"type": "integer"}}},
+      "ClientList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Client"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}},
+      "Subscription": {"type": "object", "properties": {"clientid": {"type": "string"}, "topic": {"type": "string", "description": "The topic filter."}, "qos": {"type": "integer"}}},
+      "SubscriptionList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Subscription"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}},
+      "Retained": {"type": "object", "properties": {
+        "topic": {"type": "string"}, "payload": {"type": "string"}, "encoding": {"type": "string", "enum": ["plain", "base64"]}, "qos": {"type": "integer"},
+        "from_clientid": {"type": "string", "description": "Empty when published through the API."},
+        "published_at": {"type": "string", "format": "date-time"}, "published_at_ms": {"type": "integer"}}},
+      "RetainedList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Retained"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}},
+      "Event": {"type": "object", "properties": {
+        "seq": {"type": "integer"}, "event": {"type": "string", "enum": ["client.connected", "client.disconnected", "will.published", "session.subscribed", "session.unsubscribed", "client.kicked"]},
+        "clientid": {"type": "string"}, "username": {"type": "string"}, "ipaddress": {"type": "string"}, "peerport": {"type": "integer"}, "sockport": {"type": "integer"},
+        "proto_name": {"type": "string"}, "proto_ver": {"type": "integer"}, "protocol": {"type": "string"}, "keepalive": {"type": "integer"}, "clean_session": {"type": "boolean"},
+        "reason": {"type": "string", "description": "client.disconnected only."},
+        "topic": {"type": "string", "description": "will.published: the will topic; session.(un)subscribed: the filter."},
+        "payload": {"type": "string", "description": "will.published only."}, "encoding": {"type": "string", "enum": ["plain", "base64"]},
+        "qos": {"type": "integer"}, "retain": {"type": "boolean"},
+        "ts": {"type": "integer", "description": "Epoch milliseconds."}, "time": {"type": "string", "format": "date-time"}}},
+      "EventList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}, "meta": {"type": "object", "properties": {
+        "since": {"type": "integer"}, "limit": {"type": "integer"}, "count": {"type": "integer"},
+        "next_since": {"type": "integer", "description": "seq of the last event returned (or since when none)."},
+        "last_seq": {"type": "integer"}, "capacity": {"type": "integer"}}}}},
+      "Stats": {"type": "object", "properties": {
+        "connections": {"type": "integer"}, "connections_max": {"type": "integer"}, "connections_total": {"type": "integer"}, "disconnected_sessions": {"type": "integer"},
+        "sessions": {"type": "integer"}, "subscriptions": {"type": "integer"}, "retained": {"type": "integer"}, "inflight": {"type": "integer"}, "queued": {"type": "integer"},
+        "messages_received": {"type": "integer"}, "messages_sent": {"type": "integer"}, "messages_dropped": {"type": "integer"}, "publish_denied": {"type": "integer"},
+        "protocol_errors": {"type": "integer"}, "bytes_received": {"type": "integer"}, "bytes_sent": {"type": "integer"}, "uptime_seconds": {"type": "integer"},
+        "time": {"type": "string", "format": "date-time"}, "time_ms": {"type": "integer"}}}
+    }
+  }
+})json";
+    return doc;
+}
+
+}  // namespace mqgate::http

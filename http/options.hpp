@@ -1,0 +1,25 @@
+// What one HTTP server is configured with. Plain data; the gateway fills it
+// from config's HttpOptions and http listener entries.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mqgate::http {
+
+struct ServerOptions {
+    std::string bind = "0.0.0.0";
+    std::uint16_t port = 8080;  // 0: any free port (see Server::port())
+    std::size_t max_header_size = 8192;
+    std::size_t max_body_size = 1 << 20;
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{60'000};
+    std::size_t max_pipelined = 8;
+    std::vector<std::string> cors_origins;  // empty: CORS off; "*" allows any origin
+};
+
+}  // namespace mqgate::http

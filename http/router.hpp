@@ -1,0 +1,100 @@
+// Maps (method, path pattern) to handlers. Pure: requests and responses are
+// plain structs, so routing, CORS and errors are testable without sockets.
+//
+// Patterns are literal segments, "{name}" (one segment, percent-decoded, may
+// decode to '/') and a final "{name+}" (one or more segments joined by '/',
+// each percent-decoded; an encoded '/' inside a segment is rejected with 400
+// "invalid_<name>", since it would silently add a topic level).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace mqgate::http {
+
+struct Request {
+    std::string method;  // upper case, as on the wire
+    std::string target;  // path and query, still percent-encoded
+    std::string content_type;
+    std::string origin;
+    std::string access_control_request_method;
+    std::string access_control_request_headers;
+    std::string body;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Response json_response(int status, const nlohmann::json& body);
+// {"error":{"code":…,"message":…}}
+Response error_response(int status, std::string_view code, std::string_view message);
+
+// Query parameters, form-decoded ('+' is a space). Repeated keys: first wins.
+using Query = std::map<std::string, std::string, std::less<>>;
+std::optional<Query> parse_query(std::string_view query);
+
+// Percent-decodes; nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = false);
+
+struct Call {
+    const Request& request;
+    std::map<std::string, std::string, std::less<>> path;  // pattern parameters, decoded
+    Query query;
+
+    const std::string* param(std::string_view name) const;
+    const std::string* query_param(std::string_view name) const;
+};
+
+using Handler = std::function<Response(const Call&)>;
+// Answers a response to refuse the request, or nullopt to let it through.
+// Issue 5 (authentication) plugs in here.
+using Authorizer = std::function<std::optional<Response>(const Request&)>;
+
+class Router {
+public:
+    void add(std::string method, std::string pattern, Handler handler);
+    void set_authorizer(Authorizer authorizer) { authorizer_ = std::move(authorizer); }
+    // Origins allowed to read responses from a browser; empty turns CORS off.
+    void set_cors_origins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
+
+    // 404 for an unknown path, 405 + Allow for a known path with another
+    // method, OPTIONS (CORS preflight or not) → 204 with the allowed methods.
+    Response dispatch(const Request& request) const;
+
+    // Every (method, path) served, with "{name+}" written "{name}" as OpenAPI
+    // does.
+    std::vector<std::pair<std::string, std::string>> routes() const;
+
+private:
+    struct Segment {
+        enum Kind { literal, param, tail } kind;
+        std::string text;  // literal text or parameter name
+    };
+    struct Route {
+        std::string method;
+        std::string pattern;
+        std::vector<Segment> segments;
+        Handler handler;
+    };
+
+    bool cors_allowed(std::string_view origin) const;
+    void add_cors(const Request& request, Response& response) const;
+
+    std::vector<Route> routes_;
+    Authorizer authorizer_;
+    std::vector<std::string> cors_origins_;
+};
+
+}  // namespace mqgate::http

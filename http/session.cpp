@@ -1,0 +1,280 @@
+#include "http/session.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include "http/request_stats.hpp"
+#include "http/router.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace asio = boost::asio;
+
+// After the last response of a closing connection, how long to read and
+// discard what the peer still sends (e.g. the rest of a refused body) so the
+// close does not turn into a reset that destroys the response in flight.
+constexpr std::chrono::seconds drain_time{2};
+constexpr std::size_t drain_bytes = 8 << 20;
+
+bool is_parse_error(beast::error_code ec) {
+    static const auto& category = bhttp::make_error_code(bhttp::error::end_of_stream).category();
+    return ec.category() == category && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string serialize(const Response& r, bool keep_alive, unsigned version) {
+    std::string out;
+    out.reserve(r.body.size() + 256);
+    out += "HTTP/1.1 ";
+    out += std::to_string(r.status);
+    out += ' ';
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
+    out.append(reason.data(), reason.size());
+    out += "\r\nServer: mqgate\r\n";
+    if (!r.content_type.empty()) {
+        out += "Content-Type: ";
+        out += r.content_type;
+        out += "\r\n";
+    }
+    const bool has_body = r.status != 204 && r.status != 304 && r.status >= 200;
+    if (has_body) {
+        out += "Content-Length: ";
+        out += std::to_string(r.body.size());
+        out += "\r\n";
+    }
+    if (!keep_alive) {
+        out += "Connection: close\r\n";
+    } else if (version < 11) {
+        out += "Connection: keep-alive\r\n";
+    }
+    for (const auto& [name, value] : r.headers) {
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
+    out += "\r\n";
+    if (has_body) out += r.body;
+    return out;
+}
+
+}  // namespace
+
+Session::Session(asio::ip::tcp::socket&& socket, std::shared_ptr<const SessionContext> context)
+    : stream_(std::move(socket)), context_(std::move(context)) {}
+
+void Session::start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+}
+
+void Session::close() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        self->closing_ = true;
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        self->stream_.close();
+    });
+}
+
+void Session::wait_for_request() {
+    if (reading_ || closing_ || responses_queued_ >= context_->options.max_pipelined) return;
+    reading_ = true;
+    // A fresh parser per request: limits and state never leak between requests.
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(context_->options.max_header_size, UINT32_MAX)));
+    parser_->body_limit(context_->options.max_body_size);
+
+    const auto& o = context_->options;
+    if (buffer_.size() > 0) {
+        header_deadline_ = std::chrono::steady_clock::now() + o.header_timeout;
+        read_header();
+        return;
+    }
+    // A new connection owes us a request within the header timeout; a
+    // kept-alive one may sit idle longer, and its header clock starts with
+    // the first byte of the next request.
+    if (first_request_) {
+        header_deadline_ = std::chrono::steady_clock::now() + o.header_timeout;
+        stream_.expires_at(header_deadline_);
+    } else {
+        stream_.expires_after(o.idle_timeout);
+    }
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        if (ec) {
+            self->stop_reading(ec);
+            return;
+        }
+        self->buffer_.commit(n);
+        if (!self->first_request_)
+            self->header_deadline_ = std::chrono::steady_clock::now() + self->context_->options.header_timeout;
+        self->read_header();
+    });
+}
+
+void Session::read_header() {
+    stream_.expires_at(header_deadline_);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void Session::on_header(beast::error_code ec) {
+    if (ec) {
+        if (is_parse_error(ec)) {
+            fail_request(ec);
+        } else {
+            stop_reading(ec);
+        }
+        return;
+    }
+    // curl and others wait for this before sending a larger body.
+    if (iequals(parser_->get()[bhttp::field::expect], "100-continue") && !parser_->is_done())
+        queue_raw({"HTTP/1.1 100 Continue\r\n\r\n", false, true});
+    if (parser_->is_done()) {
+        handle_request();
+    } else {
+        read_body();
+    }
+}
+
+void Session::read_body() {
+    stream_.expires_after(context_->options.body_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+}
+
+void Session::on_body(beast::error_code ec) {
+    if (ec) {
+        if (is_parse_error(ec)) {
+            fail_request(ec);
+        } else {
+            stop_reading(ec);
+        }
+        return;
+    }
+    handle_request();
+}
+
+void Session::handle_request() {
+    reading_ = false;
+    first_request_ = false;
+    auto& message = parser_->get();
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.content_type = std::string(message[bhttp::field::content_type]);
+    request.origin = std::string(message[bhttp::field::origin]);
+    request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
+    request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
+    request.body = std::move(message.body());
+    const bool keep_alive = message.keep_alive();
+    const unsigned version = message.version();
+    parser_.reset();
+
+    queue(context_->router->dispatch(request), keep_alive, version);
+    wait_for_request();
+}
+
+void Session::fail_request(beast::error_code ec) {
+    reading_ = false;
+    Response response;
+    if (ec == bhttp::error::header_limit) {
+        response = error_response(431, "header_too_large",
+                                  "request header exceeds " + std::to_string(context_->options.max_header_size) + " bytes");
+    } else if (ec == bhttp::error::body_limit) {
+        response = error_response(413, "body_too_large",
+                                  "request body exceeds " + std::to_string(context_->options.max_body_size) + " bytes");
+    } else {
+        response = error_response(400, "bad_request", "malformed HTTP request: " + ec.message());
+    }
+    queue(response, false, 11);
+}
+
+void Session::stop_reading(beast::error_code ec) {
+    reading_ = false;
+    closing_ = true;
+    if (ec != asio::error::operation_aborted && ec != bhttp::error::end_of_stream && ec != beast::error::timeout)
+        LOG_DEBUG("http: connection ended: " << ec.message());
+    // A timeout has already closed the socket; after a peer's close, finish
+    // the responses still queued.
+    if (!writing_ && outgoing_.empty()) shutdown_and_drain();
+}
+
+void Session::queue(const Response& response, bool keep_alive, unsigned version) {
+    count_response(response.status);
+    if (!keep_alive) closing_ = true;
+    queue_raw({serialize(response, keep_alive, version), !keep_alive, false});
+}
+
+void Session::queue_raw(Outgoing outgoing) {
+    if (!outgoing.interim) ++responses_queued_;
+    outgoing_.push_back(std::move(outgoing));
+    if (!writing_) write_next();
+}
+
+void Session::write_next() {
+    if (outgoing_.empty()) {
+        if (closing_ && !reading_) shutdown_and_drain();
+        return;
+    }
+    writing_ = true;
+    stream_.expires_after(context_->options.body_timeout);
+    asio::async_write(stream_, asio::buffer(outgoing_.front().bytes),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+}
+
+void Session::on_write(beast::error_code ec) {
+    writing_ = false;
+    if (ec) {
+        closing_ = true;
+        stream_.close();
+        return;
+    }
+    const auto done = std::move(outgoing_.front());
+    outgoing_.pop_front();
+    if (!done.interim) --responses_queued_;
+    if (done.close_after) {
+        shutdown_and_drain();
+        return;
+    }
+    write_next();
+    wait_for_request();
+}
+
+void Session::shutdown_and_drain() {
+    if (draining_) return;
+    draining_ = true;
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    if (!stream_.socket().is_open()) return;
+    buffer_.clear();
+    stream_.expires_after(drain_time);
+    drain();
+}
+
+void Session::drain() {
+    stream_.async_read_some(buffer_.prepare(16384), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->drained_ += n;
+        if (ec || self->drained_ > drain_bytes) {
+            self->stream_.close();
+            return;
+        }
+        self->drain();
+    });
+}
+
+}  // namespace mqgate::http

@@ -1,0 +1,77 @@
+// One HTTP/1.1 connection (internal to http/; includes Beast). Lives on one
+// io_context; every handler holds it by shared_from_this.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "http/options.hpp"
+
+namespace mqgate::http {
+
+class Router;
+struct Response;
+
+// What every session of one server shares.
+struct SessionContext {
+    ServerOptions options;
+    Router* router = nullptr;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<const SessionContext> context);
+
+    void start();
+    // Thread-safe: closes the socket on the session's own thread.
+    void close();
+
+private:
+    struct Outgoing {
+        std::string bytes;
+        bool close_after = false;
+        bool interim = false;  // "100 Continue": not counted against max_pipelined
+    };
+
+    void wait_for_request();
+    void read_header();
+    void on_header(boost::beast::error_code ec);
+    void read_body();
+    void on_body(boost::beast::error_code ec);
+    void handle_request();
+    // Queues a parse error's answer and stops reading.
+    void fail_request(boost::beast::error_code ec);
+    void queue(const Response& response, bool keep_alive, unsigned version);
+    void queue_raw(Outgoing outgoing);
+    void stop_reading(boost::beast::error_code ec);
+    void write_next();
+    void on_write(boost::beast::error_code ec);
+    void shutdown_and_drain();
+    void drain();
+
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    std::shared_ptr<const SessionContext> context_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    std::deque<Outgoing> outgoing_;
+    std::size_t responses_queued_ = 0;  // outgoing_ minus interim answers
+    std::chrono::steady_clock::time_point header_deadline_;
+    bool reading_ = false;
+    bool writing_ = false;
+    bool closing_ = false;  // read no more: a closing response is queued, or the peer is gone
+    bool draining_ = false;
+    bool first_request_ = true;
+    std::size_t drained_ = 0;
+};
+
+}  // namespace mqgate::http
