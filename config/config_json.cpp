@@ -58,7 +58,9 @@ public:
         if (!v) return;
         const std::string path = join(path_, key);
         if (!v->is_number_integer()) fail(path, std::string("expected an integer, got ") + type_name(*v));
-        if (v->is_number_unsigned()) {
+        // Parsed text stores non-negative integers as unsigned, but a JSON
+        // value built in code may hold them signed.
+        if (v->is_number_unsigned() || v->get<std::int64_t>() >= 0) {
             const auto n = v->get<std::uint64_t>();
             if (n >= min && n <= max) {
                 out = static_cast<T>(n);
