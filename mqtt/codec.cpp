@@ -415,10 +415,6 @@ Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
     const std::string_view body(buffer_.data() + consumed_ + header, remaining);
     if (auto e = decode(p[0], body, out)) return fail(e);
     consumed_ += total;
-    if (consumed_ == buffer_.size()) {
-        buffer_.clear();
-        consumed_ = 0;
-    }
     ec.clear();
     return Status::packet;
 }
