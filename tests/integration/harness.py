@@ -47,6 +47,7 @@ class Gateway:
         self.workdir = tempfile.mkdtemp(prefix="mqgate-it-")
         self.log_path = os.path.join(self.workdir, "stderr.log")
         self._stdout_lines = []
+        self._drainer = None
 
     @property
     def mqtt_port(self):
@@ -65,10 +66,11 @@ class Gateway:
         try:
             self._wait_ready()
         except Exception:
-            self._kill()
+            self.kill()
             raise
         # Keep draining stdout so a chatty gateway never blocks on a full pipe.
-        threading.Thread(target=self._drain_stdout, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain_stdout, daemon=True)
+        self._drainer.start()
 
     def _wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT
@@ -124,8 +126,9 @@ class Gateway:
         text = self.log_text()
         return next((m for m in SANITIZER_MARKERS if m in text), None)
 
-    def _kill(self):
-        if self.proc.poll() is None:
+    def kill(self):
+        """Cleanup after a failed test: no checks, just gone."""
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(STOP_TIMEOUT)
 
@@ -141,7 +144,7 @@ class Gateway:
                 self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 problems.append("gateway did not exit within %.0f s of SIGTERM" % STOP_TIMEOUT)
-                self._kill()
+                self.kill()
             else:
                 if self.proc.returncode != 0:
                     problems.append("gateway exited with code %d after SIGTERM"
@@ -149,7 +152,10 @@ class Gateway:
         report = self.sanitizer_report()
         if report:
             problems.append("sanitizer report in the log: %r" % report)
-        self.proc.stdout.close()
+        if self._drainer is not None:
+            self._drainer.join(STOP_TIMEOUT)  # the pipe is at EOF once the process is gone
+            if not self._drainer.is_alive():
+                self.proc.stdout.close()
         if problems:
             raise AssertionError("; ".join(problems) + "\n" + self.log_tail(400))
         shutil.rmtree(self.workdir, ignore_errors=True)

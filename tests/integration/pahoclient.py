@@ -7,6 +7,12 @@ import time
 import paho.mqtt.client as mqtt
 
 
+def summary(messages, keep=5):
+    """The last few messages, short enough for a failure message."""
+    shown = [(m.topic, m.payload[:40]) for m in messages[-keep:]]
+    return "%d message(s), last %r" % (len(messages), shown)
+
+
 class PahoClient:
     def __init__(self, client_id, clean_session=True):
         self.client = mqtt.Client(client_id=client_id, clean_session=clean_session,
@@ -105,9 +111,9 @@ class PahoClient:
             try:
                 received.append(self.messages.get(timeout=max(0.0, deadline - time.monotonic())))
             except queue.Empty:
-                raise AssertionError("got %d of %d messages within %.1f s: %r"
+                raise AssertionError("got %d of %d messages within %.1f s: %s"
                                      % (len(received), count, timeout,
-                                        [(m.topic, m.payload[:40]) for m in received])) from None
+                                        summary(received))) from None
         return received
 
     def until(self, topic, payload=None, timeout=5.0, limit=10000):
@@ -120,9 +126,8 @@ class PahoClient:
             try:
                 msg = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError("sentinel %r not received within %.1f s; got %r"
-                                     % (topic, timeout,
-                                        [(m.topic, m.payload[:40]) for m in received])) from None
+                raise AssertionError("sentinel %r not received within %.1f s; got %s"
+                                     % (topic, timeout, summary(received))) from None
             received.append(msg)
             if msg.topic == topic and (payload is None or msg.payload == payload):
                 return received

@@ -113,7 +113,8 @@ class PubSubTest(GatewayTestCase):
                                                (root + "/a", 1)]), [0, 2, 1])
         publisher = self.paho(self.client_id("pub"))
         publisher.publish(root + "/a", "once", 2)
-        publisher.publish(root + "/sentinel", "end", 0)
+        # QoS 2 too: paho hands QoS 2 messages over at PUBREL, a QoS 0 one at once.
+        publisher.publish(root + "/sentinel", "end", 2)
         received = subscriber.until(root + "/sentinel")
         self.assertEqual([(m.topic, m.payload, m.qos) for m in received[:-1]],
                          [(root + "/a", b"once", 2)])
@@ -167,6 +168,38 @@ class PubSubTest(GatewayTestCase):
         late.subscribe(topic, 1)
         msg = late.get()
         self.assertEqual((msg.payload, msg.retain), (b"retained", True))
+
+    def test_fan_out_to_50_subscribers(self):
+        topic = self.topic()
+        subscribers = [self.raw_connected(self.client_id("s%d" % i)) for i in range(50)]
+        for sub in subscribers:
+            self.assertEqual(sub.subscribe(1, [(topic, 1)]), [1])
+        self.paho(self.client_id("pub")).publish(topic, "to all", 1)
+        for i, sub in enumerate(subscribers):
+            pkt = sub.expect(packets.PUBLISH)
+            self.assertEqual((pkt.payload, pkt.qos), (b"to all", 1), "subscriber %d" % i)
+            sub.send(packets.puback(pkt.pid))
+
+    def test_stalled_subscriber_does_not_block_others(self):
+        # A subscriber that never reads must not stall the publisher or other
+        # clients: 20 MiB of QoS 0 is more than socket buffers and the
+        # per-connection outbound limit hold.
+        topic = self.topic()
+        stalled = self.raw_connected(self.client_id("stalled"))
+        self.assertEqual(stalled.subscribe(1, [(topic, 0)]), [0])
+        # QoS 1 here so the sentinel is never dropped; the QoS 0 flood may be.
+        others = self.paho(self.client_id("other"))
+        others.subscribe(topic, 1)
+        publisher = self.raw_connected(self.client_id("pub"))
+        publisher.sock.settimeout(30.0)
+        chunk = packets.publish(topic, b"z" * 50 * 1024)
+        publisher.send(chunk * 400)  # raises socket.timeout if the broker stops reading
+        publisher.send(packets.publish(topic, b"sentinel", qos=1, pid=1))
+        self.assertEqual(publisher.expect(packets.PUBACK, timeout=30.0).pid, 1)
+        self.assertEqual(others.until(topic, b"sentinel", timeout=30.0)[-1].payload, b"sentinel")
+        probe = self.paho(self.client_id("probe"))
+        probe.subscribe(self.topic("probe"), 1)
+        self.assertRoundTrip(probe, self.topic("probe"), "still served")
 
     def test_100_kib_binary_payload_arrives_intact(self):
         topic = self.topic()

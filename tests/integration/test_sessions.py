@@ -104,8 +104,9 @@ class SessionTest(GatewayTestCase):
 
     def test_inbound_qos2_duplicate_before_pubrel_delivered_once(self):
         topic = self.topic()
-        subscriber = self.paho(self.client_id("sub"))
-        subscriber.subscribe(topic, 2)
+        # Raw at QoS 1: every PUBLISH the broker sends is seen, in order.
+        subscriber = self.raw_connected(self.client_id("sub"))
+        self.assertEqual(subscriber.subscribe(1, [(topic, 1)]), [1])
         publisher = self.raw_connected(self.client_id("pub"))
         publisher.send(packets.publish(topic, b"once", qos=2, pid=7))
         self.assertEqual(publisher.recv_packet().raw, b"\x50\x02\x00\x07")
@@ -115,8 +116,8 @@ class SessionTest(GatewayTestCase):
         self.assertEqual(publisher.recv_packet().raw, b"\x70\x02\x00\x07")
         publisher.send(packets.publish(topic, b"sentinel", qos=1, pid=8))
         self.assertEqual(publisher.recv_packet().raw, b"\x40\x02\x00\x08")
-        self.assertEqual([m.payload for m in subscriber.until(topic, b"sentinel")],
-                         [b"once", b"sentinel"])
+        received = [subscriber.expect(packets.PUBLISH).payload for _ in range(2)]
+        self.assertEqual(received, [b"once", b"sentinel"])
 
     def test_inbound_qos2_packet_id_reusable_after_pubcomp(self):
         topic = self.topic()
@@ -129,6 +130,22 @@ class SessionTest(GatewayTestCase):
             publisher.send(packets.pubrel(9))
             self.assertEqual(publisher.recv_packet().raw, b"\x70\x02\x00\x09")
         self.assertEqual([m.payload for m in subscriber.collect(2)], [b"first", b"second"])
+
+    def test_outbound_inflight_window_of_20(self):
+        # Default max_inflight 20: the 21st QoS 1 message waits for a PUBACK.
+        topic = self.topic()
+        subscriber = self.raw_connected(self.client_id("sub"))
+        self.assertEqual(subscriber.subscribe(1, [(topic, 1)]), [1])
+        publisher = self.paho(self.client_id("pub"))
+        for i in range(25):
+            publisher.publish(topic, str(i), 1)
+        window = [subscriber.expect(packets.PUBLISH) for _ in range(20)]
+        self.assertEqual([p.payload for p in window], [str(i).encode() for i in range(20)])
+        self.assertEqual(len({p.pid for p in window}), 20, "packet ids in flight must differ")
+        with self.assertRaises(TimeoutError, msg="more than 20 messages in flight"):
+            subscriber.recv_packet(timeout=0.5)
+        subscriber.send(packets.puback(window[0].pid))
+        self.assertEqual(subscriber.expect(packets.PUBLISH).payload, b"20")
 
     def test_qos1_publish_acknowledged_with_its_packet_id(self):
         client = self.raw_connected()
