@@ -29,11 +29,14 @@ void announce(const char* kind, const asio::ip::tcp::endpoint& endpoint) {
 Gateway::Gateway(config::Config config, std::string version)
     : config_(std::move(config)),
       pool_(config_.threads),
+      events_(config_.http.events_buffer),
       broker_(std::make_unique<mqtt::Broker>(config_.broker_options(std::move(version)))),
       mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
       tick_timer_(pool_.at(0)),
       shutdown_timer_(pool_.at(0)),
-      signals_(pool_.at(0)) {}
+      signals_(pool_.at(0)) {
+    broker_->observe([this](const mqtt::Event& e) { events_.record(e); });
+}
 
 Gateway::~Gateway() = default;
 
@@ -56,9 +59,18 @@ void Gateway::bind_listeners() {
     }
     if (!config_.listeners.mqtts.empty()) LOG_WARN("mqtts listeners are configured but TLS is not available yet");
 
-    // HTTP goes here: create mqgate::http::Server on pool_ with *broker_,
-    // config_.http and the event bus for every config_.listeners.http entry,
-    // and announce("http", endpoint) once each is bound, before "ready".
+    const auto& h = config_.http;
+    for (const auto& l : config_.listeners.http) {
+        http::ServerOptions options{l.bind,           l.port,         h.max_header_size, h.max_body_size,
+                                    h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
+                                    h.cors_origins};
+        try {
+            http_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
+        } catch (const std::exception& e) {
+            throw std::runtime_error("cannot listen for http on " + l.bind + ":" + std::to_string(l.port) + ": " +
+                                     e.what());
+        }
+    }
 }
 
 int Gateway::run() {
@@ -68,6 +80,10 @@ int Gateway::run() {
     for (const auto& l : mqtt_listeners_) {
         l->start();
         announce("mqtt", l->local_endpoint());
+    }
+    for (const auto& s : http_servers_) {
+        s->start();
+        std::cout << "listening http " << s->local_address() << std::endl;
     }
     std::cout << "ready" << std::endl;
     LOG_INFO("node " << config_.node_name << " running on " << pool_.size() << " I/O thread(s)");
@@ -111,7 +127,7 @@ void Gateway::wait_for_signal() {
 void Gateway::begin_shutdown() {
     stopping_ = true;
     for (const auto& l : mqtt_listeners_) l->stop();
-    // HTTP: stop the http::Server here too.
+    for (const auto& s : http_servers_) s->stop();
     tick_timer_.cancel();
     broker_->shutdown();
     await_connections_closed(std::chrono::steady_clock::now() + shutdown_grace);

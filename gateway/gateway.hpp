@@ -11,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config/config.hpp"
+#include "gateway/event_log.hpp"
+#include "http/server.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/net/io_pool.hpp"
 #include "mqtt/net/tcp_listener.hpp"
@@ -41,7 +43,9 @@ private:
     // must outlive every timer, socket and listener, and the broker must
     // outlive the I/O threads that call into it.
     net::IoPool pool_;
+    EventLog events_;
     std::unique_ptr<mqtt::Broker> broker_;
+    std::vector<std::unique_ptr<http::Server>> http_servers_;
     std::shared_ptr<net::ConnectionCounter> mqtt_connections_;
     std::vector<std::shared_ptr<net::TcpListener>> mqtt_listeners_;
     boost::asio::steady_timer tick_timer_;
