@@ -9,7 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "http/api.hpp"
-#include "http/router.hpp"
 #include "http/session.hpp"
 #include "mqtt/net/io_pool.hpp"
 #include "support/log.hpp"
@@ -35,7 +34,6 @@ struct Server::Shared : std::enable_shared_from_this<Server::Shared> {
         : pool(p), acceptor(p.next()), backoff(acceptor.get_executor()) {
         context = std::make_shared<SessionContext>();
         context->options = std::move(options);
-        context->router = &router;
     }
 
     void accept() {
@@ -78,11 +76,9 @@ struct Server::Shared : std::enable_shared_from_this<Server::Shared> {
     }
 
     net::IoPool& pool;
-    Router router;
     std::shared_ptr<SessionContext> context;
     tcp::acceptor acceptor;
     asio::steady_timer backoff;
-    std::atomic<bool> ready{false};
     std::atomic<bool> stopped{false};
     std::mutex mutex;
     std::vector<std::weak_ptr<Session>> sessions;
@@ -99,8 +95,9 @@ Server::Server(net::IoPool& pool, mqtt::Broker& broker, gateway::EventLog& event
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
 
-    shared_->router.set_cors_origins(o.cors_origins);
-    add_api_routes(shared_->router, ApiContext{broker, events, [flag = &shared_->ready] { return flag->load(); }});
+    shared_->context->router.set_cors_origins(o.cors_origins);
+    const SessionContext* context = shared_->context.get();
+    add_api_routes(shared_->context->router, ApiContext{broker, events, [context] { return context->ready.load(); }});
 }
 
 Server::~Server() { stop(); }
@@ -120,18 +117,18 @@ std::string Server::local_address() const {
     return (address.is_v6() ? "[" + text + "]" : text) + ":" + std::to_string(endpoint.port());
 }
 
-Router& Server::router() noexcept { return shared_->router; }
+Router& Server::router() noexcept { return shared_->context->router; }
 
 void Server::start() {
-    shared_->ready.store(true);
+    shared_->context->ready.store(true);
     asio::post(shared_->acceptor.get_executor(), [shared = shared_] { shared->accept(); });
 }
 
-void Server::set_ready(bool ready) noexcept { shared_->ready.store(ready); }
+void Server::set_ready(bool ready) noexcept { shared_->context->ready.store(ready); }
 
 void Server::stop() {
     if (shared_->stopped.exchange(true)) return;
-    shared_->ready.store(false);
+    shared_->context->ready.store(false);
     // The acceptor and timer belong to their executor's thread.
     asio::post(shared_->acceptor.get_executor(), [shared = shared_] {
         boost::system::error_code ignored;

@@ -185,7 +185,7 @@ void Session::handle_request() {
     const unsigned version = message.version();
     parser_.reset();
 
-    queue(context_->router->dispatch(request), keep_alive, version);
+    queue(context_->router.dispatch(request), keep_alive, version);
     wait_for_request();
 }
 

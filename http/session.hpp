@@ -2,6 +2,7 @@
 // io_context; every handler holds it by shared_from_this.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -16,16 +17,15 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "http/options.hpp"
+#include "http/router.hpp"
 
 namespace mqgate::http {
 
-class Router;
-struct Response;
-
-// What every session of one server shares.
+// What every session of one server shares; sessions keep it alive.
 struct SessionContext {
     ServerOptions options;
-    Router* router = nullptr;
+    Router router;
+    std::atomic<bool> ready{false};  // /readyz
 };
 
 class Session : public std::enable_shared_from_this<Session> {
