@@ -1,4 +1,6 @@
 // Stats, Prometheus metrics, health, readiness and the OpenAPI document.
+#include <chrono>
+#include <iterator>
 #include <string>
 
 #include "gateway/event_json.hpp"

@@ -195,7 +195,10 @@ Response Router::dispatch(const Request& request) const {
             call.query = std::move(*query);
             return route.handler(call);
         }
-        if (allowed.empty()) return error_response(404, "not_found", "no resource at '" + std::string(raw_path) + "'");
+        if (allowed.empty()) {
+            if (fallback_) return fallback_(request);
+            return error_response(404, "not_found", "no resource at '" + std::string(raw_path) + "'");
+        }
         allowed.push_back("OPTIONS");
         if (request.method == "OPTIONS") {
             Response r;

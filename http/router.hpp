@@ -27,6 +27,7 @@ struct Request {
     std::string origin;
     std::string access_control_request_method;
     std::string access_control_request_headers;
+    std::string if_none_match;
     std::string body;
 };
 
@@ -61,11 +62,15 @@ using Handler = std::function<Response(const Call&)>;
 // Answers a response to refuse the request, or nullopt to let it through.
 // Issue 5 (authentication) plugs in here.
 using Authorizer = std::function<std::optional<Response>(const Request&)>;
+// Answers requests whose path no route has (the dashboard's static files).
+using Fallback = std::function<Response(const Request&)>;
 
 class Router {
 public:
     void add(std::string method, std::string pattern, Handler handler);
     void set_authorizer(Authorizer authorizer) { authorizer_ = std::move(authorizer); }
+    // Without a fallback, an unknown path is a JSON 404.
+    void set_fallback(Fallback fallback) { fallback_ = std::move(fallback); }
     // Origins allowed to read responses from a browser; empty turns CORS off.
     void set_cors_origins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
 
@@ -94,6 +99,7 @@ private:
 
     std::vector<Route> routes_;
     Authorizer authorizer_;
+    Fallback fallback_;
     std::vector<std::string> cors_origins_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "http/api.hpp"
 #include "http/session.hpp"
+#include "http/static_files.hpp"
 #include "mqtt/net/io_pool.hpp"
 #include "support/log.hpp"
 
@@ -98,6 +99,7 @@ Server::Server(net::IoPool& pool, mqtt::Broker& broker, gateway::EventLog& event
     shared_->context->router.set_cors_origins(o.cors_origins);
     const SessionContext* context = shared_->context.get();
     add_api_routes(shared_->context->router, ApiContext{broker, events, [context] { return context->ready.load(); }});
+    shared_->context->router.set_fallback(serve_static_file);
 }
 
 Server::~Server() { stop(); }
@@ -118,6 +120,8 @@ std::string Server::local_address() const {
 }
 
 Router& Server::router() noexcept { return shared_->context->router; }
+
+void Server::set_streams(std::shared_ptr<const Streams> streams) { shared_->context->streams = std::move(streams); }
 
 void Server::start() {
     shared_->context->ready.store(true);

@@ -22,6 +22,7 @@ class IoPool;
 namespace mqgate::http {
 
 class Router;
+class Streams;
 
 class Server {
 public:
@@ -39,6 +40,9 @@ public:
 
     // The routes served; add routes or an authorizer before start().
     Router& router() noexcept;
+
+    // Serves /mqtt, /api/v1/stream and /api/v1/stream/sse; call before start().
+    void set_streams(std::shared_ptr<const Streams> streams);
 
     // Accepts on the pool's contexts, round-robin.
     void start();

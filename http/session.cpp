@@ -1,6 +1,7 @@
 #include "http/session.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 
 #include "http/request_stats.hpp"
 #include "http/router.hpp"
+#include "http/stream_upgrade.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {
@@ -37,7 +39,8 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
-std::string serialize(const Response& r, bool keep_alive, unsigned version) {
+// A HEAD answer has the GET answer's headers, Content-Length included, and no body.
+std::string serialize(const Response& r, bool keep_alive, unsigned version, bool head) {
     std::string out;
     out.reserve(r.body.size() + 256);
     out += "HTTP/1.1 ";
@@ -69,7 +72,7 @@ std::string serialize(const Response& r, bool keep_alive, unsigned version) {
         out += "\r\n";
     }
     out += "\r\n";
-    if (has_body) out += r.body;
+    if (has_body && !head) out += r.body;
     return out;
 }
 
@@ -172,6 +175,7 @@ void Session::on_body(beast::error_code ec) {
 void Session::handle_request() {
     reading_ = false;
     first_request_ = false;
+    if (context_->streams && Streams::serves(parser_->get().target())) return hand_over();
     auto& message = parser_->get();
     Request request;
     request.method = std::string(message.method_string());
@@ -180,13 +184,26 @@ void Session::handle_request() {
     request.origin = std::string(message[bhttp::field::origin]);
     request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
     request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
+    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
     request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
     parser_.reset();
 
-    queue(context_->router.dispatch(request), keep_alive, version);
+    queue(context_->router.dispatch(request), keep_alive, version, request.method == "HEAD");
     wait_for_request();
+}
+
+void Session::hand_over() {
+    closing_ = true;
+    if (writing_ || !outgoing_.empty()) {
+        // Earlier pipelined answers would share the socket with the new owner.
+        queue(error_response(400, "bad_request", "a WebSocket upgrade or stream request must not be pipelined"), false, 11);
+        return;
+    }
+    auto request = parser_->release();
+    parser_.reset();
+    take_over(*context_->streams, stream_.release_socket(), std::move(request));
 }
 
 void Session::fail_request(beast::error_code ec) {
@@ -214,10 +231,10 @@ void Session::stop_reading(beast::error_code ec) {
     if (!writing_ && outgoing_.empty()) shutdown_and_drain();
 }
 
-void Session::queue(const Response& response, bool keep_alive, unsigned version) {
+void Session::queue(const Response& response, bool keep_alive, unsigned version, bool head) {
     count_response(response.status);
     if (!keep_alive) closing_ = true;
-    queue_raw({serialize(response, keep_alive, version), !keep_alive, false});
+    queue_raw({serialize(response, keep_alive, version, head), !keep_alive, false});
 }
 
 void Session::queue_raw(Outgoing outgoing) {

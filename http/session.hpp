@@ -18,6 +18,7 @@
 
 #include "http/options.hpp"
 #include "http/router.hpp"
+#include "http/streams.hpp"
 
 namespace mqgate::http {
 
@@ -26,6 +27,7 @@ struct SessionContext {
     ServerOptions options;
     Router router;
     std::atomic<bool> ready{false};  // /readyz
+    std::shared_ptr<const Streams> streams;  // /mqtt and the JSON streams take the connection (may be null)
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -49,9 +51,11 @@ private:
     void read_body();
     void on_body(boost::beast::error_code ec);
     void handle_request();
+    // Gives the connection to Streams (WebSocket upgrade or SSE).
+    void hand_over();
     // Queues a parse error's answer and stops reading.
     void fail_request(boost::beast::error_code ec);
-    void queue(const Response& response, bool keep_alive, unsigned version);
+    void queue(const Response& response, bool keep_alive, unsigned version, bool head = false);
     void queue_raw(Outgoing outgoing);
     void stop_reading(boost::beast::error_code ec);
     void write_next();

@@ -1,0 +1,28 @@
+// The JSON stream as Server-Sent Events (GET /api/v1/stream/sse): the
+// subscriptions and event filter come from the query; messages and events
+// are written as they arrive, in a chunked text/event-stream response.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "http/stream_transport.hpp"
+#include "http/streams.hpp"
+
+namespace mqgate::mqtt {
+class Broker;
+}
+namespace mqgate::gateway {
+class EventLog;
+}
+
+namespace mqgate::http {
+
+// Null when the request was refused (400 with the JSON error: bad filter,
+// event name or Last-Event-ID; 405 for a method other than GET).
+std::shared_ptr<StreamTransport> start_sse_stream(boost::asio::ip::tcp::socket socket, StreamRequest request,
+                                                  mqtt::Broker& broker, gateway::EventLog& events,
+                                                  const StreamOptions& options);
+
+}  // namespace mqgate::http

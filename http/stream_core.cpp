@@ -1,0 +1,332 @@
+#include "http/stream_core.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/event_json.hpp"
+#include "gateway/event_payload.hpp"
+#include "mqtt/topic.hpp"
+
+namespace mqgate::http {
+namespace {
+
+using nlohmann::json;
+
+// Broker::subscribe() hands over matching retained messages on the calling
+// thread before it returns; a callback that finds its own subscription's key
+// here is delivering one of those, not a live message.
+thread_local std::uint64_t t_subscribing = 0;
+std::atomic<std::uint64_t> subscription_keys{0};
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+StreamCore::StreamCore(mqtt::Broker& broker, gateway::EventLog& events, StreamLimits limits,
+                       std::function<void()> wake, std::function<void()> overflow)
+    : broker_(broker), events_(events), limits_(limits), wake_(std::move(wake)), overflow_(std::move(overflow)) {}
+
+StreamCore::~StreamCore() { close(); }
+
+std::optional<std::size_t> StreamCore::event_index(std::string_view name) {
+    for (std::size_t i = 0; i < gateway::EventLog::event_types; ++i) {
+        if (name == mqtt::to_string(static_cast<mqtt::EventType>(i))) return i;
+    }
+    return std::nullopt;
+}
+
+// --- the queue ---
+
+StreamCore::Signal StreamCore::append(StreamItem&& item, bool droppable) {
+    if (overflowed_ || closed_queue_) return Signal::none;
+    const std::size_t bytes = queued_bytes_ + item.json.size();
+    const std::size_t frames = queue_.size() + 1;
+    if (droppable && (bytes > limits_.queue_bytes / 2 || frames > limits_.queue_frames / 2)) {
+        ++dropped_;
+        return Signal::none;
+    }
+    if (bytes > limits_.queue_bytes || frames > limits_.queue_frames) {
+        // Nothing queued will be sent: free it now.
+        overflowed_ = true;
+        queue_.clear();
+        queued_bytes_ = 0;
+        return Signal::overflow;
+    }
+    queued_bytes_ = bytes;
+    queue_.push_back(std::move(item));
+    return std::exchange(idle_, false) ? Signal::wake : Signal::none;
+}
+
+void StreamCore::notify(Signal signal) {
+    if (signal == Signal::overflow) overflow_();
+    if (signal == Signal::wake) wake_();
+}
+
+void StreamCore::push(StreamItem item, bool droppable) {
+    Signal signal;
+    {
+        std::lock_guard lock(mutex_);
+        signal = append(std::move(item), droppable);
+    }
+    notify(signal);
+}
+
+bool StreamCore::next(StreamItem& out) {
+    std::lock_guard lock(mutex_);
+    if (overflowed_ || closed_queue_) return false;
+    // The drop count goes out as soon as QoS 0 messages are accepted again.
+    const bool below_half = queued_bytes_ <= limits_.queue_bytes / 2 && queue_.size() <= limits_.queue_frames / 2;
+    if (dropped_ > 0 && below_half) {
+        out.kind = StreamItem::Kind::dropped;
+        out.seq = 0;
+        out.json = dump(json{{"type", "dropped"}, {"count", std::exchange(dropped_, 0)}});
+        return true;
+    }
+    if (queue_.empty()) {
+        idle_ = true;
+        return false;
+    }
+    out = std::move(queue_.front());
+    queue_.pop_front();
+    queued_bytes_ -= out.json.size();
+    return true;
+}
+
+bool StreamCore::overflowed() const {
+    std::lock_guard lock(mutex_);
+    return overflowed_;
+}
+
+void StreamCore::close() {
+    if (closed_) return;
+    closed_ = true;
+    for (const auto& [filter, sub] : subscriptions_) broker_.unsubscribe(sub.broker_id);
+    subscriptions_.clear();
+    if (listener_) events_.unlisten(*listener_);
+    listener_.reset();
+    std::lock_guard lock(mutex_);
+    closed_queue_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+}
+
+// --- what arrives from the broker and the event log ---
+
+void StreamCore::on_message(const mqtt::MessagePtr& msg, std::uint8_t granted, bool retained) {
+    const std::uint8_t qos = std::min(msg->qos, granted);
+    if (qos == 0) {
+        // Cheap early drop: a flood to a slow consumer should not pay for JSON.
+        std::lock_guard lock(mutex_);
+        if (queued_bytes_ + msg->payload.size() > limits_.queue_bytes / 2 || queue_.size() + 1 > limits_.queue_frames / 2) {
+            ++dropped_;
+            return;
+        }
+    }
+    json j{{"type", "message"}, {"topic", msg->topic}};
+    payload::put(j, msg->payload);
+    j["qos"] = qos;
+    // Like MQTT: the flag is set only on messages sent because of the subscribe.
+    j["retain"] = retained;
+    j["ts"] = msg->timestamp_ms;
+    j["time"] = gateway::rfc3339_utc(msg->timestamp_ms);
+    push(StreamItem{StreamItem::Kind::message, 0, dump(j)}, qos == 0);
+}
+
+void StreamCore::on_event(const gateway::LoggedEvent& e) {
+    // Under the lock, so replayed and live events cannot interleave out of order.
+    Signal signal = Signal::none;
+    {
+        std::lock_guard lock(mutex_);
+        const auto type = static_cast<std::size_t>(e.event.type);
+        if (type >= event_mask_.size() || !event_mask_.test(type) || e.seq <= event_watermark_) return;
+        event_watermark_ = e.seq;
+        signal = append(event_item(e), false);
+    }
+    notify(signal);
+}
+
+StreamItem StreamCore::event_item(const gateway::LoggedEvent& e) {
+    auto j = gateway::event_to_json(e.seq, e.event);
+    j["type"] = "event";
+    return StreamItem{StreamItem::Kind::event, e.seq, dump(j)};
+}
+
+// --- subscriptions and events ---
+
+std::optional<StreamError> StreamCore::check_filter(const std::string& filter) const {
+    if (const auto ec = mqtt::validate_topic_filter(filter))
+        return StreamError{"invalid_filter", "'" + filter + "' is not a valid topic filter: " + ec.message()};
+    if (mqtt::topic_levels(filter) > broker_.limits().max_topic_levels)
+        return StreamError{"invalid_filter", "'" + filter + "' has more than " +
+                                                 std::to_string(broker_.limits().max_topic_levels) + " levels"};
+    if (!subscriptions_.contains(filter) && subscriptions_.size() >= limits_.max_filters)
+        return StreamError{"too_many_subscriptions",
+                           "at most " + std::to_string(limits_.max_filters) + " filters per stream"};
+    return std::nullopt;
+}
+
+std::optional<StreamError> StreamCore::subscribe(const std::string& filter, std::uint8_t qos) {
+    if (auto err = check_filter(filter)) return err;
+    unsubscribe(filter);
+    const std::uint64_t key = subscription_keys.fetch_add(1, std::memory_order_relaxed) + 1;
+    auto callback = [weak = weak_from_this(), qos, key](const mqtt::MessagePtr& msg) {
+        // The stream may be gone: the broker can still be running this callback.
+        if (auto self = weak.lock()) self->on_message(msg, qos, t_subscribing == key);
+    };
+    t_subscribing = key;
+    const std::uint64_t id = broker_.subscribe(filter, std::move(callback), true);
+    t_subscribing = 0;
+    if (id == 0) return StreamError{"invalid_filter", "'" + filter + "' was refused by the broker"};
+    subscriptions_.emplace(filter, Subscription{id, qos});
+    return std::nullopt;
+}
+
+bool StreamCore::unsubscribe(const std::string& filter) {
+    const auto it = subscriptions_.find(filter);
+    if (it == subscriptions_.end()) return false;
+    broker_.unsubscribe(it->second.broker_id);
+    subscriptions_.erase(it);
+    return true;
+}
+
+void StreamCore::enable_events(EventMask mask, std::optional<std::uint64_t> resume_after) {
+    if (closed_) return;
+    if (!listener_) {
+        listener_ = events_.listen([weak = weak_from_this()](const gateway::LoggedEvent& e) {
+            if (auto self = weak.lock()) self->on_event(e);
+        });
+    }
+    Signal signal = Signal::none;
+    {
+        std::lock_guard lock(mutex_);
+        event_mask_ = mask;
+        if (!resume_after) return;
+        // Whatever the ring holds now is replayed; the listener delivers only
+        // what comes later (a larger seq), so nothing is sent twice.
+        const std::uint64_t last = events_.last_seq();
+        const auto replay = events_.since(*resume_after, events_.capacity());
+        event_watermark_ = replay.empty() ? std::min(*resume_after, last) : replay.back().seq;
+        for (const auto& e : replay) {
+            const auto type = static_cast<std::size_t>(e.event.type);
+            if (type >= event_mask_.size() || !event_mask_.test(type)) continue;
+            const Signal s = append(event_item(e), false);
+            if (s != Signal::none) signal = s;
+            if (s == Signal::overflow) break;
+        }
+    }
+    notify(signal);
+}
+
+// --- client ops ---
+
+void StreamCore::reply(json j) { push(StreamItem{StreamItem::Kind::reply, 0, dump(j)}, false); }
+
+void StreamCore::error(const json& id, std::string_view code, std::string message) {
+    reply(json{{"type", "error"}, {"id", id}, {"error", {{"code", code}, {"message", std::move(message)}}}});
+}
+
+void StreamCore::handle(std::string_view text) {
+    const json op = json::parse(text, nullptr, false);
+    if (op.is_discarded()) return error(nullptr, "invalid_json", "the message is not valid JSON");
+    if (!op.is_object()) return error(nullptr, "invalid_request", "an op must be a JSON object");
+    json id = nullptr;
+    if (const auto it = op.find("id"); it != op.end()) {
+        if (!it->is_number() && !it->is_string() && !it->is_null())
+            return error(nullptr, "invalid_id", "'id' must be a number or a string");
+        id = *it;
+    }
+    handle_op(op, id);
+}
+
+void StreamCore::handle_op(const json& op, const json& id) {
+    const auto name = op.find("op");
+    if (name == op.end() || !name->is_string())
+        return error(id, "invalid_op", "'op' is required: subscribe, unsubscribe, publish, events or ping");
+    const auto& n = name->get_ref<const std::string&>();
+    if (n == "subscribe") return op_subscribe(op, id);
+    if (n == "unsubscribe") return op_unsubscribe(op, id);
+    if (n == "publish") return op_publish(op, id);
+    if (n == "events") return op_events(op, id);
+    if (n == "ping") return reply(json{{"type", "pong"}, {"id", id}});
+    error(id, "invalid_op", "unknown op '" + n + "': subscribe, unsubscribe, publish, events or ping");
+}
+
+void StreamCore::op_subscribe(const json& op, const json& id) {
+    const auto f = op.find("filter");
+    if (f == op.end() || !f->is_string()) return error(id, "invalid_filter", "'filter' is required and must be a string");
+    std::uint8_t qos = 0;
+    if (const auto q = op.find("qos"); q != op.end()) {
+        if (!q->is_number_integer() || q->get<std::int64_t>() < 0 || q->get<std::int64_t>() > 2)
+            return error(id, "invalid_qos", "'qos' must be 0, 1 or 2");
+        qos = static_cast<std::uint8_t>(q->get<std::int64_t>());
+    }
+    const auto& filter = f->get_ref<const std::string&>();
+    if (auto err = check_filter(filter)) return error(id, err->code, std::move(err->message));
+    // The ack first: retained messages follow it, as SUBACK precedes them in MQTT.
+    reply(json{{"type", "ack"}, {"id", id}, {"op", "subscribe"}, {"filter", filter}, {"qos", qos}});
+    if (auto err = subscribe(filter, qos)) error(id, err->code, std::move(err->message));
+}
+
+void StreamCore::op_unsubscribe(const json& op, const json& id) {
+    const auto f = op.find("filter");
+    if (f == op.end() || !f->is_string()) return error(id, "invalid_filter", "'filter' is required and must be a string");
+    const auto& filter = f->get_ref<const std::string&>();
+    // Like UNSUBACK: acknowledged whether or not the filter was subscribed.
+    unsubscribe(filter);
+    reply(json{{"type", "ack"}, {"id", id}, {"op", "unsubscribe"}, {"filter", filter}});
+}
+
+void StreamCore::op_publish(const json& op, const json& id) {
+    const auto topic = op.find("topic");
+    if (topic == op.end() || !topic->is_string()) return error(id, "invalid_topic", "'topic' is required and must be a string");
+    const auto& name = topic->get_ref<const std::string&>();
+    if (const auto ec = mqtt::validate_topic_name(name))
+        return error(id, "invalid_topic", "'topic' is not a valid topic name: " + ec.message());
+    std::uint8_t qos = 0;
+    if (const auto q = op.find("qos"); q != op.end()) {
+        if (!q->is_number_integer() || q->get<std::int64_t>() < 0 || q->get<std::int64_t>() > 2)
+            return error(id, "invalid_qos", "'qos' must be 0, 1 or 2");
+        qos = static_cast<std::uint8_t>(q->get<std::int64_t>());
+    }
+    bool retain = false;
+    if (const auto r = op.find("retain"); r != op.end()) {
+        if (!r->is_boolean()) return error(id, "invalid_retain", "'retain' must be true or false");
+        retain = r->get<bool>();
+    }
+    auto payload = payload::read(op);
+    if (payload.error) return error(id, payload.error->code, std::move(payload.error->message));
+    const auto result = broker_.publish(name, std::move(payload.bytes), qos, retain);
+    if (result.error) return error(id, "invalid_topic", "'topic' was refused: " + result.error.message());
+    reply(json{{"type", "ack"}, {"id", id}, {"op", "publish"}, {"matched", result.matched}});
+}
+
+void StreamCore::op_events(const json& op, const json& id) {
+    EventMask mask;
+    json echoed = json::array({"*"});
+    if (const auto f = op.find("filter"); f != op.end()) {
+        if (!f->is_array()) return error(id, "invalid_filter", "'filter' must be an array of event names");
+        for (const auto& name : *f) {
+            if (!name.is_string()) return error(id, "invalid_filter", "'filter' must be an array of event names");
+            const auto& text = name.get_ref<const std::string&>();
+            if (text == "*") {
+                mask.set();
+            } else if (auto index = event_index(text)) {
+                mask.set(*index);
+            } else {
+                return error(id, "invalid_event", "unknown event '" + text + "'");
+            }
+        }
+        echoed = *f;
+    } else {
+        mask.set();
+    }
+    // The ack precedes the first event it enables.
+    reply(json{{"type", "ack"}, {"id", id}, {"op", "events"}, {"filter", echoed}});
+    enable_events(mask);
+}
+
+}  // namespace mqgate::http

@@ -1,0 +1,131 @@
+// The JSON stream's state, shared by its two transports (WebSocket
+// /api/v1/stream and SSE /api/v1/stream/sse): the client's ops, its internal
+// broker subscriptions and event filter, and a bounded send queue. The
+// protocol is in README.md ("JSON stream") and the OpenAPI document.
+//
+// Threading: broker and event-log callbacks push from any thread; handle(),
+// subscribe(), enable_events(), next() and close() are called from the
+// transport's own thread only. The transport is told through `wake` when
+// items wait while it is idle, and through `overflow` (once) when the queue
+// went over its limit; both run on the pushing thread and must only post.
+#pragma once
+
+#include <bitset>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "gateway/event_log.hpp"
+#include "mqtt/broker.hpp"
+
+namespace mqgate::http {
+
+struct StreamLimits {
+    std::size_t queue_bytes = 1 << 20;  // over -> closed (1008)
+    std::size_t queue_frames = 1000;    // over -> closed (1008)
+    std::size_t max_filters = 1000;     // subscriptions per stream
+};
+
+struct StreamItem {
+    enum class Kind { message, event, reply, dropped };
+    Kind kind = Kind::reply;
+    std::uint64_t seq = 0;  // events: the event log's sequence number
+    std::string json;
+};
+
+struct StreamError {
+    std::string code;
+    std::string message;
+};
+
+using EventMask = std::bitset<gateway::EventLog::event_types>;
+
+class StreamCore : public std::enable_shared_from_this<StreamCore> {
+public:
+    StreamCore(mqtt::Broker& broker, gateway::EventLog& events, StreamLimits limits, std::function<void()> wake,
+               std::function<void()> overflow);
+    ~StreamCore();
+    StreamCore(const StreamCore&) = delete;
+    StreamCore& operator=(const StreamCore&) = delete;
+
+    // One client op (a WebSocket text message); the answer is queued.
+    void handle(std::string_view text);
+
+    // Subscribes `filter` (replacing an earlier subscription to the same
+    // filter); matching retained messages are queued at once.
+    std::optional<StreamError> subscribe(const std::string& filter, std::uint8_t qos);
+    bool unsubscribe(const std::string& filter);
+    // Events of the types in `mask` from now on; with `resume_after`, first
+    // those still in the ring with a larger seq.
+    void enable_events(EventMask mask, std::optional<std::uint64_t> resume_after = std::nullopt);
+
+    // The next item to send; false when the queue is empty (the transport is
+    // idle until the next wake). A pending drop count comes out as a
+    // "dropped" item once the queue has drained.
+    bool next(StreamItem& out);
+    bool overflowed() const;
+    // Drops every subscription and the event listener. Idempotent.
+    void close();
+
+    // "client.connected" -> its bit; nullopt for an unknown name.
+    static std::optional<std::size_t> event_index(std::string_view name);
+
+private:
+    struct Subscription {
+        std::uint64_t broker_id = 0;
+        std::uint8_t qos = 0;
+    };
+
+    enum class Signal { none, wake, overflow };
+
+    void on_message(const mqtt::MessagePtr& msg, std::uint8_t granted, bool retained);
+    void on_event(const gateway::LoggedEvent& e);
+    static StreamItem event_item(const gateway::LoggedEvent& e);
+    std::optional<StreamError> check_filter(const std::string& filter) const;
+    // Appends under the queue's limits (mutex_ held); droppable items (QoS 0
+    // messages) are dropped and counted once the queue is half full.
+    Signal append(StreamItem&& item, bool droppable);
+    // Tells the transport, outside the lock.
+    void notify(Signal signal);
+    void push(StreamItem item, bool droppable);
+    void reply(nlohmann::json j);
+    void error(const nlohmann::json& id, std::string_view code, std::string message);
+    void handle_op(const nlohmann::json& op, const nlohmann::json& id);
+    void op_subscribe(const nlohmann::json& op, const nlohmann::json& id);
+    void op_unsubscribe(const nlohmann::json& op, const nlohmann::json& id);
+    void op_publish(const nlohmann::json& op, const nlohmann::json& id);
+    void op_events(const nlohmann::json& op, const nlohmann::json& id);
+
+    mqtt::Broker& broker_;
+    gateway::EventLog& events_;
+    const StreamLimits limits_;
+    const std::function<void()> wake_;
+    const std::function<void()> overflow_;
+
+    // Transport thread only.
+    std::map<std::string, Subscription, std::less<>> subscriptions_;
+    std::optional<std::uint64_t> listener_;
+    bool closed_ = false;
+
+    // Shared with the callbacks' threads.
+    mutable std::mutex mutex_;
+    std::deque<StreamItem> queue_;
+    std::size_t queued_bytes_ = 0;
+    std::uint64_t dropped_ = 0;  // not yet reported
+    bool idle_ = true;           // the transport waits for a wake
+    bool overflowed_ = false;
+    bool closed_queue_ = false;  // close() ran: nothing more is queued
+    EventMask event_mask_;
+    std::uint64_t event_watermark_ = 0;  // last event seq queued or skipped
+};
+
+}  // namespace mqgate::http

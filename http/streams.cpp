@@ -1,0 +1,120 @@
+#include "http/streams.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include "http/router.hpp"
+#include "http/sse_stream.hpp"
+#include "http/stream_upgrade.hpp"
+#include "http/ws_mqtt.hpp"
+#include "http/ws_stream.hpp"
+#include "mqtt/net/tcp_listener.hpp"
+
+namespace mqgate::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+constexpr std::string_view mqtt_path = "/mqtt";
+constexpr std::string_view stream_path = "/api/v1/stream";
+constexpr std::string_view sse_path = "/api/v1/stream/sse";
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+}  // namespace
+
+struct Streams::Shared {
+    Shared(mqtt::Broker& b, gateway::EventLog& e, StreamOptions o, std::shared_ptr<net::ConnectionCounter> c)
+        : broker(b), events(e), options(std::move(o)), mqtt_connections(std::move(c)) {}
+
+    void remember(const std::shared_ptr<StreamTransport>& stream) {
+        std::lock_guard lock(mutex);
+        // Prune only when the list doubled, so the cost stays amortised O(1).
+        if (live.size() >= prune_at) {
+            std::erase_if(live, [](const std::weak_ptr<StreamTransport>& w) { return w.expired(); });
+            prune_at = std::max<std::size_t>(64, live.size() * 2);
+        }
+        live.push_back(stream);
+    }
+
+    mqtt::Broker& broker;
+    gateway::EventLog& events;
+    const StreamOptions options;
+    const std::shared_ptr<net::ConnectionCounter> mqtt_connections;
+    std::mutex mutex;
+    std::vector<std::weak_ptr<StreamTransport>> live;
+    std::size_t prune_at = 64;
+    bool closed = false;  // under mutex: streams arriving after close_all() are refused
+};
+
+Streams::Streams(mqtt::Broker& broker, gateway::EventLog& events, StreamOptions options,
+                 std::shared_ptr<net::ConnectionCounter> mqtt_connections)
+    : shared_(std::make_shared<Shared>(broker, events, std::move(options), std::move(mqtt_connections))) {}
+
+Streams::~Streams() = default;
+
+bool Streams::serves(std::string_view target) {
+    const auto path = path_of(target);
+    return path == mqtt_path || path == stream_path || path == sse_path;
+}
+
+void Streams::close_all() {
+    std::vector<std::weak_ptr<StreamTransport>> live;
+    {
+        std::lock_guard lock(shared_->mutex);
+        shared_->closed = true;
+        live.swap(shared_->live);
+    }
+    for (const auto& weak : live) {
+        if (auto stream = weak.lock()) stream->shutdown();
+    }
+}
+
+void take_over(const Streams& streams, asio::ip::tcp::socket socket, StreamRequest request) {
+    auto& s = *streams.shared();
+    {
+        std::lock_guard lock(s.mutex);
+        if (s.closed) return refuse(std::move(socket), 503, "shutting_down", "the server is shutting down");
+    }
+    const std::string_view target(request.target().data(), request.target().size());
+    const auto path = path_of(target);
+    if (path == mqtt_path) return accept_mqtt_ws(std::move(socket), std::move(request), s.broker, s.options, s.mqtt_connections);
+    std::shared_ptr<StreamTransport> stream;
+    if (path == stream_path) {
+        stream = start_ws_stream(std::move(socket), std::move(request), s.broker, s.events, s.options);
+    } else {
+        stream = start_sse_stream(std::move(socket), std::move(request), s.broker, s.events, s.options);
+    }
+    if (stream) s.remember(stream);
+}
+
+void refuse(asio::ip::tcp::socket socket, int status, std::string_view code, std::string_view message) {
+    const Response r = error_response(status, code, message);
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    auto bytes = std::make_shared<std::string>();
+    *bytes = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason.data(), reason.size()) +
+             "\r\nServer: mqgate\r\nContent-Type: " + r.content_type + "\r\nContent-Length: " +
+             std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body;
+    auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+    asio::async_write(*sock, asio::buffer(*bytes), [sock, bytes](boost::system::error_code, std::size_t) {
+        boost::system::error_code ignored;
+        sock->shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        sock->close(ignored);
+    });
+}
+
+std::string allowed_origin(const std::vector<std::string>& allowed, std::string_view origin) {
+    if (origin.empty()) return {};
+    for (const auto& a : allowed) {
+        if (a == "*") return "*";
+        if (a == origin) return std::string(origin);
+    }
+    return {};
+}
+
+}  // namespace mqgate::http

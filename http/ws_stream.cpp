@@ -1,0 +1,185 @@
+#include "http/ws_stream.hpp"
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "gateway/event_log.hpp"
+#include "http/stream_core.hpp"
+#include "mqtt/broker.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+
+class WsStream final : public StreamTransport, public std::enable_shared_from_this<WsStream> {
+public:
+    WsStream(asio::ip::tcp::socket socket, const StreamOptions& options)
+        : ws_(std::move(socket)), options_(options), grace_(ws_.get_executor()) {}
+
+    void start(StreamRequest request, mqtt::Broker& broker, gateway::EventLog& events) {
+        beast::get_lowest_layer(ws_).expires_never();
+        auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+        timeouts.idle_timeout = options_.ws_idle_timeout;
+        timeouts.keep_alive_pings = true;
+        ws_.set_option(timeouts);
+        websocket::permessage_deflate no_deflate;
+        no_deflate.server_enable = false;
+        ws_.set_option(no_deflate);
+        ws_.read_message_max(options_.ws_max_message_size);
+        ws_.text(true);
+        ws_.set_option(websocket::stream_base::decorator(
+            [](websocket::response_type& res) { res.set(beast::http::field::server, "mqgate"); }));
+
+        const std::weak_ptr<WsStream> weak = weak_from_this();
+        auto executor = ws_.get_executor();
+        StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames, broker.limits().max_subscriptions_per_session};
+        core_ = std::make_shared<StreamCore>(
+            broker, events, limits,
+            [weak, executor] {
+                asio::post(executor, [weak] {
+                    if (auto self = weak.lock()) self->write_next();
+                });
+            },
+            [weak, executor] {
+                asio::post(executor, [weak] {
+                    if (auto self = weak.lock())
+                        self->begin_close(websocket::close_code::policy_error, "send queue over its limit (slow consumer)");
+                });
+            });
+        ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) {
+                LOG_DEBUG("stream: handshake failed: " << ec.message());
+                self->finish();
+                return;
+            }
+            self->accepted_ = true;
+            self->read();
+        });
+    }
+
+    void shutdown() override {
+        asio::post(ws_.get_executor(), [self = shared_from_this()] {
+            self->begin_close(websocket::close_code::going_away, "server shutting down");
+        });
+    }
+
+private:
+    void read() {
+        ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (ec) {
+            if (ec != websocket::error::closed && ec != asio::error::operation_aborted)
+                LOG_DEBUG("stream: read ended: " << ec.message());
+            finish();
+            return;
+        }
+        if (!closing_) core_->handle(beast::buffers_to_string(in_.data()));
+        in_.consume(in_.size());
+        read();
+    }
+
+    void write_next() {
+        if (writing_ || finished_) return;
+        if (closing_) {
+            if (close_code_) send_close();
+            return;
+        }
+        if (!core_->next(out_)) return;
+        writing_ = true;
+        ws_.async_write(asio::buffer(out_.json), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->writing_ = false;
+            if (ec) {
+                self->finish();
+                return;
+            }
+            self->write_next();
+        });
+    }
+
+    // Closes once the write in flight (if any) is done; a peer that stopped
+    // reading gets close_grace before the socket is cut.
+    void begin_close(websocket::close_code code, std::string reason) {
+        if (closing_ || finished_) return;
+        closing_ = true;
+        if (!accepted_) return cut();
+        LOG_INFO("stream: closing " << remote() << " (" << static_cast<int>(code) << ": " << reason << ')');
+        close_code_ = websocket::close_reason(code, reason);
+        core_->close();
+        grace_.expires_after(options_.close_grace);
+        grace_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (!ec) self->cut();
+        });
+        if (!writing_) send_close();
+    }
+
+    void send_close() {
+        auto reason = std::move(*close_code_);
+        close_code_.reset();
+        ws_.async_close(reason, [self = shared_from_this()](beast::error_code) { self->finish(); });
+    }
+
+    void cut() {
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws_).socket().close(ignored);
+        finish();
+    }
+
+    void finish() {
+        if (finished_) return;
+        finished_ = true;
+        if (core_) core_->close();
+        grace_.cancel();
+    }
+
+    std::string remote() {
+        beast::error_code ec;
+        const auto ep = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+        return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    websocket::stream<beast::tcp_stream> ws_;
+    const StreamOptions options_;
+    std::shared_ptr<StreamCore> core_;
+    beast::flat_buffer in_;
+    StreamItem out_;  // the message being written: alive until the write completes
+    std::optional<websocket::close_reason> close_code_;  // a close waiting for the write in flight
+    asio::steady_timer grace_;
+    bool accepted_ = false;
+    bool writing_ = false;
+    bool closing_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<StreamTransport> start_ws_stream(asio::ip::tcp::socket socket, StreamRequest request,
+                                                 mqtt::Broker& broker, gateway::EventLog& events,
+                                                 const StreamOptions& options) {
+    if (!websocket::is_upgrade(request)) {
+        refuse(std::move(socket), 426, "upgrade_required",
+               "/api/v1/stream is a WebSocket: send an upgrade (or use /api/v1/stream/sse)");
+        return nullptr;
+    }
+    auto stream = std::make_shared<WsStream>(std::move(socket), options);
+    stream->start(std::move(request), broker, events);
+    return stream;
+}
+
+}  // namespace mqgate::http

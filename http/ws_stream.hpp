@@ -1,0 +1,26 @@
+// The JSON stream over WebSocket (/api/v1/stream): text messages carry the
+// ops and StreamCore's items, one JSON object each.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "http/stream_transport.hpp"
+#include "http/streams.hpp"
+
+namespace mqgate::mqtt {
+class Broker;
+}
+namespace mqgate::gateway {
+class EventLog;
+}
+
+namespace mqgate::http {
+
+// Null when the request was refused (426: no upgrade).
+std::shared_ptr<StreamTransport> start_ws_stream(boost::asio::ip::tcp::socket socket, StreamRequest request,
+                                                 mqtt::Broker& broker, gateway::EventLog& events,
+                                                 const StreamOptions& options);
+
+}  // namespace mqgate::http
