@@ -3,6 +3,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "gateway/event_sys.hpp"
 #include "mqtt/net/tcp_connection.hpp"
 #include "support/log.hpp"
 
@@ -36,6 +37,7 @@ Gateway::Gateway(config::Config config, std::string version)
       shutdown_timer_(pool_.at(0)),
       signals_(pool_.at(0)) {
     broker_->observe([this](const mqtt::Event& e) { events_.record(e); });
+    publish_sys_events(*broker_, config_.node_name);
 }
 
 Gateway::~Gateway() = default;
@@ -60,12 +62,22 @@ void Gateway::bind_listeners() {
     if (!config_.listeners.mqtts.empty()) LOG_WARN("mqtts listeners are configured but TLS is not available yet");
 
     const auto& h = config_.http;
+    http::StreamOptions stream_options;
+    stream_options.ws_max_message_size = h.ws_max_message_size;
+    stream_options.ws_send_queue_bytes = h.ws_send_queue_bytes;
+    stream_options.ws_send_queue_frames = h.ws_send_queue_frames;
+    stream_options.ws_idle_timeout = h.idle_timeout;
+    stream_options.mqtt_connect_timeout = config_.mqtt.connect_timeout;
+    stream_options.mqtt_write_timeout = config_.mqtt.write_timeout;
+    stream_options.cors_origins = h.cors_origins;
+    streams_ = std::make_shared<http::Streams>(*broker_, events_, std::move(stream_options), mqtt_connections_);
     for (const auto& l : config_.listeners.http) {
         http::ServerOptions options{l.bind,           l.port,         h.max_header_size, h.max_body_size,
                                     h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
                                     h.cors_origins};
         try {
             http_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
+            http_servers_.back()->set_streams(streams_);
         } catch (const std::exception& e) {
             throw std::runtime_error("cannot listen for http on " + l.bind + ":" + std::to_string(l.port) + ": " +
                                      e.what());
@@ -128,6 +140,7 @@ void Gateway::begin_shutdown() {
     stopping_ = true;
     for (const auto& l : mqtt_listeners_) l->stop();
     for (const auto& s : http_servers_) s->stop();
+    if (streams_) streams_->close_all();
     tick_timer_.cancel();
     broker_->shutdown();
     await_connections_closed(std::chrono::steady_clock::now() + shutdown_grace);

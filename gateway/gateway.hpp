@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "gateway/event_log.hpp"
 #include "http/server.hpp"
+#include "http/streams.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/net/io_pool.hpp"
 #include "mqtt/net/tcp_listener.hpp"
@@ -46,6 +47,7 @@ private:
     EventLog events_;
     std::unique_ptr<mqtt::Broker> broker_;
     std::vector<std::unique_ptr<http::Server>> http_servers_;
+    std::shared_ptr<http::Streams> streams_;  // /mqtt and the JSON streams of every http listener
     std::shared_ptr<net::ConnectionCounter> mqtt_connections_;
     std::vector<std::shared_ptr<net::TcpListener>> mqtt_listeners_;
     boost::asio::steady_timer tick_timer_;

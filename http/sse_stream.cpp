@@ -96,7 +96,7 @@ std::optional<Refusal> parse_request(const StreamRequest& request, std::size_t m
     // One QoS for every filter: it only decides which messages a slow
     // consumer may lose.
     for (auto& f : out.filters) f.second = qos;
-    const auto header = request[bhttp::field::last_event_id];
+    const auto header = request["Last-Event-ID"];
     if (!header.empty()) last_event_id = std::string(header);
     if (last_event_id) {
         out.last_event_id = parse_seq(*last_event_id);

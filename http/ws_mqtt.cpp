@@ -49,9 +49,10 @@ void accept_mqtt_ws(boost::asio::ip::tcp::socket socket, StreamRequest request, 
         return refuse(std::move(socket), 426, "upgrade_required", "/mqtt is MQTT over WebSocket: send an upgrade");
     // Several Sec-WebSocket-Protocol lines count as one comma-separated list.
     std::string offered;
-    for (const auto& field : request.equal_range(beast::http::field::sec_websocket_protocol)) {
+    const auto [first, last] = request.equal_range(beast::http::field::sec_websocket_protocol);
+    for (auto it = first; it != last; ++it) {
         if (!offered.empty()) offered += ',';
-        offered.append(field.value().data(), field.value().size());
+        offered.append(it->value().data(), it->value().size());
     }
     auto subprotocol = pick_subprotocol(offered);
     if (!subprotocol)

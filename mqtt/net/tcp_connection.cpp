@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "mqtt/net/ws_byte_stream.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::net {
@@ -320,5 +321,6 @@ void StreamConnection<Stream>::on_watchdog(const boost::system::error_code& ec) 
 }
 
 template class StreamConnection<asio::ip::tcp::socket>;
+template class StreamConnection<WsByteStream>;
 
 }  // namespace mqgate::net
