@@ -1,0 +1,232 @@
+// The dashboard in headless Chromium against the real gateway and real MQTT
+// clients (mosquitto_sub/pub). Screenshots of every view go to
+// MQGATE_ARTIFACTS (ctest: <build>/artifacts/dashboard).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import mqtt from 'mqtt';
+import { startGateway } from './harness.mjs';
+import { mosquittoSub, mosquittoPub } from './clients.mjs';
+
+const WAIT = { timeout: 15000 };
+const ARTIFACTS = process.env.MQGATE_ARTIFACTS ?? join(tmpdir(), 'mqgate-dashboard-artifacts');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let gateway;
+let browser;
+let page;
+const cleanup = [];
+const pageErrors = [];
+
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  gateway = await startGateway();
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // HTTP errors the tests cause on purpose (404 while waiting) are logged by
+  // Chromium as console errors too; those are not script errors.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
+  });
+});
+
+after(async () => {
+  for (const fn of cleanup.reverse()) await fn().catch(() => {});
+  await browser?.close();
+  await gateway?.stop();
+});
+
+async function screenshot(name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+function sub(options) {
+  const cli = mosquittoSub(gateway.mqttPort, options);
+  cleanup.push(() => cli.kill('SIGKILL'));
+  return cli;
+}
+
+async function api(path, init) {
+  const r = await fetch(`${gateway.url}${path}`, init);
+  return { status: r.status, body: r.status === 204 ? null : await r.json() };
+}
+
+// Until the REST API shows the client connected: the CLI prints nothing on
+// connect, and the dashboard is what is under test, not the wait.
+async function clientConnected(id) {
+  await page.waitForFunction(async ([url, clientid]) => {
+    const r = await fetch(`${url}/api/v1/clients/${encodeURIComponent(clientid)}`);
+    return r.ok && (await r.json()).connected;
+  }, [gateway.url, id], { ...WAIT, polling: 100 });
+}
+
+async function go(view) {
+  await page.goto(`${gateway.url}/#/${view}`);
+  await page.locator(`#view-${view.split('/')[0]}`).waitFor({ state: 'visible', ...WAIT });
+}
+
+test('overview: header, live stream indicator, counters and the rate chart', async () => {
+  await page.goto(gateway.url + '/');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor(WAIT);
+  await page.locator('#conn-indicator[data-state="open"]').waitFor(WAIT);
+  assert.match(await page.locator('#conn-indicator').textContent(), /Live/);
+  // A few stats samples so the chart has a line.
+  await page.waitForFunction(() => /\d/.test(document.querySelector('#rate-in').textContent), null, WAIT);
+  await mosquittoPub(gateway.mqttPort, { topic: 'overview/tick', payload: 'x', qos: 0 });
+  await page.waitForFunction(() => document.querySelector('#stat-uptime_seconds').textContent !== '–', null, WAIT);
+  assert.equal(await page.title(), 'Overview · mqgate');
+  await screenshot('overview');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot('overview-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('clients: a mosquitto_sub client appears as connected, filter narrows the table', async () => {
+  const cli = sub({ id: 'dash-sub', topics: ['dash/#'] });
+  await clientConnected('dash-sub');
+  const other = sub({ id: 'other-client', topics: ['elsewhere'] });
+  await clientConnected('other-client');
+  await go('clients');
+  await page.locator('tr[data-clientid="dash-sub"][data-connected="true"]').waitFor(WAIT);
+  await page.locator('tr[data-clientid="other-client"]').waitFor(WAIT);
+
+  await page.getByLabel('Filter').fill('dash');
+  await page.locator('tr[data-clientid="other-client"]').waitFor({ state: 'detached', ...WAIT });
+  assert.equal(await page.locator('tr[data-clientid="dash-sub"]').count(), 1);
+  await page.getByLabel('Filter').fill('');
+  await screenshot('clients');
+  await other.kill();
+  assert.ok(cli);
+});
+
+test('events: a client with a will killed by SIGKILL shows the disconnect and the will', async () => {
+  await go('events');
+  const victim = sub({ id: 'will-victim', topics: ['x/y'],
+    extra: ['--will-topic', 'dash/wills/victim', '--will-payload', 'victim went away', '--will-qos', '1'] });
+  await clientConnected('will-victim');
+  await page.locator('li.event[data-event="client.connected"]', { hasText: 'will-victim' }).waitFor(WAIT);
+  await victim.kill('SIGKILL');
+
+  const disconnect = page.locator('li.event[data-event="client.disconnected"]', { hasText: 'will-victim' });
+  await disconnect.waitFor(WAIT);
+  assert.match(await disconnect.textContent(), /reason: \S+/);
+  const will = page.locator('li.event[data-event="will.published"]', { hasText: 'will-victim' });
+  await will.waitFor(WAIT);
+  assert.equal(await will.locator('.will-topic').textContent(), 'dash/wills/victim');
+  assert.match(await will.textContent(), /victim went away/);
+  // Highlighted: the will row has its own colour.
+  const [willBg, plainBg] = await Promise.all([
+    will.evaluate((el) => getComputedStyle(el).backgroundColor),
+    disconnect.evaluate((el) => getComputedStyle(el).backgroundColor)]);
+  assert.notEqual(willBg, plainBg);
+  // The dash-sub subscriber got the will too.
+  await screenshot('events');
+});
+
+test('publish form: mosquitto_sub receives the message and the answer is shown', async () => {
+  const receiver = sub({ id: 'publish-receiver', topics: ['dash/form/#'] });
+  await clientConnected('publish-receiver');
+  await go('publish');
+  await page.getByLabel('Topic').fill('dash/form/hello');
+  await page.getByLabel('Payload').fill('{"greeting": "hello from the dashboard", "n": 42}');
+  await page.getByLabel('QoS').selectOption('1');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  const line = await receiver.waitForLine(/^dash\/form\/hello /);
+  assert.equal(line, 'dash/form/hello {"greeting": "hello from the dashboard", "n": 42}');
+  await page.locator('.publish-result .result-ok', { hasText: '200' }).waitFor(WAIT);
+  assert.match(await page.locator('.publish-result').textContent(), /1 subscriber matched/);
+  await screenshot('publish');
+});
+
+test('live messages: a subscription sees mosquitto_pub messages, JSON pretty, binary as hex; pause holds', async () => {
+  await go('live');
+  await page.getByLabel('Topic filter').fill('dash/live/#');
+  await page.getByRole('button', { name: 'Subscribe' }).click();
+  await page.locator('.chip', { hasText: 'dash/live/#' }).waitFor(WAIT);
+
+  await mosquittoPub(gateway.mqttPort, { topic: 'dash/live/json', payload: '{"temp":21.5,"tags":["a","b"]}' });
+  const json = page.locator('li.message[data-topic="dash/live/json"]');
+  await json.waitFor(WAIT);
+  assert.equal(await json.locator('pre.json').textContent(), JSON.stringify({ temp: 21.5, tags: ['a', 'b'] }, null, 2));
+
+  await mosquittoPub(gateway.mqttPort, { topic: 'dash/live/bin', payload: Buffer.from([0x00, 0x01, 0xfe, 0xff, 0x80]) });
+  const bin = page.locator('li.message[data-topic="dash/live/bin"]');
+  await bin.waitFor(WAIT);
+  assert.match(await bin.textContent(), /00 01 fe ff 80/);
+  assert.match(await bin.textContent(), /AAH+/);
+
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await mosquittoPub(gateway.mqttPort, { topic: 'dash/live/paused', payload: 'held back' });
+  await page.locator('#view-live', { hasText: '1 waiting' }).waitFor(WAIT);
+  assert.equal(await page.locator('li.message[data-topic="dash/live/paused"]').count(), 0);
+  await screenshot('live-paused');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.locator('li.message[data-topic="dash/live/paused"]').waitFor(WAIT);
+  await screenshot('live');
+});
+
+test('client detail: subscriptions and figures, kick disconnects the client', async () => {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${gateway.mqttPort}`,
+    { clientId: 'kick-me', protocolVersion: 4, reconnectPeriod: 0, keepalive: 30, clean: true,
+      will: { topic: 'dash/wills/kick-me', payload: Buffer.from('kicked out'), qos: 0, retain: false } });
+  cleanup.push(() => new Promise((resolve) => client.end(true, {}, resolve)));
+  await new Promise((resolve, reject) => { client.once('connect', resolve); client.once('error', reject); });
+  await client.subscribeAsync('dash/kick/+', { qos: 1 });
+  const closed = new Promise((resolve) => client.once('close', resolve));
+
+  await go('clients/kick-me');
+  const detail = page.getByRole('complementary', { name: 'Client detail' });
+  await detail.getByRole('heading', { name: 'kick-me' }).waitFor(WAIT);
+  await detail.getByRole('list', { name: 'Subscriptions' }).getByText('dash/kick/+').waitFor(WAIT);
+  assert.match(await detail.textContent(), /Will topicdash\/wills\/kick-me/);
+  await screenshot('client-detail');
+
+  await detail.getByRole('button', { name: 'Kick' }).click();
+  await detail.getByRole('button', { name: 'Confirm kick' }).click();
+  await closed;
+  await detail.locator('.status.off').first().waitFor(WAIT);
+  await page.locator('tr[data-clientid="kick-me"][data-connected="false"]').waitFor(WAIT);
+  const info = await api('/api/v1/clients/kick-me');
+  assert.equal(info.body.connected, false);
+});
+
+test('topics: retained messages as a tree; delete one', async () => {
+  await mosquittoPub(gateway.mqttPort, { topic: 'dash/house/kitchen/temp', payload: '21.5', retain: true });
+  await mosquittoPub(gateway.mqttPort, { topic: 'dash/house/kitchen/humidity', payload: '{"rh": 40}', retain: true });
+  await mosquittoPub(gateway.mqttPort, { topic: 'dash/house/garage/door', payload: 'closed', retain: true });
+  await go('topics');
+  const temp = page.locator('.retained[data-topic="dash/house/kitchen/temp"]');
+  await temp.waitFor(WAIT);
+  assert.match(await temp.textContent(), /21\.5/);
+  await page.locator('li[data-path="dash/house/garage/door"]').waitFor(WAIT);
+  await screenshot('topics');
+
+  await page.getByRole('button', { name: 'Delete retained message on dash/house/kitchen/temp' }).click();
+  await temp.waitFor({ state: 'detached', ...WAIT });
+  assert.equal((await api('/api/v1/retained/dash/house/kitchen/temp')).status, 404);
+  assert.equal((await api('/api/v1/retained/dash/house/garage/door')).status, 200);
+});
+
+test('the page ran without script errors', () => {
+  assert.deepEqual(pageErrors, []);
+});
+
+// Last: it restarts the gateway.
+test('the stream reconnects by itself when the gateway comes back, and says so', async () => {
+  await go('overview');
+  await page.locator('#conn-indicator[data-state="open"]').waitFor(WAIT);
+  const { mqttPort, httpPort } = gateway;
+  await gateway.stop();
+  await page.locator('#conn-indicator[data-state="reconnecting"]').waitFor(WAIT);
+  assert.match(await page.locator('#conn-indicator').textContent(), /Reconnecting/);
+  await screenshot('reconnecting');
+  gateway = await startGateway({ mqttPort, httpPort });
+  await page.locator('#conn-indicator[data-state="open"]').waitFor({ timeout: 30000 });
+  assert.match(await page.locator('#conn-indicator').textContent(), /reconnected 1×/);
+  await page.locator('.toast', { hasText: 'Live stream reconnected' }).waitFor(WAIT);
+});
