@@ -1,0 +1,151 @@
+// Starts the gateway for a test and stops it: loopback, ephemeral ports,
+// bounded waits. MQGATE_BINARY names the binary (ctest sets it).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+export const START_TIMEOUT_MS = 15000;
+
+// Resolves `promise` or rejects after `ms` with `what` in the message.
+export function within(ms, what, promise) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Resolves with the first event `name` on `emitter` whose arguments pass
+// `accept`, within `ms`.
+export function once(emitter, name, ms, accept = () => true) {
+  let handler;
+  const p = new Promise((resolve) => {
+    handler = (...args) => {
+      if (!accept(...args)) return;
+      emitter.off(name, handler);
+      resolve(args.length <= 1 ? args[0] : args);
+    };
+    emitter.on(name, handler);
+  });
+  return within(ms, `event '${name}'`, p).finally(() => emitter.off(name, handler));
+}
+
+export async function startGateway(extraArgs = []) {
+  const binary = process.env.MQGATE_BINARY;
+  assert.ok(binary, 'MQGATE_BINARY must name the mqgate binary');
+  const child = spawn(binary, ['--bind', '127.0.0.1', '--mqtt-port', '0', '--http-port', '0', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const gw = { child, stderr: () => stderr, mqttPort: 0, httpPort: 0 };
+  const ready = new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      for (const line of stdout.split('\n')) {
+        const m = /^listening (mqtt|http) (.+):(\d+)$/.exec(line.trim());
+        if (m && m[1] === 'mqtt') gw.mqttPort = Number(m[3]);
+        if (m && m[1] === 'http') gw.httpPort = Number(m[3]);
+        if (line.trim() === 'ready') resolve();
+      }
+    });
+    child.on('exit', (code, signal) => reject(new Error(`mqgate exited early (${code ?? signal}): ${stderr}`)));
+  });
+  await within(START_TIMEOUT_MS, 'mqgate start-up', ready);
+  assert.ok(gw.mqttPort > 0 && gw.httpPort > 0, `ports parsed from: ${stdout}`);
+  gw.wsUrl = `ws://127.0.0.1:${gw.httpPort}/mqtt`;
+  gw.httpUrl = `http://127.0.0.1:${gw.httpPort}`;
+  gw.rssKiB = () => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  };
+  gw.stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.kill('SIGTERM');
+    const { code, signal } = await within(10000, 'mqgate shutdown', exited);
+    assert.equal(signal, null, `mqgate died of ${signal}`);
+    assert.equal(code, 0, `mqgate exit code; stderr:\n${stderr}`);
+    assert.doesNotMatch(stderr, /Sanitizer|runtime error:/, 'sanitizer report on stderr');
+  };
+  return gw;
+}
+
+// Runs a command to completion (bounded); resolves { code, stdout, stderr }.
+export function run(cmd, args, ms = 10000) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const done = new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  return within(ms, `${cmd} ${args.join(' ')}`, done).catch((e) => { child.kill('SIGKILL'); throw e; });
+}
+
+// A long-running subprocess (e.g. mosquitto_sub) whose stdout lines arrive as
+// 'line' events; killed by stop().
+// stdout is a pipe, so the command runs line-buffered under stdbuf.
+export function spawnLines(cmd, args) {
+  const child = spawn('stdbuf', ['-oL', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buffer = '';
+  child.lines = [];
+  child.stdout.on('data', (d) => {
+    buffer += d;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      child.lines.push(line);
+      child.emit('line', line);
+    }
+  });
+  child.stop = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
+  return child;
+}
+
+// Resolves with the first line of a spawnLines() child (seen or coming)
+// matching `re`, within `ms`.
+export function waitLine(child, re, ms = 10000) {
+  const seen = child.lines.find((l) => re.test(l));
+  if (seen !== undefined) return Promise.resolve(seen);
+  return once(child, 'line', ms, (l) => re.test(l));
+}
+
+// A JSON stream client over `ws`: frames are collected, next() waits for one
+// matching a predicate (already received or coming).
+export class Frames {
+  constructor(ws) {
+    this.ws = ws;
+    this.all = [];
+    this.unread = [];
+    this.waiters = [];
+    ws.on('message', (data, isBinary) => {
+      const frame = isBinary ? { binary: data } : JSON.parse(data.toString());
+      this.all.push(frame);
+      const w = this.waiters.findIndex((x) => x.pred(frame));
+      if (w >= 0) {
+        const [x] = this.waiters.splice(w, 1);
+        x.resolve(frame);
+      } else {
+        this.unread.push(frame);
+      }
+    });
+  }
+
+  next(pred, ms = 10000, what = 'a frame') {
+    const i = this.unread.findIndex(pred);
+    if (i >= 0) return Promise.resolve(this.unread.splice(i, 1)[0]);
+    let entry;
+    const p = new Promise((resolve) => {
+      entry = { pred, resolve };
+      this.waiters.push(entry);
+    });
+    return within(ms, what, p).finally(() => {
+      const k = this.waiters.indexOf(entry);
+      if (k >= 0) this.waiters.splice(k, 1);
+    });
+  }
+
+  send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
+}
