@@ -5,6 +5,9 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/stream_base.hpp>
 
 #include "mqtt/codec.hpp"
 
@@ -44,54 +47,71 @@ bool parse_publish(std::uint8_t first, std::string_view body, PublishView& out) 
 
 Conn::Conn(asio::io_context& io, std::size_t read_buffer) : io_(io), socket_(io), in_(read_buffer) {}
 
-void Conn::start(const tcp::endpoint& broker, std::string client_id) {
+void Conn::start(const tcp::endpoint& broker, std::string client_id, const std::string& ws_path) {
     mqtt::Connect c;
     c.client_id = std::move(client_id);
     c.keepalive = 0;
     mqtt::encode(c, out_);
-    socket_.async_connect(broker, [this](const boost::system::error_code& ec) {
+    socket_.async_connect(broker, [this, ws_path, host = broker.address().to_string() + ":" +
+                                                         std::to_string(broker.port())](
+                                      const boost::system::error_code& ec) {
         if (ec) return fail("connect", ec);
         boost::system::error_code ignored;
         socket_.set_option(tcp::no_delay(true), ignored);
-        flush();
-        read();
+        if (ws_path.empty()) {
+            flush();
+            return read();
+        }
+        namespace ws = boost::beast::websocket;
+        ws_ = std::make_unique<ws::stream<tcp::socket>>(std::move(socket_));
+        ws_->set_option(ws::stream_base::decorator(
+            [](ws::request_type& req) { req.set(boost::beast::http::field::sec_websocket_protocol, "mqtt"); }));
+        ws_->set_option(ws::stream_base::timeout::suggested(boost::beast::role_type::client));
+        ws_->binary(true);
+        ws_->async_handshake(host, ws_path, [this](const boost::system::error_code& ec) {
+            if (ec) return fail("websocket handshake", ec);
+            flush();
+            read();
+        });
     });
 }
 
 void Conn::close() {
     closed_ = true;
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    (ws_ ? ws_->next_layer() : socket_).close(ignored);
 }
 
 void Conn::fail(const char* where, const boost::system::error_code& ec) {
     if (closed_) return;
-    closed_ = true;
     errors().record(std::string(where) + ": " + ec.message());
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    close();
 }
 
 void Conn::flush() {
-    if (writing_ || out_.empty() || closed_ || !socket_.is_open()) return;
+    if (writing_ || out_.empty() || closed_ || !(ws_ ? ws_->next_layer() : socket_).is_open()) return;
     writing_ = true;
     std::swap(out_, writing_buf_);
-    asio::async_write(socket_, asio::buffer(writing_buf_), [this](const boost::system::error_code& ec, std::size_t) {
+    auto done = [this](const boost::system::error_code& ec, std::size_t) {
         writing_ = false;
         writing_buf_.clear();
         if (ec) return fail("write", ec);
         on_write_done();
         flush();
-    });
+    };
+    if (ws_) ws_->async_write(asio::buffer(writing_buf_), std::move(done));
+    else asio::async_write(socket_, asio::buffer(writing_buf_), std::move(done));
 }
 
 void Conn::read() {
     if (filled_ == in_.size()) in_.resize(in_.size() * 2);
-    socket_.async_read_some(asio::buffer(in_.data() + filled_, in_.size() - filled_),
-                            [this](const boost::system::error_code& ec, std::size_t n) {
-                                if (ec) return fail("read", ec);
-                                handle_read(n);
-                            });
+    auto done = [this](const boost::system::error_code& ec, std::size_t n) {
+        if (ec) return fail("read", ec);
+        handle_read(n);
+    };
+    const auto buffer = asio::buffer(in_.data() + filled_, in_.size() - filled_);
+    if (ws_) ws_->async_read_some(buffer, std::move(done));
+    else socket_.async_read_some(buffer, std::move(done));
 }
 
 void Conn::handle_read(std::size_t n) {

@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/websocket/stream.hpp>
 
 namespace mqgate::bench {
 
@@ -43,7 +45,9 @@ public:
     Conn& operator=(const Conn&) = delete;
 
     // Connects, sends CONNECT (clean session, keepalive 0) and starts reading.
-    void start(const tcp::endpoint& broker, std::string client_id);
+    // With a `ws_path` the MQTT bytes travel over a WebSocket (subprotocol
+    // "mqtt", binary messages, one message per batch of packets).
+    void start(const tcp::endpoint& broker, std::string client_id, const std::string& ws_path = {});
 
     // Bytes appended here go out with the next write; flush() starts it.
     std::string& out() { return out_; }
@@ -69,6 +73,7 @@ private:
 
     asio::io_context& io_;
     tcp::socket socket_;
+    std::unique_ptr<boost::beast::websocket::stream<tcp::socket>> ws_;
     std::vector<char> in_;
     std::size_t filled_ = 0;
     std::string out_;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/roles.hpp"
+#include "bench/flow.hpp"
 #include "bench/scenarios.hpp"
 
 namespace mqgate::bench {
@@ -18,15 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct FlowSpec {
-    unsigned publishers = 1;
-    unsigned subscribers = 1;
-    std::string filter;
-    std::uint8_t sub_qos = 0;
-    bool per_publisher_topic = true;
-    PublisherConfig pub;
-    bool latency = false;
-};
+
 
 std::uint64_t total_delivered(const std::vector<Flow>& flows) {
     std::uint64_t n = 0;
@@ -46,7 +38,9 @@ double percentile(const std::vector<std::uint64_t>& sorted, double q) {
     return static_cast<double>(sorted[i]) / 1000.0;
 }
 
-nlohmann::json run(const Common& c, const FlowSpec& spec, nlohmann::json out) {
+}  // namespace
+
+nlohmann::json run_flow(const Common& c, const FlowSpec& spec, nlohmann::json out) {
     Pool pool(c.threads);
     std::vector<Flow> flows(spec.publishers);
     LatencyWindow window;
@@ -58,14 +52,14 @@ nlohmann::json run(const Common& c, const FlowSpec& spec, nlohmann::json out) {
     for (unsigned i = 0; i < spec.subscribers; ++i) {
         subs.push_back(std::make_unique<Subscriber>(pool.next(), spec.filter, spec.sub_qos, flows, read_buffer,
                                                     spec.latency ? &window : nullptr));
-        subs.back()->start(c.broker, "bench-sub-" + tag + "-" + std::to_string(i));
+        subs.back()->start(spec.endpoint(c), "bench-sub-" + tag + "-" + std::to_string(i), spec.ws_path);
     }
     std::vector<std::unique_ptr<Publisher>> pubs;
     for (unsigned i = 0; i < spec.publishers; ++i) {
         auto cfg = spec.pub;
         if (spec.per_publisher_topic) cfg.topic += "/" + std::to_string(i);
         pubs.push_back(std::make_unique<Publisher>(pool.next(), cfg, i, flows[i]));
-        pubs.back()->start(c.broker, "bench-pub-" + tag + "-" + std::to_string(i));
+        pubs.back()->start(spec.endpoint(c), "bench-pub-" + tag + "-" + std::to_string(i), spec.ws_path);
     }
     const bool ready = wait_until(
         [&] {
@@ -87,7 +81,7 @@ nlohmann::json run(const Common& c, const FlowSpec& spec, nlohmann::json out) {
     const auto delivered_to = total_delivered(flows);
     for (auto& p : pubs) p->halt();
 
-    // Drain: wait until everything sent arrived, or nothing moved for 2 s.
+    // Drain: wait until everything sent arrived, or nothing moved for `drain` s.
     const auto per_message = spec.pub.deliveries_per_message;
     auto last = total_delivered(flows);
     auto last_change = std::chrono::steady_clock::now();
@@ -99,9 +93,9 @@ nlohmann::json run(const Common& c, const FlowSpec& spec, nlohmann::json out) {
                 last = now_delivered;
                 last_change = std::chrono::steady_clock::now();
             }
-            return std::chrono::steady_clock::now() - last_change > 2s;
+            return std::chrono::steady_clock::now() - last_change > std::chrono::duration<double>(c.drain);
         },
-        30s);
+        std::chrono::duration<double>(c.drain) + 30s);
     pool.stop();
 
     put_cpu(out, from, to);
@@ -135,15 +129,13 @@ nlohmann::json run(const Common& c, const FlowSpec& spec, nlohmann::json out) {
     return out;
 }
 
-nlohmann::json params(const FlowSpec& s) {
+nlohmann::json flow_params(const FlowSpec& s) {
     return {{"publishers", s.publishers}, {"subscribers", s.subscribers},     {"qos", s.pub.qos},
             {"sub_qos", s.sub_qos},       {"payload", s.pub.payload},         {"e2e_window", s.pub.e2e_window},
             {"ack_window", s.pub.ack_window}, {"rate_target", s.pub.rate}};
 }
 
-}  // namespace
-
-nlohmann::json run_fanin(const Common& c, Args& a, int qos) {
+FlowSpec fanin_spec(Args& a, int qos) {
     FlowSpec s;
     s.publishers = static_cast<unsigned>(a.integer("publishers", 10));
     s.filter = a.str("filter", "#");
@@ -156,8 +148,13 @@ nlohmann::json run_fanin(const Common& c, Args& a, int qos) {
     // brokers) never overflows: the broker's sustained rate is measured, not
     // how it sheds an overload.
     s.pub.e2e_window = static_cast<std::uint64_t>(a.integer("e2e-window", qos == 0 ? 500 : 50));
+    return s;
+}
+
+nlohmann::json run_fanin(const Common& c, Args& a, int qos) {
+    auto s = fanin_spec(a, qos);
     a.check_all_used();
-    return run(c, s, {{"scenario", qos == 0 ? "fanin-qos0" : "fanin-qos1"}, {"unit", "msg/s"}, {"params", params(s)}});
+    return run_flow(c, s, {{"scenario", qos == 0 ? "fanin-qos0" : "fanin-qos1"}, {"unit", "msg/s"}, {"params", flow_params(s)}});
 }
 
 nlohmann::json run_fanout(const Common& c, Args& a) {
@@ -173,7 +170,7 @@ nlohmann::json run_fanout(const Common& c, Args& a) {
     s.pub.e2e_window = static_cast<std::uint64_t>(a.integer("e2e-window", 100));
     s.pub.deliveries_per_message = s.subscribers;
     a.check_all_used();
-    return run(c, s, {{"scenario", "fanout"}, {"unit", "deliveries/s"}, {"params", params(s)}});
+    return run_flow(c, s, {{"scenario", "fanout"}, {"unit", "deliveries/s"}, {"params", flow_params(s)}});
 }
 
 nlohmann::json run_latency(const Common& c, Args& a) {
@@ -188,7 +185,7 @@ nlohmann::json run_latency(const Common& c, Args& a) {
     s.pub.ack_window = static_cast<std::uint32_t>(a.integer("ack-window", 20));
     s.latency = true;
     a.check_all_used();
-    return run(c, s, {{"scenario", "latency"}, {"unit", "us"}, {"params", params(s)}});
+    return run_flow(c, s, {{"scenario", "latency"}, {"unit", "us"}, {"params", flow_params(s)}});
 }
 
 nlohmann::json run_large(const Common& c, Args& a) {
@@ -202,7 +199,7 @@ nlohmann::json run_large(const Common& c, Args& a) {
     // 8 x 64 KiB stays under mqgate's 1 MiB outbound buffer per connection.
     s.pub.e2e_window = static_cast<std::uint64_t>(a.integer("e2e-window", 8));
     a.check_all_used();
-    return run(c, s, {{"scenario", "large"}, {"unit", "MB/s"}, {"params", params(s)}});
+    return run_flow(c, s, {{"scenario", "large"}, {"unit", "MB/s"}, {"params", flow_params(s)}});
 }
 
 }  // namespace mqgate::bench

@@ -60,6 +60,7 @@ struct Common {
     unsigned threads = 1;
     double duration = 10;
     double warmup = 1;
+    double drain = 2;  // seconds without progress after which undelivered messages count as lost
 };
 
 }  // namespace mqgate::bench

@@ -14,7 +14,7 @@ namespace {
 const char* usage =
     "usage: mqgate-bench SCENARIO [--flag value]...\n"
     "scenarios: fanin-qos0 fanin-qos1 fanout latency large idle http-publish ws-fanout ws-throughput\n"
-    "common:    --host 127.0.0.1 --port 1883 --threads 1 --duration 10 --warmup 1\n"
+    "common:    --host 127.0.0.1 --port 1883 --threads 1 --duration 10 --warmup 1 --drain 2\n"
     "           --broker-pid PID (report the broker's CPU and, for idle, its memory)\n"
     "fanin-*:   --publishers 10 --payload 64 --e2e-window 500|50 --ack-window 20 --sub-qos Q --filter '#'\n"
     "fanout:    --subscribers 100 --qos 0 --payload 64 --e2e-window 100 --ack-window 20\n"
@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
         c.threads = static_cast<unsigned>(args.integer("threads", 1));
         c.duration = args.number("duration", 10);
         c.warmup = args.number("warmup", 1);
+        c.drain = args.number("drain", 2);
         c.broker_pid = static_cast<int>(args.integer("broker-pid", 0));
         const std::map<std::string, nlohmann::json (*)(const Common&, Args&)> scenarios{
             {"fanin-qos0", [](const Common& c, Args& a) { return run_fanin(c, a, 0); }},

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Turns bench/run's results.jsonl into the table of medians and ratios.
+
+--one ROW      one-line summary of a single result (progress output)
+--check        smoke mode: fail when a run failed, reported errors, or lost
+               messages in a scenario where none may be lost (QoS 1)
+"""
+import argparse
+import json
+import statistics
+import sys
+
+# scenario -> [(field, label, better, target ratio mqgate/Mosquitto or None)]
+METRICS = {
+    "fanin-qos0": [("rate", "msg/s received", "higher", 2.0),
+                   ("rate_per_broker_core", "msg/s per broker CPU-second", "higher", 2.0)],
+    "fanin-qos1": [("rate", "msg/s received", "higher", 2.0),
+                   ("rate_per_broker_core", "msg/s per broker CPU-second", "higher", 2.0)],
+    "fanout": [("rate", "deliveries/s (100 subs)", "higher", 2.0),
+               ("rate_per_broker_core", "deliveries/s per broker CPU-second", "higher", 2.0)],
+    "fanout-1000": [("rate", "deliveries/s (1000 subs)", "higher", 2.0),
+                    ("rate_per_broker_core", "deliveries/s per broker CPU-second", "higher", 2.0)],
+    "latency": [("p50_us", "p50 µs at 5k msg/s", "lower", None),
+                ("p99_us", "p99 µs", "lower", 0.8),
+                ("p999_us", "p99.9 µs", "lower", None)],
+    "large": [("mb_per_s", "MB/s (64 KiB)", "higher", None)],
+    "idle": [("rate", "connections/s", "higher", None),
+             ("kib_per_conn", "KiB RSS per idle conn", "lower", 1.0)],
+    "http-publish": [("rate", "req/s (wrk)", "higher", None),
+                     ("deliveries_per_s", "MQTT deliveries/s", "higher", None)],
+    "ws-fanout": [("rate", "deliveries/s (JSON stream)", "higher", None)],
+    "ws-throughput": [("rate", "msg/s over /mqtt", "higher", None)],
+}
+BROKERS = [("mqgate", "mqgate 1 core"), ("mosquitto", "Mosquitto 1 core"), ("mqgate-all", "mqgate all cores")]
+# QoS 1 end to end with bounded windows: mqgate must deliver every message.
+# (Mosquitto's losses are reported in the table, not failed on.)
+MUST_NOT_LOSE = {"fanin-qos1", "latency"}
+
+
+def fmt(v):
+    if v is None:
+        return "–"
+    if isinstance(v, str):
+        return v
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def one(row):
+    if "failed" in row:
+        return "FAILED: " + row["failed"]
+    if "skipped" in row:
+        return "skipped: " + row["skipped"]
+    parts = [f"{label}={fmt(row.get(field))}" for field, label, _, _ in METRICS.get(row["scenario"], [])
+             if field in row]
+    for extra in ("lost", "errors", "gen_cpu", "broker_cpu"):
+        if extra in row:
+            parts.append(f"{extra}={fmt(row[extra])}")
+    return "  ".join(parts)
+
+
+def median(rows, field):
+    values = [r[field] for r in rows if field in r and "failed" not in r and "skipped" not in r]
+    return statistics.median(values) if values else None
+
+
+def table(rows):
+    by = {}
+    for r in rows:
+        by.setdefault((r["scenario"], r["broker"]), []).append(r)
+    present = [b for b, _ in BROKERS if any(k[1] == b for k in by)]
+    head = ["scenario", "metric"] + [label for b, label in BROKERS if b in present]
+    if "mqgate" in present and "mosquitto" in present:
+        head += ["mqgate/Mosquitto", "target", "met"]
+    if "mqgate-all" in present and "mosquitto" in present:
+        head += ["all cores/Mosquitto"]
+    head += ["lost (per broker)", "generator CPU (max)", "broker CPU (median)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    scenarios = [s for s in METRICS if any(k[0] == s for k in by)]
+    for s in scenarios:
+        for field, label, better, target in METRICS[s]:
+            cells = [s, label]
+            med = {}
+            for b, _ in BROKERS:
+                if b not in present:
+                    continue
+                rs = by.get((s, b), [])
+                skipped = next((r["skipped"] for r in rs if "skipped" in r), None)
+                med[b] = median(rs, field)
+                cells.append(fmt(med[b]) if med[b] is not None else ("skipped" if skipped else "–"))
+            if "mqgate" in present and "mosquitto" in present:
+                ratio = med["mqgate"] / med["mosquitto"] if med.get("mqgate") and med.get("mosquitto") else None
+                cells.append(fmt(ratio) + ("×" if ratio is not None else ""))
+                if target is None or ratio is None:
+                    cells += ["–", "–"]
+                else:
+                    ok = ratio >= target if better == "higher" else ratio <= target
+                    cells += [("≥ " if better == "higher" else "≤ ") + f"{target}×", "yes" if ok else "**no**"]
+            if "mqgate-all" in present and "mosquitto" in present:
+                ratio = med["mqgate-all"] / med["mosquitto"] if med.get("mqgate-all") and med.get("mosquitto") else None
+                cells.append(fmt(ratio) + ("×" if ratio is not None else ""))
+            lost = []
+            cpu = []
+            bcpu = []
+            for b, _ in BROKERS:
+                rs = [r for r in by.get((s, b), []) if "failed" not in r and "skipped" not in r]
+                if b in present and rs:
+                    lost.append(f"{b}: {int(sum(r.get('lost', 0) for r in rs))}")
+                    cpu += [r["gen_cpu"] for r in rs if "gen_cpu" in r]
+                    m = median(rs, "broker_cpu")
+                    if m is not None:
+                        bcpu.append(f"{b}: {m:.2f}")
+            cells += [", ".join(lost) or "–", f"{max(cpu):.2f}" if cpu else "–", ", ".join(bcpu) or "–"]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def check(rows):
+    problems = []
+    for r in rows:
+        where = f"{r['scenario']} on {r['broker']} round {r['round']}"
+        if "failed" in r:
+            problems.append(f"{where}: {r['failed']}")
+        elif "skipped" in r:
+            continue
+        elif r.get("errors", 0):
+            problems.append(f"{where}: {r['errors']} client errors ({r.get('first_error', '')})")
+        elif r["scenario"] in MUST_NOT_LOSE and r["broker"].startswith("mqgate") and r.get("lost", 0):
+            problems.append(f"{where}: lost {r['lost']} QoS 1 messages")
+        elif r.get("delivered", 1) == 0 or r.get("connected", 1) == 0:
+            problems.append(f"{where}: nothing arrived")
+    return problems
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--one")
+    p.add_argument("--results")
+    p.add_argument("--machine", default="")
+    p.add_argument("--command", default="")
+    p.add_argument("--markdown")
+    p.add_argument("--check", action="store_true")
+    a = p.parse_args()
+    if a.one:
+        print(one(json.loads(a.one)))
+        return 0
+    with open(a.results) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    text = (f"Command: `{a.command}`\n\nMachine: {a.machine}\n\n"
+            "Medians over the rounds. Ratios are mqgate/Mosquitto; for latency and memory lower is better. "
+            "\"Per broker CPU-second\" divides the rate by the CPU time the broker process used in the window "
+            "(from /proc), which stays meaningful when other load shares the cores. \"lost\" counts messages "
+            "not delivered 2 s after the publishers stopped. Generator CPU is in cores (1.0 = one core busy).\n\n"
+            + table(rows) + "\n")
+    print(text)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(text)
+    if a.check:
+        problems = check(rows)
+        for problem in problems:
+            print("bench smoke: " + problem, file=sys.stderr)
+        return 1 if problems else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
