@@ -13,7 +13,8 @@ IoPool::IoPool(std::size_t threads) {
     guards_.reserve(threads);
     for (std::size_t i = 0; i < threads; ++i) {
         // Concurrency hint 1: each context is run by exactly one thread, so
-        // Asio can skip its internal locking.
+        // Asio queues work posted from that thread without the shared queue.
+        // Posting from other threads stays safe.
         contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
         guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
     }
