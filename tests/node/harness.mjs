@@ -6,18 +6,19 @@ import assert from 'node:assert/strict';
 
 export const START_TIMEOUT_MS = 15000;
 
-// Resolves `promise` or rejects after `ms` with `what` in the message.
+// Resolves `promise` or rejects after `ms` with `what` (text, or a function
+// giving it) in the message.
 export function within(ms, what, promise) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${typeof what === 'function' ? what() : what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 // Resolves with the first event `name` on `emitter` whose arguments pass
 // `accept`, within `ms`.
-export function once(emitter, name, ms, accept = () => true) {
+export function once(emitter, name, ms, accept = () => true, what = `event '${name}'`) {
   let handler;
   const p = new Promise((resolve) => {
     handler = (...args) => {
@@ -27,7 +28,7 @@ export function once(emitter, name, ms, accept = () => true) {
     };
     emitter.on(name, handler);
   });
-  return within(ms, `event '${name}'`, p).finally(() => emitter.off(name, handler));
+  return within(ms, what, p).finally(() => emitter.off(name, handler));
 }
 
 export async function startGateway(extraArgs = []) {
@@ -109,7 +110,7 @@ export function spawnLines(cmd, args) {
 export function waitLine(child, re, ms = 10000) {
   const seen = child.lines.find((l) => re.test(l));
   if (seen !== undefined) return Promise.resolve(seen);
-  return once(child, 'line', ms, (l) => re.test(l));
+  return once(child, 'line', ms, (l) => re.test(l), () => `a line matching ${re}; got:\n${child.lines.join('\n')}`);
 }
 
 // A JSON stream client over `ws`: frames are collected, next() waits for one
