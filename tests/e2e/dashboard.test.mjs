@@ -75,10 +75,14 @@ test('overview: header, live stream indicator, counters and the rate chart', asy
   await page.getByRole('heading', { name: 'Overview' }).waitFor(WAIT);
   await page.locator('#conn-indicator[data-state="open"]').waitFor(WAIT);
   assert.match(await page.locator('#conn-indicator').textContent(), /Live/);
-  // A few stats samples so the chart has a line.
-  await page.waitForFunction(() => /\d/.test(document.querySelector('#rate-in').textContent), null, WAIT);
-  await mosquittoPub(gateway.mqttPort, { topic: 'overview/tick', payload: 'x', qos: 0 });
-  await page.waitForFunction(() => document.querySelector('#stat-uptime_seconds').textContent !== '–', null, WAIT);
+  // Traffic in and out, so the rates and the chart have something to show.
+  const listener = sub({ id: 'overview-listener', topics: ['overview/#'] });
+  await clientConnected('overview-listener');
+  for (let i = 0; i < 5; i++) await mosquittoPub(gateway.mqttPort, { topic: `overview/tick/${i}`, payload: String(i) });
+  await listener.waitForLine(/^overview\/tick\/4 4$/);
+  await page.waitForFunction(() => !['0', '–'].includes(document.querySelector('#rate-out').textContent), null, WAIT);
+  assert.equal(await page.locator('#stat-connections').textContent(), '1');
+  await listener.kill();
   assert.equal(await page.title(), 'Overview · mqgate');
   await screenshot('overview');
   await page.emulateMedia({ colorScheme: 'dark' });
@@ -139,7 +143,8 @@ test('publish form: mosquitto_sub receives the message and the answer is shown',
   const line = await receiver.waitForLine(/^dash\/form\/hello /);
   assert.equal(line, 'dash/form/hello {"greeting": "hello from the dashboard", "n": 42}');
   await page.locator('.publish-result .result-ok', { hasText: '200' }).waitFor(WAIT);
-  assert.match(await page.locator('.publish-result').textContent(), /1 subscriber matched/);
+  // dash-sub (dash/#) and the receiver.
+  assert.match(await page.locator('.publish-result').textContent(), /2 subscribers matched/);
   await screenshot('publish');
 });
 

@@ -53,12 +53,12 @@ test('a 401 brings up the login form; the credentials go to REST as a header and
   await dialog.waitFor(WAIT);
   await page.screenshot({ path: join(ARTIFACTS, 'login.png') });
 
-  await dialog.getByLabel('User').fill('admin');
-  await dialog.getByLabel('Password').fill('wrong');
+  await dialog.getByLabel('User', { exact: true }).fill('admin');
+  await dialog.getByLabel('Password', { exact: true }).fill('wrong');
   await dialog.getByRole('button', { name: 'Sign in' }).click();
   await dialog.getByText('These credentials were refused.').waitFor(WAIT);
 
-  await dialog.getByLabel('Password').fill('secret');
+  await dialog.getByLabel('Password', { exact: true }).fill('secret');
   await dialog.getByRole('button', { name: 'Sign in' }).click();
   await dialog.waitFor({ state: 'hidden', ...WAIT });
   await page.locator('#conn-indicator[data-state="open"]').waitFor(WAIT);

@@ -101,5 +101,5 @@ function niceCeiling(n) {
 function formatTick(n) {
   if (n >= 1e6) return `${+(n / 1e6).toFixed(1)}M`;
   if (n >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
-  return `${+n.toFixed(1)}`;
+  return `${+n.toFixed(2)}`;
 }

@@ -11,7 +11,7 @@ export function mount(section, { api }) {
   const submit = h('button.primary', { type: 'submit' }, 'Publish');
   const result = h('div.publish-result', { role: 'status', 'aria-live': 'polite' });
 
-  const form = h('form.card.stack.publish-form', { onsubmit: (e) => { e.preventDefault(); send(); } },
+  const form = h('form.card.stack', { onsubmit: (e) => { e.preventDefault(); send(); } },
     h('label', {}, 'Topic', topic),
     h('label', {}, 'Payload', payload),
     h('div.row', {},
@@ -20,7 +20,7 @@ export function mount(section, { api }) {
       h('label.check', {}, retain, ' Retain')),
     h('div.actions', {}, submit));
 
-  section.append(h('div.view-head', {}, h('h1', { id: 'h-publish' }, 'Publish')), h('div.split', {}, form, h('div.card', {}, h('h2', {}, 'Answer'), result)));
+  section.append(h('div.view-head', {}, h('h1', { id: 'h-publish' }, 'Publish')), h('div.split.even', {}, form, h('div.card', {}, h('h2', {}, 'Answer'), result)));
   replaceChildren(result, h('p.muted', {}, 'Nothing published yet.'));
 
   async function send() {
