@@ -31,7 +31,9 @@ Gateway::Gateway(config::Config config, std::string version)
     : config_(std::move(config)),
       pool_(config_.threads),
       events_(config_.http.events_buffer),
-      broker_(std::make_unique<mqtt::Broker>(config_.broker_options(std::move(version)))),
+      auth_(std::make_shared<config::GatewayAuthorizer>(config::load_auth_state(config_.auth))),
+      http_auth_(std::make_shared<http::HttpAuth>(auth_)),
+      broker_(std::make_unique<mqtt::Broker>(config_.broker_options(std::move(version)), auth_)),
       mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
       tick_timer_(pool_.at(0)),
       shutdown_timer_(pool_.at(0)),
@@ -78,6 +80,10 @@ void Gateway::bind_listeners() {
         try {
             http_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
             http_servers_.back()->set_streams(streams_);
+            http_servers_.back()->router().set_authorizer(
+                [auth = http_auth_](const http::Request& request, const std::string& route, http::Caller& caller) {
+                    return auth->check(request, route, caller);
+                });
         } catch (const std::exception& e) {
             throw std::runtime_error("cannot listen for http on " + l.bind + ":" + std::to_string(l.port) + ": " +
                                      e.what());
@@ -88,6 +94,9 @@ void Gateway::bind_listeners() {
 int Gateway::run() {
     if (config_.auth.allow_anonymous && config_.auth.password_file.empty())
         LOG_WARN("anonymous access is allowed and no password file is set: anyone can connect and publish");
+    if (!config_.auth.acl_file.empty() && config_.auth.password_file.empty())
+        LOG_WARN("an ACL file is set without a password file: MQTT usernames are not verified");
+    if (auth_->state()->http_open()) LOG_WARN("no users or API tokens: the HTTP API is open to anyone");
     bind_listeners();
     for (const auto& l : mqtt_listeners_) {
         l->start();
@@ -97,13 +106,15 @@ int Gateway::run() {
         s->start();
         std::cout << "listening http " << s->local_address() << std::endl;
     }
-    std::cout << "ready" << std::endl;
-    LOG_INFO("node " << config_.node_name << " running on " << pool_.size() << " I/O thread(s)");
-    schedule_tick();
+    // Signals are caught before "ready" is announced, so a SIGTERM sent the
+    // moment a supervisor sees "ready" still shuts down gracefully.
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
     signals_.add(SIGHUP);
     wait_for_signal();
+    std::cout << "ready" << std::endl;
+    LOG_INFO("node " << config_.node_name << " running on " << pool_.size() << " I/O thread(s)");
+    schedule_tick();
     pool_.run();
     pool_.join();
     LOG_INFO("stopped");
@@ -123,7 +134,7 @@ void Gateway::wait_for_signal() {
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         if (signal == SIGHUP) {
-            LOG_INFO("reload requested (not supported yet)");
+            reload();
         } else if (stopping_) {
             LOG_WARN("second signal: stopping now");
             pool_.stop();

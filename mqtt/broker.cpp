@@ -17,7 +17,10 @@ Broker::Broker(BrokerOptions options, std::shared_ptr<Authorizer> auth, std::sha
 Broker::~Broker() = default;
 
 std::shared_ptr<ClientLink> Broker::attach(std::shared_ptr<Connection> conn) {
-    return std::make_shared<Link>(*core_, std::move(conn));
+    auto link = std::make_shared<Link>(*core_, std::move(conn));
+    Op op(*core_);
+    core_->links_.insert(link.get());
+    return link;
 }
 
 void Broker::count_bytes(std::uint64_t received, std::uint64_t sent) noexcept {
@@ -173,7 +176,9 @@ void Broker::tick() {
 
 void Broker::shutdown() {
     Op op(*core_);
-    for (auto& [id, link] : core_->links_by_id_) {
+    // Every attached link, including those still waiting for CONNECT: each
+    // close lets its transport finish and release the connection.
+    for (Link* link : core_->links_) {
         link->will_.reset();  // the broker is going away, not the client
         core_->close_link(*link, DisconnectReason::server_shutdown);
     }

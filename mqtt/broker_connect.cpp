@@ -143,6 +143,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c) {
 
 void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
     link.state_ = Link::State::closed;
+    links_.erase(&link);
     SessionState* session = link.session_;
     if (session) {
         if (reason != DisconnectReason::normal && reason != DisconnectReason::server_shutdown) publish_will(link);

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "mqtt/broker.hpp"
@@ -132,6 +133,7 @@ public:
     std::int64_t started_ms_;
 
     SubscriptionTree<SessionState*> subscriptions_;
+    std::unordered_set<Link*> links_;                          // every attached, not yet closed link
     std::unordered_map<const SessionState*, Link*> online_;    // session -> its live connection
     std::unordered_map<std::string, Link*> links_by_id_;       // client id -> live connection
     std::unordered_map<std::string, ClientRecord> records_;    // client id -> status for the API
