@@ -81,9 +81,13 @@ private:
                 if (flow_.waiting.load() && flow_.waiting.exchange(false))
                     asio::post(flow_.publisher->context(), [p = flow_.publisher] { p->pump(); });
             } else if (!subscribed.load()) {
+                // The answer to our request carries its id; other frames
+                // (a greeting, events) are not ours to judge.
                 const auto j = nlohmann::json::parse(data, nullptr, false);
-                if (j.is_object() && j.value("id", 0) == 1 && !j.contains("error")) subscribed.store(true);
-                else errors().record("stream subscribe answered " + data);
+                if (j.is_object() && j.contains("id") && j["id"] == 1) {
+                    if (j.contains("error")) errors().record("stream subscribe answered " + data);
+                    else subscribed.store(true);
+                }
             }
             read();
         });
