@@ -6,7 +6,7 @@ const CARDS = [
   ['connections', 'Connections'],
   ['sessions', 'Sessions'],
   ['subscriptions', 'Subscriptions'],
-  ['retained', 'Retained messages'],
+  ['retained', 'Retained'],
   ['inflight', 'In flight'],
   ['queued', 'Queued'],
   ['messages_dropped', 'Dropped'],
