@@ -28,6 +28,8 @@ struct TlsListener : Listener {
     std::string cert;  // PEM certificate chain (required)
     std::string key;   // PEM private key (required)
     std::string ca;    // PEM CA bundle for client certificates ("" = no client certificates)
+    bool require_client_cert = false;       // mutual TLS: no valid client certificate -> handshake fails (needs ca)
+    std::chrono::seconds handshake_timeout{10};  // TLS handshake not done by then -> closed
 };
 
 struct Listeners {

@@ -150,6 +150,8 @@ void read_listeners(ObjectReader& parent, std::string_view key, std::vector<L>& 
             r.string("cert", l.cert);
             r.string("key", l.key);
             r.string("ca", l.ca);
+            r.boolean("require_client_cert", l.require_client_cert);
+            r.seconds("handshake_timeout", l.handshake_timeout, 1, 3600);
             if (l.cert.empty()) r.fail(join(r.path(), "cert"), "required for a TLS listener");
             if (l.key.empty()) r.fail(join(r.path(), "key"), "required for a TLS listener");
         }
@@ -263,6 +265,8 @@ json tls_listener_json(const TlsListener& l) {
     j["cert"] = l.cert;
     j["key"] = l.key;
     j["ca"] = l.ca;
+    j["require_client_cert"] = l.require_client_cert;
+    j["handshake_timeout"] = l.handshake_timeout.count();
     return j;
 }
 

@@ -17,15 +17,15 @@ namespace {
 // threads are stopped under them.
 constexpr std::chrono::seconds shutdown_grace{2};
 
+}  // namespace
+
 // Tests and scripts parse these lines: keep the format.
-void announce(const char* kind, const asio::ip::tcp::endpoint& endpoint) {
+void Gateway::announce(const char* kind, const asio::ip::tcp::endpoint& endpoint) {
     const auto address = endpoint.address();
     std::cout << "listening " << kind << ' '
               << (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) << ':'
               << endpoint.port() << std::endl;
 }
-
-}  // namespace
 
 Gateway::Gateway(config::Config config, std::string version)
     : config_(std::move(config)),
@@ -61,8 +61,6 @@ void Gateway::bind_listeners() {
                                      e.what());
         }
     }
-    if (!config_.listeners.mqtts.empty()) LOG_WARN("mqtts listeners are configured but TLS is not available yet");
-
     const auto& h = config_.http;
     http::StreamOptions stream_options;
     stream_options.ws_max_message_size = h.ws_max_message_size;
@@ -74,21 +72,31 @@ void Gateway::bind_listeners() {
     stream_options.cors_origins = h.cors_origins;
     streams_ = std::make_shared<http::Streams>(*broker_, events_, std::move(stream_options), mqtt_connections_);
     for (const auto& l : config_.listeners.http) {
-        http::ServerOptions options{l.bind,           l.port,         h.max_header_size, h.max_body_size,
-                                    h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
-                                    h.cors_origins};
         try {
-            http_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
-            http_servers_.back()->set_streams(streams_);
-            http_servers_.back()->router().set_authorizer(
-                [auth = http_auth_](const http::Request& request, const std::string& route, http::Caller& caller) {
-                    return auth->check(request, route, caller);
-                });
+            http_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, http_server_options(l)));
         } catch (const std::exception& e) {
             throw std::runtime_error("cannot listen for http on " + l.bind + ":" + std::to_string(l.port) + ": " +
                                      e.what());
         }
+        serve_http(*http_servers_.back());
     }
+    bind_tls_listeners();
+}
+
+http::ServerOptions Gateway::http_server_options(const config::Listener& l) const {
+    const auto& h = config_.http;
+    return http::ServerOptions{l.bind,           l.port,         h.max_header_size, h.max_body_size,
+                               h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
+                               h.cors_origins,   nullptr};
+}
+
+// What every http and https listener serves besides the REST routes.
+void Gateway::serve_http(http::Server& server) {
+    server.set_streams(streams_);
+    server.router().set_authorizer(
+        [auth = http_auth_](const http::Request& request, const std::string& route, http::Caller& caller) {
+            return auth->check(request, route, caller);
+        });
 }
 
 int Gateway::run() {
@@ -106,6 +114,7 @@ int Gateway::run() {
         s->start();
         std::cout << "listening http " << s->local_address() << std::endl;
     }
+    start_tls_listeners();
     // Signals are caught before "ready" is announced, so a SIGTERM sent the
     // moment a supervisor sees "ready" still shuts down gracefully.
     signals_.add(SIGINT);
@@ -151,6 +160,7 @@ void Gateway::begin_shutdown() {
     stopping_ = true;
     for (const auto& l : mqtt_listeners_) l->stop();
     for (const auto& s : http_servers_) s->stop();
+    stop_tls_listeners();
     if (streams_) streams_->close_all();
     tick_timer_.cancel();
     broker_->shutdown();

@@ -17,6 +17,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/net/io_pool.hpp"
 #include "mqtt/net/tcp_listener.hpp"
+#include "mqtt/net/tls_context.hpp"
 
 namespace mqgate::gateway {
 
@@ -34,6 +35,14 @@ public:
 
 private:
     void bind_listeners();
+    http::ServerOptions http_server_options(const config::Listener& l) const;
+    void serve_http(http::Server& server);
+    static void announce(const char* kind, const boost::asio::ip::tcp::endpoint& endpoint);
+    // mqtts and https (gateway_tls.cpp).
+    void bind_tls_listeners();
+    void start_tls_listeners();
+    void stop_tls_listeners();
+    void reload_tls();
     void schedule_tick();
     void wait_for_signal();
     void begin_shutdown();
@@ -50,6 +59,9 @@ private:
     std::shared_ptr<http::Streams> streams_;  // /mqtt and the JSON streams of every http listener
     std::shared_ptr<net::ConnectionCounter> mqtt_connections_;
     std::vector<std::shared_ptr<net::TcpListener>> mqtt_listeners_;
+    std::vector<std::shared_ptr<net::TlsContext>> tls_contexts_;  // one per mqtts and https listener: SIGHUP reloads them
+    std::vector<std::shared_ptr<net::TcpListener>> mqtts_listeners_;
+    std::vector<std::unique_ptr<http::Server>> https_servers_;
     boost::asio::steady_timer tick_timer_;
     boost::asio::steady_timer shutdown_timer_;
     boost::asio::signal_set signals_;

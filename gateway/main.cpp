@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
     try {
         gateway::Gateway gateway(std::move(invocation.config), MQGATE_VERSION);
         return gateway.run();
+    } catch (const config::ConfigError& e) {  // a TLS listener's certificate or key file
+        std::cerr << "mqgate: " << e.what() << '\n';
+        return 2;
     } catch (const std::exception& e) {
         std::cerr << "mqgate: " << e.what() << '\n';
         return 1;

@@ -6,7 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <memory>
 #include <vector>
+
+namespace mqgate::net {
+class TlsContext;
+}
 
 namespace mqgate::http {
 
@@ -20,6 +25,7 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{60'000};
     std::size_t max_pipelined = 8;
     std::vector<std::string> cors_origins;  // empty: CORS off; "*" allows any origin
+    std::shared_ptr<const net::TlsContext> tls;  // https: every connection starts with a TLS handshake; null = http
 };
 
 }  // namespace mqgate::http

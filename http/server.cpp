@@ -11,13 +11,16 @@
 #include "http/api.hpp"
 #include "http/session.hpp"
 #include "http/static_files.hpp"
+#include "mqtt/net/flex_stream.hpp"
 #include "mqtt/net/io_pool.hpp"
+#include "mqtt/net/tls_context.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {
 namespace {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 // Out of descriptors or memory: accepting again at once would spin.
@@ -60,7 +63,13 @@ struct Server::Shared : std::enable_shared_from_this<Server::Shared> {
         }
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        auto session = std::make_shared<Session>(std::move(socket), context);
+        beast::tcp_stream stream(std::move(socket));
+        // A reload swaps the context for later connections, never this one's.
+        auto session = context->options.tls
+                           ? std::make_shared<Session>(
+                                 net::FlexStream(net::FlexStream::Tls(std::move(stream), *context->options.tls->current())),
+                                 context)
+                           : std::make_shared<Session>(net::FlexStream(std::move(stream)), context);
         remember(session);
         session->start();
         accept();

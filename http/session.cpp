@@ -5,6 +5,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -13,6 +14,7 @@
 #include "http/request_stats.hpp"
 #include "http/router.hpp"
 #include "http/stream_upgrade.hpp"
+#include "mqtt/net/tls_context.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {
@@ -78,19 +80,41 @@ std::string serialize(const Response& r, bool keep_alive, unsigned version, bool
 
 }  // namespace
 
-Session::Session(asio::ip::tcp::socket&& socket, std::shared_ptr<const SessionContext> context)
-    : stream_(std::move(socket)), context_(std::move(context)) {}
+Session::Session(net::FlexStream&& stream, std::shared_ptr<const SessionContext> context)
+    : stream_(std::move(stream)), executor_(stream_.get_executor()), context_(std::move(context)) {}
 
 void Session::start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+    asio::dispatch(executor_, [self = shared_from_this()] {
+        if (self->stream_.is_tls()) {
+            self->handshake();
+        } else {
+            self->wait_for_request();
+        }
+    });
 }
 
 void Session::close() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    asio::post(executor_, [self = shared_from_this()] {
+        if (self->handed_over_) return;
         self->closing_ = true;
         beast::error_code ignored;
-        self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-        self->stream_.close();
+        self->tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        self->tcp().close();
+    });
+}
+
+void Session::handshake() {
+    const auto& tls = *context_->options.tls;
+    tcp().expires_after(tls.settings().handshake_timeout);
+    stream_.tls()->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) {
+            LOG_DEBUG("https: TLS handshake failed: " << ec.message());
+            self->closing_ = true;
+            self->tcp().close();
+            return;
+        }
+        self->stream_.tls_common_name = net::TlsContext::peer_common_name(self->stream_.tls()->native_handle());
+        self->wait_for_request();
     });
 }
 
@@ -113,9 +137,9 @@ void Session::wait_for_request() {
     // the first byte of the next request.
     if (first_request_) {
         header_deadline_ = std::chrono::steady_clock::now() + o.header_timeout;
-        stream_.expires_at(header_deadline_);
+        tcp().expires_at(header_deadline_);
     } else {
-        stream_.expires_after(o.idle_timeout);
+        tcp().expires_after(o.idle_timeout);
     }
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
         if (ec) {
@@ -130,7 +154,7 @@ void Session::wait_for_request() {
 }
 
 void Session::read_header() {
-    stream_.expires_at(header_deadline_);
+    tcp().expires_at(header_deadline_);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
@@ -155,7 +179,7 @@ void Session::on_header(beast::error_code ec) {
 }
 
 void Session::read_body() {
-    stream_.expires_after(context_->options.body_timeout);
+    tcp().expires_after(context_->options.body_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
@@ -203,7 +227,10 @@ void Session::hand_over() {
     }
     auto request = parser_->release();
     parser_.reset();
-    take_over(*context_->streams, stream_.release_socket(), std::move(request));
+    // The stream's new owner sets its own timeouts.
+    tcp().expires_never();
+    handed_over_ = true;
+    take_over(*context_->streams, std::move(stream_), std::move(request));
 }
 
 void Session::fail_request(beast::error_code ec) {
@@ -249,7 +276,7 @@ void Session::write_next() {
         return;
     }
     writing_ = true;
-    stream_.expires_after(context_->options.body_timeout);
+    tcp().expires_after(context_->options.body_timeout);
     asio::async_write(stream_, asio::buffer(outgoing_.front().bytes),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
 }
@@ -258,7 +285,7 @@ void Session::on_write(beast::error_code ec) {
     writing_ = false;
     if (ec) {
         closing_ = true;
-        stream_.close();
+        tcp().close();
         return;
     }
     const auto done = std::move(outgoing_.front());
@@ -275,19 +302,24 @@ void Session::on_write(beast::error_code ec) {
 void Session::shutdown_and_drain() {
     if (draining_) return;
     draining_ = true;
+    if (!tcp().socket().is_open()) return;
+    tcp().expires_after(drain_time);
+    if (auto* tls = stream_.tls()) {
+        // close_notify, and the peer's answer (or the deadline), then close.
+        tls->async_shutdown([self = shared_from_this()](beast::error_code) { self->tcp().close(); });
+        return;
+    }
     beast::error_code ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    if (!stream_.socket().is_open()) return;
+    tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     buffer_.clear();
-    stream_.expires_after(drain_time);
     drain();
 }
 
 void Session::drain() {
-    stream_.async_read_some(buffer_.prepare(16384), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    tcp().async_read_some(buffer_.prepare(16384), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
         self->drained_ += n;
         if (ec || self->drained_ > drain_bytes) {
-            self->stream_.close();
+            self->tcp().close();
             return;
         }
         self->drain();

@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -19,6 +18,7 @@
 #include "http/options.hpp"
 #include "http/router.hpp"
 #include "http/streams.hpp"
+#include "mqtt/net/flex_stream.hpp"
 
 namespace mqgate::http {
 
@@ -32,7 +32,8 @@ struct SessionContext {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<const SessionContext> context);
+    // For https, `stream` is TLS with its handshake still to do.
+    Session(net::FlexStream&& stream, std::shared_ptr<const SessionContext> context);
 
     void start();
     // Thread-safe: closes the socket on the session's own thread.
@@ -45,6 +46,7 @@ private:
         bool interim = false;  // "100 Continue": not counted against max_pipelined
     };
 
+    void handshake();
     void wait_for_request();
     void read_header();
     void on_header(boost::beast::error_code ec);
@@ -62,8 +64,11 @@ private:
     void on_write(boost::beast::error_code ec);
     void shutdown_and_drain();
     void drain();
+    boost::beast::tcp_stream& tcp() noexcept { return stream_.next_layer(); }
 
-    boost::beast::tcp_stream stream_;
+    // After hand_over() stream_ is moved from: close() uses executor_.
+    net::FlexStream stream_;
+    const net::FlexStream::executor_type executor_;
     boost::beast::flat_buffer buffer_;
     std::shared_ptr<const SessionContext> context_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
@@ -75,6 +80,7 @@ private:
     bool closing_ = false;  // read no more: a closing response is queued, or the peer is gone
     bool draining_ = false;
     bool first_request_ = true;
+    bool handed_over_ = false;
     std::size_t drained_ = 0;
 };
 

@@ -107,12 +107,12 @@ std::optional<Refusal> parse_request(const StreamRequest& request, std::size_t m
 
 class SseStream final : public StreamTransport, public std::enable_shared_from_this<SseStream> {
 public:
-    SseStream(asio::ip::tcp::socket socket, const StreamOptions& options)
-        : socket_(std::move(socket)), options_(options), keepalive_(socket_.get_executor()), grace_(socket_.get_executor()) {}
+    SseStream(net::FlexStream stream, const StreamOptions& options)
+        : stream_(std::move(stream)), options_(options), keepalive_(stream_.get_executor()), grace_(stream_.get_executor()) {}
 
     void start(const SseRequest& req, std::string origin, mqtt::Broker& broker, gateway::EventLog& events) {
         const std::weak_ptr<SseStream> weak = weak_from_this();
-        auto executor = socket_.get_executor();
+        auto executor = stream_.get_executor();
         StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames,
                             broker.limits().max_subscriptions_per_session};
         core_ = std::make_shared<StreamCore>(
@@ -145,13 +145,13 @@ public:
     }
 
     void shutdown() override {
-        asio::post(socket_.get_executor(), [self = shared_from_this()] { self->begin_close(1001, "server shutting down"); });
+        asio::post(stream_.get_executor(), [self = shared_from_this()] { self->begin_close(1001, "server shutting down"); });
     }
 
 private:
     // Nothing is expected from the client; reading notices when it leaves.
     void read() {
-        socket_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](error_code ec, std::size_t) {
+        stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](error_code ec, std::size_t) {
             if (ec) return self->finish();
             self->read();
         });
@@ -194,7 +194,7 @@ private:
         writing_ = true;
         writing_buffer_ = std::move(pending_);
         pending_.clear();
-        asio::async_write(socket_, asio::buffer(writing_buffer_), [self = shared_from_this()](error_code ec, std::size_t) {
+        asio::async_write(stream_, asio::buffer(writing_buffer_), [self = shared_from_this()](error_code ec, std::size_t) {
             self->writing_ = false;
             self->writing_buffer_.clear();
             if (ec) return self->finish();
@@ -248,12 +248,13 @@ private:
         core_->close();
         keepalive_.cancel();
         grace_.cancel();
+        auto& socket = stream_.next_layer().socket();
         error_code ignored;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
+        socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
     }
 
-    asio::ip::tcp::socket socket_;
+    net::FlexStream stream_;
     const StreamOptions options_;
     std::shared_ptr<StreamCore> core_;
     std::string pending_;         // chunks not yet written
@@ -268,28 +269,28 @@ private:
 
 }  // namespace
 
-std::shared_ptr<StreamTransport> start_sse_stream(asio::ip::tcp::socket socket, StreamRequest request,
+std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, StreamRequest request,
                                                   mqtt::Broker& broker, gateway::EventLog& events,
                                                   const StreamOptions& options) {
     if (request.method() != bhttp::verb::get) {
-        refuse(std::move(socket), 405, "method_not_allowed", "/api/v1/stream/sse answers GET only");
+        refuse(std::move(stream), 405, "method_not_allowed", "/api/v1/stream/sse answers GET only");
         return nullptr;
     }
     SseRequest parsed;
     if (auto refusal = parse_request(request, broker.limits().max_subscriptions_per_session, parsed)) {
-        refuse(std::move(socket), 400, refusal->code, refusal->message);
+        refuse(std::move(stream), 400, refusal->code, refusal->message);
         return nullptr;
     }
     for (const auto& f : parsed.filters) {
         const auto& filter = f.first;
         if (mqtt::validate_topic_filter(filter) || mqtt::topic_levels(filter) > broker.limits().max_topic_levels) {
-            refuse(std::move(socket), 400, "invalid_filter", "'" + filter + "' is not a valid topic filter");
+            refuse(std::move(stream), 400, "invalid_filter", "'" + filter + "' is not a valid topic filter");
             return nullptr;
         }
     }
-    auto stream = std::make_shared<SseStream>(std::move(socket), options);
-    stream->start(parsed, std::string(request[bhttp::field::origin]), broker, events);
-    return stream;
+    auto sse = std::make_shared<SseStream>(std::move(stream), options);
+    sse->start(parsed, std::string(request[bhttp::field::origin]), broker, events);
+    return sse;
 }
 
 }  // namespace mqgate::http

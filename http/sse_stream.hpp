@@ -5,8 +5,6 @@
 
 #include <memory>
 
-#include <boost/asio/ip/tcp.hpp>
-
 #include "http/stream_transport.hpp"
 #include "http/streams.hpp"
 
@@ -21,7 +19,7 @@ namespace mqgate::http {
 
 // Null when the request was refused (400 with the JSON error: bad filter,
 // event name or Last-Event-ID; 405 for a method other than GET).
-std::shared_ptr<StreamTransport> start_sse_stream(boost::asio::ip::tcp::socket socket, StreamRequest request,
+std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, StreamRequest request,
                                                   mqtt::Broker& broker, gateway::EventLog& events,
                                                   const StreamOptions& options);
 

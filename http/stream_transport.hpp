@@ -6,9 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include "mqtt/net/flex_stream.hpp"
 
 namespace mqgate::http {
 
@@ -22,7 +23,7 @@ public:
 };
 
 // Answers `status` with the JSON error body and closes the connection.
-void refuse(boost::asio::ip::tcp::socket socket, int status, std::string_view code, std::string_view message);
+void refuse(net::FlexStream stream, int status, std::string_view code, std::string_view message);
 
 // The value of Access-Control-Allow-Origin for `origin`, or "" for none.
 std::string allowed_origin(const std::vector<std::string>& allowed, std::string_view origin);

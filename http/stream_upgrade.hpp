@@ -2,13 +2,13 @@
 // over with its connection (no response queued or in flight).
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 
 #include "http/stream_transport.hpp"
 #include "http/streams.hpp"
+#include "mqtt/net/flex_stream.hpp"
 
 namespace mqgate::http {
 
-void take_over(const Streams& streams, boost::asio::ip::tcp::socket socket, StreamRequest request);
+void take_over(const Streams& streams, net::FlexStream stream, StreamRequest request);
 
 }  // namespace mqgate::http

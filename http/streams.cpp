@@ -75,36 +75,38 @@ void Streams::close_all() {
     }
 }
 
-void take_over(const Streams& streams, asio::ip::tcp::socket socket, StreamRequest request) {
+void take_over(const Streams& streams, net::FlexStream connection, StreamRequest request) {
     auto& s = *streams.shared();
     {
         std::lock_guard lock(s.mutex);
-        if (s.closed) return refuse(std::move(socket), 503, "shutting_down", "the server is shutting down");
+        if (s.closed) return refuse(std::move(connection), 503, "shutting_down", "the server is shutting down");
     }
     const std::string_view target(request.target().data(), request.target().size());
     const auto path = path_of(target);
-    if (path == mqtt_path) return accept_mqtt_ws(std::move(socket), std::move(request), s.broker, s.options, s.mqtt_connections);
+    if (path == mqtt_path)
+        return accept_mqtt_ws(std::move(connection), std::move(request), s.broker, s.options, s.mqtt_connections);
     std::shared_ptr<StreamTransport> stream;
     if (path == stream_path) {
-        stream = start_ws_stream(std::move(socket), std::move(request), s.broker, s.events, s.options);
+        stream = start_ws_stream(std::move(connection), std::move(request), s.broker, s.events, s.options);
     } else {
-        stream = start_sse_stream(std::move(socket), std::move(request), s.broker, s.events, s.options);
+        stream = start_sse_stream(std::move(connection), std::move(request), s.broker, s.events, s.options);
     }
     if (stream) s.remember(stream);
 }
 
-void refuse(asio::ip::tcp::socket socket, int status, std::string_view code, std::string_view message) {
+void refuse(net::FlexStream stream, int status, std::string_view code, std::string_view message) {
     const Response r = error_response(status, code, message);
     const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
     auto bytes = std::make_shared<std::string>();
     *bytes = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason.data(), reason.size()) +
              "\r\nServer: mqgate\r\nContent-Type: " + r.content_type + "\r\nContent-Length: " +
              std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body;
-    auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
-    asio::async_write(*sock, asio::buffer(*bytes), [sock, bytes](boost::system::error_code, std::size_t) {
+    auto s = std::make_shared<net::FlexStream>(std::move(stream));
+    asio::async_write(*s, asio::buffer(*bytes), [s, bytes](boost::system::error_code, std::size_t) {
+        auto& socket = s->next_layer().socket();
         boost::system::error_code ignored;
-        sock->shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-        sock->close(ignored);
+        socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        socket.close(ignored);
     });
 }
 

@@ -43,10 +43,10 @@ std::optional<std::string> pick_subprotocol(std::string_view offered) {
 
 }  // namespace
 
-void accept_mqtt_ws(boost::asio::ip::tcp::socket socket, StreamRequest request, mqtt::Broker& broker,
+void accept_mqtt_ws(net::FlexStream stream, StreamRequest request, mqtt::Broker& broker,
                     const StreamOptions& options, const std::shared_ptr<net::ConnectionCounter>& counter) {
     if (!websocket::is_upgrade(request))
-        return refuse(std::move(socket), 426, "upgrade_required", "/mqtt is MQTT over WebSocket: send an upgrade");
+        return refuse(std::move(stream), 426, "upgrade_required", "/mqtt is MQTT over WebSocket: send an upgrade");
     // Several Sec-WebSocket-Protocol lines count as one comma-separated list.
     std::string offered;
     const auto [first, last] = request.equal_range(beast::http::field::sec_websocket_protocol);
@@ -56,15 +56,20 @@ void accept_mqtt_ws(boost::asio::ip::tcp::socket socket, StreamRequest request, 
     }
     auto subprotocol = pick_subprotocol(offered);
     if (!subprotocol)
-        return refuse(std::move(socket), 400, "invalid_subprotocol",
+        return refuse(std::move(stream), 400, "invalid_subprotocol",
                       "Sec-WebSocket-Protocol must offer \"mqtt\" or \"mqttv3.1\"");
     std::shared_ptr<void> slot;
     if (counter) {
         slot = counter->try_acquire();
-        if (!slot) return refuse(std::move(socket), 503, "too_many_connections", "the MQTT connection limit is reached");
+        if (!slot) return refuse(std::move(stream), 503, "too_many_connections", "the MQTT connection limit is reached");
     }
 
-    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(std::move(socket));
+    net::ConnectionOptions conn;
+    conn.connect_timeout = options.mqtt_connect_timeout;
+    conn.write_timeout = options.mqtt_write_timeout;
+    conn.protocol = stream.is_tls() ? "mqtt-wss" : "mqtt-ws";
+    conn.tls_common_name = stream.tls_common_name;
+    auto ws = std::make_shared<net::WsByteStream::Ws>(std::move(stream));
     // The WebSocket's own timers take over from the HTTP session's.
     beast::get_lowest_layer(*ws).expires_never();
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
@@ -83,15 +88,11 @@ void accept_mqtt_ws(boost::asio::ip::tcp::socket socket, StreamRequest request, 
         res.set(beast::http::field::sec_websocket_protocol, subprotocol);
     }));
     auto* raw = ws.get();
-    raw->async_accept(request, [ws = std::move(ws), &broker, options, slot = std::move(slot)](beast::error_code ec) mutable {
+    raw->async_accept(request, [ws = std::move(ws), &broker, conn = std::move(conn), slot = std::move(slot)](beast::error_code ec) mutable {
         if (ec) {
-            LOG_DEBUG("mqtt-ws: handshake failed: " << ec.message());
+            LOG_DEBUG(conn.protocol << ": handshake failed: " << ec.message());
             return;
         }
-        net::ConnectionOptions conn;
-        conn.connect_timeout = options.mqtt_connect_timeout;
-        conn.write_timeout = options.mqtt_write_timeout;
-        conn.protocol = "mqtt-ws";
         WsConnection::start(net::WsByteStream(std::move(*ws)), broker, conn, std::move(slot));
     });
 }

@@ -4,8 +4,6 @@
 
 #include <memory>
 
-#include <boost/asio/ip/tcp.hpp>
-
 #include "http/stream_transport.hpp"
 #include "http/streams.hpp"
 
@@ -21,7 +19,7 @@ namespace mqgate::http {
 // Refuses (400) an upgrade that offers neither subprotocol "mqtt" nor
 // "mqttv3.1", 426 a request that is no upgrade, 503 past the connection
 // maximum.
-void accept_mqtt_ws(boost::asio::ip::tcp::socket socket, StreamRequest request, mqtt::Broker& broker,
+void accept_mqtt_ws(net::FlexStream stream, StreamRequest request, mqtt::Broker& broker,
                     const StreamOptions& options, const std::shared_ptr<net::ConnectionCounter>& counter);
 
 }  // namespace mqgate::http

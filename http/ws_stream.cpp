@@ -9,7 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -28,8 +27,8 @@ namespace websocket = boost::beast::websocket;
 
 class WsStream final : public StreamTransport, public std::enable_shared_from_this<WsStream> {
 public:
-    WsStream(asio::ip::tcp::socket socket, const StreamOptions& options)
-        : ws_(std::move(socket)), options_(options), grace_(ws_.get_executor()) {}
+    WsStream(net::FlexStream stream, const StreamOptions& options)
+        : ws_(std::move(stream)), options_(options), grace_(ws_.get_executor()) {}
 
     void start(StreamRequest request, mqtt::Broker& broker, gateway::EventLog& events) {
         beast::get_lowest_layer(ws_).expires_never();
@@ -154,7 +153,7 @@ private:
         return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
     }
 
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<net::FlexStream> ws_;
     const StreamOptions options_;
     std::shared_ptr<StreamCore> core_;
     beast::flat_buffer in_;
@@ -169,17 +168,17 @@ private:
 
 }  // namespace
 
-std::shared_ptr<StreamTransport> start_ws_stream(asio::ip::tcp::socket socket, StreamRequest request,
+std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
                                                  mqtt::Broker& broker, gateway::EventLog& events,
                                                  const StreamOptions& options) {
     if (!websocket::is_upgrade(request)) {
-        refuse(std::move(socket), 426, "upgrade_required",
+        refuse(std::move(stream), 426, "upgrade_required",
                "/api/v1/stream is a WebSocket: send an upgrade (or use /api/v1/stream/sse)");
         return nullptr;
     }
-    auto stream = std::make_shared<WsStream>(std::move(socket), options);
-    stream->start(std::move(request), broker, events);
-    return stream;
+    auto ws = std::make_shared<WsStream>(std::move(stream), options);
+    ws->start(std::move(request), broker, events);
+    return ws;
 }
 
 }  // namespace mqgate::http

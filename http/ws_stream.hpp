@@ -4,8 +4,6 @@
 
 #include <memory>
 
-#include <boost/asio/ip/tcp.hpp>
-
 #include "http/stream_transport.hpp"
 #include "http/streams.hpp"
 
@@ -19,7 +17,7 @@ class EventLog;
 namespace mqgate::http {
 
 // Null when the request was refused (426: no upgrade).
-std::shared_ptr<StreamTransport> start_ws_stream(boost::asio::ip::tcp::socket socket, StreamRequest request,
+std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
                                                  mqtt::Broker& broker, gateway::EventLog& events,
                                                  const StreamOptions& options);
 

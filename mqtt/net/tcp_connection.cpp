@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "mqtt/net/tls_byte_stream.hpp"
 #include "mqtt/net/ws_byte_stream.hpp"
 #include "support/log.hpp"
 
@@ -58,6 +59,7 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
     const auto local = socket.local_endpoint(ec);
     if (!ec) peer_.local_port = local.port();
     peer_.protocol = options_.protocol;
+    peer_.tls_common_name = options_.tls_common_name;
 }
 
 template <class Stream>
@@ -321,6 +323,7 @@ void StreamConnection<Stream>::on_watchdog(const boost::system::error_code& ec) 
 }
 
 template class StreamConnection<asio::ip::tcp::socket>;
+template class StreamConnection<TlsByteStream>;
 template class StreamConnection<WsByteStream>;
 
 }  // namespace mqgate::net

@@ -1,5 +1,5 @@
-// mqtt::Connection over a byte stream (plain TCP now; TLS reuses the template
-// with an ssl::stream once its handshake is done).
+// mqtt::Connection over a byte stream: plain TCP, TLS once its handshake is
+// done (tls_byte_stream.hpp) and WebSocket (ws_byte_stream.hpp).
 //
 // Threading: every handler runs on the stream's executor, which is one
 // io_context run by one thread. send(), close() and set_keepalive() may come
@@ -33,6 +33,7 @@ struct ConnectionOptions {
     std::chrono::seconds write_timeout{30};    // one write stalled this long -> slow_consumer
     std::chrono::seconds close_flush_timeout{5};  // close() gives queued frames this long
     std::string protocol = "mqtt";
+    std::string tls_common_name;  // PeerInfo::tls_common_name (TLS transports fill it per connection)
 };
 
 template <class Stream>

@@ -11,22 +11,24 @@
 #include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket/error.hpp>
 #include <boost/beast/websocket/stream.hpp>
+
+#include "mqtt/net/flex_stream.hpp"
 
 namespace mqgate::net {
 
 class WsByteStream {
 public:
-    using Ws = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+    using Ws = boost::beast::websocket::stream<FlexStream>;  // over TCP (ws) or TLS (wss)
     using executor_type = Ws::executor_type;
 
     // `ws` has completed its handshake and is set to binary messages.
     explicit WsByteStream(Ws ws) : ws_(std::move(ws)) {}
 
     executor_type get_executor() { return ws_.get_executor(); }
-    boost::asio::ip::tcp::socket& lowest_layer() { return ws_.next_layer().socket(); }
+    boost::asio::ip::tcp::socket& lowest_layer() { return boost::beast::get_lowest_layer(ws_).socket(); }
 
     template <class MutableBuffers, class Handler>
     void async_read_some(const MutableBuffers& buffers, Handler&& handler) {

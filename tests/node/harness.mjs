@@ -40,12 +40,14 @@ export async function startGateway(extraArgs = []) {
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
-  const gw = { child, stderr: () => stderr, mqttPort: 0, httpPort: 0 };
+  // ports: every listener by kind ("mqtt", "mqtts", "http", "https"), the first of each.
+  const gw = { child, stderr: () => stderr, mqttPort: 0, httpPort: 0, ports: {} };
   const ready = new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
       stdout += d;
       for (const line of stdout.split('\n')) {
-        const m = /^listening (mqtt|http) (.+):(\d+)$/.exec(line.trim());
+        const m = /^listening (\w+) (.+):(\d+)$/.exec(line.trim());
+        if (m && !(m[1] in gw.ports)) gw.ports[m[1]] = Number(m[3]);
         if (m && m[1] === 'mqtt') gw.mqttPort = Number(m[3]);
         if (m && m[1] === 'http') gw.httpPort = Number(m[3]);
         if (line.trim() === 'ready') resolve();

@@ -1,0 +1,100 @@
+// The TLS listeners (mqtts, https) and their certificate reload on SIGHUP.
+#include <iostream>
+#include <stdexcept>
+
+#include "gateway/gateway.hpp"
+#include "mqtt/net/tls_connection.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::gateway {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// A listener's files are part of the configuration: a bad one stops start-up
+// as a config error naming its key (exit code 2).
+std::shared_ptr<net::TlsContext> tls_context(const config::Config& config, const config::TlsListener& l,
+                                             const std::string& name) {
+    net::TlsSettings settings;
+    settings.name = name;
+    settings.cert = l.cert;
+    settings.key = l.key;
+    settings.ca = l.ca;
+    settings.require_client_cert = l.require_client_cert;
+    settings.handshake_timeout = l.handshake_timeout;
+    try {
+        return std::make_shared<net::TlsContext>(std::move(settings));
+    } catch (const net::TlsError& e) {
+        throw config::ConfigError(config.file.empty() ? "configuration" : config.file, name + "." + e.field(),
+                                  e.reason());
+    }
+}
+
+std::string endpoint_text(const std::string& bind, std::uint16_t port) { return bind + ":" + std::to_string(port); }
+
+}  // namespace
+
+void Gateway::bind_tls_listeners() {
+    net::ConnectionOptions options;
+    options.connect_timeout = config_.mqtt.connect_timeout;
+    options.write_timeout = config_.mqtt.write_timeout;
+    options.protocol = "mqtts";
+    options.max_publish_rate = config_.mqtt.max_publish_rate;
+    for (std::size_t i = 0; i < config_.listeners.mqtts.size(); ++i) {
+        const auto& l = config_.listeners.mqtts[i];
+        std::shared_ptr<const net::TlsContext> tls =
+            tls_contexts_.emplace_back(tls_context(config_, l, "listeners.mqtts[" + std::to_string(i) + "]"));
+        auto on_accept = [broker = broker_.get(), options, tls](asio::ip::tcp::socket socket, std::shared_ptr<void> slot) {
+            net::start_tls_connection(std::move(socket), std::move(slot), tls, *broker, options);
+        };
+        try {
+            mqtts_listeners_.push_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, l.bind, l.port,
+                                                                          mqtt_connections_, std::move(on_accept)));
+        } catch (const std::exception& e) {
+            throw std::runtime_error("cannot listen for mqtts on " + endpoint_text(l.bind, l.port) + ": " + e.what());
+        }
+    }
+    for (std::size_t i = 0; i < config_.listeners.https.size(); ++i) {
+        const auto& l = config_.listeners.https[i];
+        auto options = http_server_options(l);
+        options.tls = tls_contexts_.emplace_back(tls_context(config_, l, "listeners.https[" + std::to_string(i) + "]"));
+        try {
+            https_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
+        } catch (const std::exception& e) {
+            throw std::runtime_error("cannot listen for https on " + endpoint_text(l.bind, l.port) + ": " + e.what());
+        }
+        serve_http(*https_servers_.back());
+    }
+}
+
+void Gateway::start_tls_listeners() {
+    for (const auto& l : mqtts_listeners_) {
+        l->start();
+        announce("mqtts", l->local_endpoint());
+    }
+    for (const auto& s : https_servers_) {
+        s->start();
+        std::cout << "listening https " << s->local_address() << std::endl;
+    }
+}
+
+void Gateway::stop_tls_listeners() {
+    for (const auto& l : mqtts_listeners_) l->stop();
+    for (const auto& s : https_servers_) s->stop();
+}
+
+void Gateway::reload_tls() {
+    // The files are read again, the listener settings are those of start-up.
+    for (const auto& tls : tls_contexts_) {
+        const auto& s = tls->settings();
+        try {
+            tls->reload();
+            LOG_INFO(s.name << ": reloaded certificate " << s.cert);
+        } catch (const net::TlsError& e) {
+            LOG_ERROR(s.name << '.' << e.field() << ": " << e.reason() << "; keeping the previous certificate");
+        }
+    }
+}
+
+}  // namespace mqgate::gateway

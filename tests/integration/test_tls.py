@@ -1,0 +1,384 @@
+"""TLS (issue 5): MQTT over TLS with mosquitto_sub/mosquitto_pub, HTTPS with
+curl, TLS versions with openssl s_client and Python's ssl, mutual TLS,
+certificate reload on SIGHUP, and bad certificate files at start-up.
+
+Every certificate is made at test time with the openssl CLI."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import GatewayTestCase, gateway_binary
+from mosquitto_cli import MosquittoSub
+
+TIMEOUT = 10.0
+
+
+def openssl(*args, cwd):
+    done = subprocess.run(["openssl", *args], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=30)
+    if done.returncode != 0:
+        raise RuntimeError("openssl %s: %s" % (" ".join(args), done.stderr.decode()))
+
+
+class Certificates:
+    """Two unrelated CAs; a server certificate for 127.0.0.1/localhost and a
+    client certificate (CN device-42), both signed by the first CA."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="mqgate-tls-")
+        self.serial = 1000
+        self.ca = self._ca("ca", "mqgate test CA")
+        self.other_ca = self._ca("other-ca", "unrelated CA")
+        self.server = self.issue("server", "localhost", server=True)
+        self.client = self.issue("client", "device-42", server=False)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def _ca(self, name, cn):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", name + ".key", "-out", name + ".pem", "-days", "2", "-subj", "/CN=" + cn,
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=self.dir)
+        return self.path(name + ".pem")
+
+    def issue(self, name, cn, server):
+        """(cert, key) signed by the first CA, with a serial of its own."""
+        self.serial += 1
+        ext = name + ".ext"
+        with open(self.path(ext), "w") as f:
+            if server:
+                f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+            else:
+                f.write("extendedKeyUsage=clientAuth\n")
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn, cwd=self.dir)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-set_serial", str(self.serial), "-days", "2", "-extfile", ext, "-out", name + ".pem",
+                cwd=self.dir)
+        return self.path(name + ".pem"), self.path(name + ".key")
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run(cmd, timeout=TIMEOUT + 5, input_bytes=None):
+    return subprocess.run(cmd, input=input_bytes, stdin=None if input_bytes is not None else subprocess.DEVNULL,
+                          capture_output=True, timeout=timeout)
+
+
+def tls_client_context(cafile, cert=None, key=None, version=None):
+    context = ssl.create_default_context(cafile=cafile)
+    if cert:
+        context.load_cert_chain(cert, key)
+    if version:
+        context.minimum_version = context.maximum_version = version
+    return context
+
+
+class TlsTestCase(GatewayTestCase):
+    """A gateway with one mqtts and one https listener besides the plain ones."""
+
+    listener_extra = {}
+    auth = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = Certificates()
+        cert, key = cls.certs.server
+        tls = dict({"port": 0, "cert": cert, "key": key, "ca": cls.certs.ca}, **cls.listener_extra)
+        cls.config = {"listeners": {"mqtts": [tls], "https": [dict(tls)]}}
+        if cls.auth:
+            cls.config["auth"] = cls.auth
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.certs.remove()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.certs.remove()
+
+    @property
+    def mqtts_port(self):
+        return self.gateway.ports["mqtts"]
+
+    @property
+    def https_port(self):
+        return self.gateway.ports["https"]
+
+    def tls_sub(self, topic_filter, cafile=None, cert=None, key=None, qos=1):
+        extra = ["--cafile", cafile or self.certs.ca]
+        if cert:
+            extra += ["--cert", cert, "--key", key]
+        sub = MosquittoSub(self.mqtts_port, topic_filter, qos, client_id=self.client_id("sub"), extra=extra)
+        self.addCleanup(sub.stop)
+        return sub
+
+    def tls_pub(self, topic, message, cafile=None, cert=None, key=None, port=None, tls=True, qos=1):
+        cmd = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port or self.mqtts_port), "-V", "mqttv311",
+               "-t", topic, "-m", message, "-q", str(qos), "-i", self.client_id("pub")]
+        if tls:
+            cmd += ["--cafile", cafile or self.certs.ca]
+        if cert:
+            cmd += ["--cert", cert, "--key", key]
+        return run(cmd)
+
+    def assert_pub_ok(self, done):
+        self.assertEqual(done.returncode, 0, "mosquitto_pub failed: %r %r" % (done.stdout, done.stderr))
+
+    def https_json(self, path):
+        done = run(["curl", "-sS", "--max-time", str(TIMEOUT), "--cacert", self.certs.ca, "-w", "\n%{http_code}",
+                    "https://127.0.0.1:%d%s" % (self.https_port, path)])
+        self.assertEqual(done.returncode, 0, "curl failed: %r" % done.stderr)
+        body, _, status = done.stdout.decode().rpartition("\n")
+        return int(status), json.loads(body) if body.startswith(("{", "[")) else body
+
+
+class MqttOverTls(TlsTestCase):
+    listener_extra = {"handshake_timeout": 1}
+
+    def test_round_trip_with_mosquitto_clients(self):
+        sub = self.tls_sub(self.topic())
+        sub.wait_subscribed()
+        self.assert_pub_ok(self.tls_pub(self.topic(), "over tls"))
+        msg = sub.messages(1)[0]
+        self.assertEqual((msg.topic, msg.payload), (self.topic(), "over tls"))
+
+    def test_tls_and_plain_clients_share_the_broker(self):
+        tls_sub = self.tls_sub(self.topic("#"))
+        tls_sub.wait_subscribed()
+        plain_sub = MosquittoSub(self.port, self.topic("#"), 1, client_id=self.client_id("plain"))
+        self.addCleanup(plain_sub.stop)
+        plain_sub.wait_subscribed()
+        self.assert_pub_ok(self.tls_pub(self.topic("a"), "from tls"))
+        self.assert_pub_ok(self.tls_pub(self.topic("b"), "from tcp", port=self.port, tls=False))
+        for sub in (tls_sub, plain_sub):
+            got = sorted((m.topic, m.payload) for m in sub.messages(2))
+            self.assertEqual(got, [(self.topic("a"), "from tls"), (self.topic("b"), "from tcp")])
+
+    def test_client_trusting_another_ca_is_refused(self):
+        done = self.tls_pub(self.topic(), "nope", cafile=self.certs.other_ca)
+        self.assertNotEqual(done.returncode, 0, "a client with the wrong CA connected")
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            with socket.create_connection(("127.0.0.1", self.mqtts_port), timeout=TIMEOUT) as raw:
+                tls_client_context(self.certs.other_ca).wrap_socket(raw, server_hostname="127.0.0.1")
+        # The failed handshakes disturbed no one.
+        self.test_round_trip_with_mosquitto_clients()
+
+    def test_tls_1_2_and_1_3_are_accepted_with_aead_ciphers(self):
+        for version, name in ((ssl.TLSVersion.TLSv1_2, "TLSv1.2"), (ssl.TLSVersion.TLSv1_3, "TLSv1.3")):
+            context = tls_client_context(self.certs.ca, version=version)
+            with socket.create_connection(("127.0.0.1", self.mqtts_port), timeout=TIMEOUT) as raw:
+                with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    self.assertEqual(tls.version(), name)
+                    cipher = tls.cipher()[0]
+                    self.assertTrue("GCM" in cipher or "CHACHA20" in cipher, cipher)
+                    if name == "TLSv1.2":
+                        self.assertTrue(cipher.startswith("ECDHE-"), cipher)
+
+    def test_tls_1_1_and_weak_ciphers_are_refused(self):
+        for port in (self.mqtts_port, self.https_port):
+            # SECLEVEL=0 lets the client offer TLS 1.1: the refusal must be the server's.
+            done = run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_1",
+                        "-cipher", "DEFAULT@SECLEVEL=0", "-CAfile", self.certs.ca], input_bytes=b"")
+            output = (done.stdout + done.stderr).decode(errors="replace")
+            self.assertNotEqual(done.returncode, 0, output)
+            self.assertIn("protocol version", output)
+            done = run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_2",
+                        "-cipher", "AES128-SHA", "-CAfile", self.certs.ca], input_bytes=b"")
+            self.assertNotEqual(done.returncode, 0, "a TLS 1.2 CBC cipher without forward secrecy was accepted")
+            for flag in ("-tls1_2", "-tls1_3"):
+                done = run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, flag, "-CAfile",
+                            self.certs.ca, "-verify_return_error"], input_bytes=b"")
+                output = done.stdout.decode(errors="replace")
+                self.assertEqual(done.returncode, 0, output + done.stderr.decode(errors="replace"))
+                self.assertIn("Verify return code: 0 (ok)", output)
+
+    def test_handshake_timeout_closes_a_silent_connection(self):
+        with socket.create_connection(("127.0.0.1", self.mqtts_port), timeout=TIMEOUT) as raw:
+            started = time.monotonic()
+            self.assertEqual(raw.recv(1), b"", "a connection without a handshake was not closed")
+            self.assertLess(time.monotonic() - started, TIMEOUT)
+        self.test_round_trip_with_mosquitto_clients()
+
+
+class HttpsListener(TlsTestCase):
+    def test_curl_healthz_and_stats(self):
+        status, _ = self.https_json("/healthz")
+        self.assertEqual(status, 200)
+        status, stats = self.https_json("/api/v1/stats")
+        self.assertEqual(status, 200)
+        self.assertIsInstance(stats, dict)
+
+    def test_https_sees_mqtts_clients(self):
+        sub = self.tls_sub(self.topic())
+        sub.wait_subscribed()
+        status, clients = self.https_json("/api/v1/clients")
+        self.assertEqual(status, 200)
+        entry = next((c for c in clients_of(clients) if c["clientid"] == self.client_id("sub")), None)
+        self.assertIsNotNone(entry, clients)
+        self.assertEqual(entry.get("protocol"), "mqtts", entry)
+
+    def test_curl_with_the_wrong_ca_fails(self):
+        done = run(["curl", "-sS", "--max-time", str(TIMEOUT), "--cacert", self.certs.other_ca,
+                    "https://127.0.0.1:%d/healthz" % self.https_port])
+        self.assertNotEqual(done.returncode, 0)
+        status, _ = self.https_json("/healthz")
+        self.assertEqual(status, 200)
+
+
+def clients_of(listing):
+    """The entries of an /api/v1/clients page."""
+    return listing["data"]
+
+
+class MutualTls(TlsTestCase):
+    listener_extra = {"require_client_cert": True}
+    auth = {"use_identity_as_username": True}
+
+    def test_without_a_client_certificate_the_handshake_fails(self):
+        done = self.tls_pub(self.topic(), "anonymous")
+        self.assertNotEqual(done.returncode, 0, "connected without a client certificate")
+        done = run(["curl", "-sS", "--max-time", str(TIMEOUT), "--cacert", self.certs.ca,
+                    "https://127.0.0.1:%d/healthz" % self.https_port])
+        self.assertNotEqual(done.returncode, 0, "https answered without a client certificate")
+
+    def test_a_certificate_of_another_ca_is_refused(self):
+        scratch = tempfile.mkdtemp(prefix="mqgate-tls-other-")
+        self.addCleanup(shutil.rmtree, scratch, True)
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "k.pem", "-out", "c.pem", "-days", "2", "-subj", "/CN=intruder", cwd=scratch)
+        done = self.tls_pub(self.topic(), "intruder", cert=os.path.join(scratch, "c.pem"),
+                            key=os.path.join(scratch, "k.pem"))
+        self.assertNotEqual(done.returncode, 0, "a self-signed client certificate was accepted")
+
+    def test_with_a_client_certificate_it_works_and_the_cn_is_the_username(self):
+        cert, key = self.certs.client
+        sub = self.tls_sub(self.topic(), cert=cert, key=key)
+        sub.wait_subscribed()
+        self.assert_pub_ok(self.tls_pub(self.topic(), "mutual", cert=cert, key=key))
+        self.assertEqual(sub.messages(1)[0].payload, "mutual")
+        done = run(["curl", "-sS", "--max-time", str(TIMEOUT), "--cacert", self.certs.ca, "--cert", cert,
+                    "--key", key, "https://127.0.0.1:%d/api/v1/clients" % self.https_port])
+        self.assertEqual(done.returncode, 0, done.stderr)
+        clients = clients_of(json.loads(done.stdout))
+        entry = next((c for c in clients if c["clientid"] == self.client_id("sub")), None)
+        self.assertIsNotNone(entry, clients)
+        self.assertEqual(entry.get("username"), "device-42", entry)
+
+
+class CertificateReload(TlsTestCase):
+    def peer_serial(self):
+        context = tls_client_context(self.certs.ca)
+        with socket.create_connection(("127.0.0.1", self.mqtts_port), timeout=TIMEOUT) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                cert = tls.getpeercert()
+                return int(cert["serialNumber"], 16), dict(x[0] for x in cert["subject"])["commonName"]
+
+    def test_sighup_serves_the_new_certificate_and_keeps_connections(self):
+        old_serial, _ = self.peer_serial()
+        sub = self.tls_sub(self.topic())
+        sub.wait_subscribed()
+
+        # A new certificate (new serial, new subject) replaces the files in place.
+        new_cert, new_key = self.certs.issue("server-next", "renewed.localhost", server=True)
+        cert, key = self.certs.server
+        os.replace(new_key, key)
+        os.replace(new_cert, cert)
+        self.gateway.proc.send_signal(signal.SIGHUP)
+
+        deadline = time.monotonic() + TIMEOUT
+        pause = threading.Event()
+        seen = (old_serial, None)
+        while time.monotonic() < deadline and seen[0] == old_serial:
+            pause.wait(0.05)
+            seen = self.peer_serial()
+        self.assertEqual(seen, (self.certs.serial, "renewed.localhost"), "new connections still see the old certificate")
+
+        # The connection made before the reload is still up and served.
+        self.assert_pub_ok(self.tls_pub(self.topic(), "after reload"))
+        self.assertEqual(sub.messages(1)[0].payload, "after reload")
+        status, _ = self.https_json("/healthz")
+        self.assertEqual(status, 200)
+
+    def test_a_broken_file_on_reload_keeps_the_old_certificate(self):
+        serial, _ = self.peer_serial()
+        scratch = tempfile.mkdtemp(prefix="mqgate-tls-broken-")
+        self.addCleanup(shutil.rmtree, scratch, True)
+        cert, _ = self.certs.server
+        backup = os.path.join(scratch, "server.pem")
+        shutil.copy(cert, backup)
+        with open(cert, "w") as f:
+            f.write("not a certificate\n")
+        try:
+            self.gateway.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + TIMEOUT
+            pause = threading.Event()
+            while "keeping the previous certificate" not in self.gateway.log_text():
+                self.assertLess(time.monotonic(), deadline, "no reload failure logged\n" + self.gateway.log_tail())
+                pause.wait(0.05)
+            self.assertEqual(self.peer_serial()[0], serial)
+        finally:
+            shutil.copy(backup, cert)
+
+
+class StartupErrors(unittest.TestCase):
+    """A TLS file problem is a config error: exit code 2, the key path named."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = Certificates()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.certs.remove()
+
+    def start(self, listener_kind, **tls):
+        config = {"listeners": {listener_kind: [dict({"port": 0}, **tls)]}}
+        path = os.path.join(self.certs.dir, "bad-%s.json" % self.id().rsplit(".", 1)[-1])
+        with open(path, "w") as f:
+            json.dump(config, f)
+        done = run([gateway_binary(), "--bind", "127.0.0.1", "--mqtt-port", "0", "--http-port", "0",
+                    "--config", path], timeout=20)
+        return done.returncode, done.stderr.decode(errors="replace"), done.stdout.decode(errors="replace")
+
+    def test_missing_certificate_file(self):
+        _, key = self.certs.server
+        missing = os.path.join(self.certs.dir, "missing.pem")
+        code, err, out = self.start("mqtts", cert=missing, key=key)
+        self.assertEqual(code, 2, err)
+        self.assertIn("listeners.mqtts[0].cert", err)
+        self.assertIn("cannot read " + missing, err)
+        self.assertNotIn("ready", out)
+
+    def test_key_not_matching_the_certificate(self):
+        cert, _ = self.certs.server
+        _, other_key = self.certs.client
+        code, err, _ = self.start("https", cert=cert, key=other_key)
+        self.assertEqual(code, 2, err)
+        self.assertIn("listeners.https[0].key", err)
+        self.assertIn("does not match", err)
+
+    def test_client_certificates_required_without_a_ca(self):
+        cert, key = self.certs.server
+        code, err, _ = self.start("mqtts", cert=cert, key=key, require_client_cert=True)
+        self.assertEqual(code, 2, err)
+        self.assertIn("listeners.mqtts[0].ca", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
