@@ -2,7 +2,9 @@
 // issue 5; here the browser's own routing plays a gateway that wants
 // "admin:secret", so what is checked is the page: it asks, keeps the
 // credentials for the tab, sends them as a header to REST and as
-// access_token to the stream.
+// access_token to the stream. Accepted requests reach the real gateway
+// without the credentials (it has none configured), and the stream is
+// answered here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -14,6 +16,20 @@ import { startGateway } from './harness.mjs';
 const WAIT = { timeout: 15000 };
 const ARTIFACTS = process.env.MQGATE_ARTIFACTS ?? join(tmpdir(), 'mqgate-dashboard-artifacts');
 const BASIC = Buffer.from('admin:secret').toString('base64');
+
+// Passes an accepted request on to the gateway without its credentials.
+function forward(route) {
+  const { authorization, ...headers } = route.request().headers();
+  return route.continue({ headers });
+}
+
+// A stand-in for the stream: acks every op that has an id.
+function fakeStream(ws) {
+  ws.onMessage((text) => {
+    const op = JSON.parse(text);
+    if (op.id !== undefined) ws.send(JSON.stringify({ type: 'ack', id: op.id, op: op.op }));
+  });
+}
 
 let gateway;
 let browser;
@@ -37,14 +53,14 @@ test('a 401 brings up the login form; the credentials go to REST as a header and
   await page.route('**/api/v1/**', (route) => {
     const auth = route.request().headers().authorization;
     authHeaders.push(auth ?? null);
-    if (auth === `Basic ${BASIC}`) return route.continue();
+    if (auth === `Basic ${BASIC}`) return forward(route);
     return route.fulfill({ status: 401, contentType: 'application/json',
       headers: { 'WWW-Authenticate': 'Basic realm="mqgate"' },
       body: JSON.stringify({ error: { code: 'unauthorized', message: 'credentials required' } }) });
   });
   await page.routeWebSocket(/\/api\/v1\/stream/, (ws) => {
     streamUrls.push(ws.url());
-    if (new URL(ws.url()).searchParams.get('access_token') === BASIC) ws.connectToServer();
+    if (new URL(ws.url()).searchParams.get('access_token') === BASIC) fakeStream(ws);
     else ws.close({ code: 1008, reason: 'unauthorized' });
   });
 
@@ -86,14 +102,14 @@ test('a token login sends Authorization: Bearer and the token as access_token', 
     const auth = route.request().headers().authorization;
     if (auth === 'Bearer t0k3n-123') {
       bearerSeen = true;
-      return route.continue();
+      return forward(route);
     }
     return route.fulfill({ status: 401, contentType: 'application/json',
       body: JSON.stringify({ error: { code: 'unauthorized', message: 'token required' } }) });
   });
   await page.routeWebSocket(/\/api\/v1\/stream/, (ws) => {
     streamUrls.push(ws.url());
-    if (new URL(ws.url()).searchParams.get('access_token') === 't0k3n-123') ws.connectToServer();
+    if (new URL(ws.url()).searchParams.get('access_token') === 't0k3n-123') fakeStream(ws);
     else ws.close({ code: 1008, reason: 'unauthorized' });
   });
   await page.goto(gateway.url + '/');

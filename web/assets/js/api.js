@@ -49,6 +49,7 @@ export class Api extends EventTarget {
   // login.
   async request(method, path, body) {
     const headers = { Accept: 'application/json' };
+    const used = this.credentials;
     const auth = this.authorizationHeader();
     if (auth) headers.Authorization = auth;
     const init = { method, headers, cache: 'no-store' };
@@ -71,7 +72,9 @@ export class Api extends EventTarget {
         parsed = text;
       }
     }
-    if (response.status === 401) this.dispatchEvent(new Event('unauthorized'));
+    // A request still in flight when the user logged in says nothing about
+    // the new credentials.
+    if (response.status === 401 && used === this.credentials) this.dispatchEvent(new Event('unauthorized'));
     if (!response.ok) {
       const error = parsed?.error ?? {};
       throw new ApiError(response.status, error.code ?? `http_${response.status}`,
