@@ -51,6 +51,7 @@ struct MqttOptions {
     std::chrono::seconds write_timeout{30};    // a write stalled this long -> close (slow consumer)
     std::chrono::seconds sys_interval{10};     // $SYS publishing and QoS 2 expiry period
     std::size_t max_connections = 0;           // live MQTT connections over all listeners; 0 = unlimited
+    std::uint32_t max_publish_rate = 0;        // PUBLISH per second per connection; 0 = unlimited
 };
 
 // The "http" section, read by http/.
@@ -62,16 +63,31 @@ struct HttpOptions {
     std::chrono::seconds idle_timeout{60};           // keep-alive connection without a request
     std::size_t max_pipelined = 8;                   // queued responses per connection
     std::vector<std::string> cors_origins;           // allowed Origin values ("*" = any); empty = no CORS
+    std::vector<std::string> allowed_origins;        // Origin values a WebSocket upgrade may carry; empty = any
     std::size_t ws_max_message_size = 65536;         // bytes per WebSocket message (JSON stream)
     std::size_t ws_send_queue_bytes = 1 << 20;       // per WebSocket client; over -> close 1008
     std::size_t ws_send_queue_frames = 1000;         // per WebSocket client; over -> close 1008
     std::size_t events_buffer = 1000;                // recent events kept for REST
 };
 
+// An API token as configured: the token itself or its SHA-256 (hex).
+struct TokenOptions {
+    std::string token;         // the secret ("" when token_sha256 is given)
+    std::string token_sha256;  // 64 hex digits ("" when token is given)
+    std::string name;          // who it identifies: logs and the ACL's username
+    std::string role;          // admin | publish | subscribe | read
+};
+
 struct AuthOptions {
     bool allow_anonymous = true;  // CONNECT without username accepted (warned at start-up)
     std::string password_file;    // "" = no password file
     std::string acl_file;         // "" = everything allowed
+    std::string token_file;       // "" = none; lines "<name> <role> <sha256 hex>"
+    std::vector<TokenOptions> tokens;             // API tokens in the config itself
+    std::map<std::string, std::string> user_roles;  // password-file user -> HTTP role
+    std::string default_user_role = "subscribe";  // HTTP role of users not in user_roles
+    bool metrics_public = false;                  // /metrics without credentials
+    bool use_identity_as_username = false;        // mutual TLS: the certificate CN is the username
 };
 
 struct Config {

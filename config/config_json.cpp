@@ -179,6 +179,7 @@ void read_mqtt(ObjectReader& r, MqttOptions& m) {
     r.boolean("queue_qos0_offline", l.queue_qos0_offline);
     r.seconds("sys_interval", m.sys_interval, 1, one_day);
     r.integer("max_connections", m.max_connections, 0, unlimited);
+    r.integer("max_publish_rate", m.max_publish_rate, 0, 1'000'000);
     r.finish();
 }
 
@@ -190,6 +191,7 @@ void read_http(ObjectReader& r, HttpOptions& h) {
     r.seconds("idle_timeout", h.idle_timeout, 1, one_day);
     r.integer("max_pipelined", h.max_pipelined, 1, 1024);
     r.strings("cors_origins", h.cors_origins);
+    r.strings("allowed_origins", h.allowed_origins);
     r.integer("ws_max_message_size", h.ws_max_message_size, 16, unlimited);
     r.integer("ws_send_queue_bytes", h.ws_send_queue_bytes, 1024, unlimited);
     r.integer("ws_send_queue_frames", h.ws_send_queue_frames, 1, unlimited);
@@ -197,10 +199,62 @@ void read_http(ObjectReader& r, HttpOptions& h) {
     r.finish();
 }
 
+bool is_role(std::string_view role) {
+    return role == "admin" || role == "publish" || role == "subscribe" || role == "read";
+}
+
+void role_or_fail(ObjectReader& r, const std::string& path, const std::string& role) {
+    if (!is_role(role)) r.fail(path, "must be one of admin, publish, subscribe, read; got \"" + role + "\"");
+}
+
+void read_tokens(ObjectReader& parent, std::vector<TokenOptions>& out) {
+    const json* v = parent.member("tokens");
+    if (!v) return;
+    const std::string path = join(parent.path(), "tokens");
+    if (!v->is_array()) parent.fail(path, std::string("expected an array of tokens, got ") + type_name(*v));
+    std::vector<TokenOptions> tokens;
+    for (std::size_t i = 0; i < v->size(); ++i) {
+        ObjectReader r((*v)[i], path + "[" + std::to_string(i) + "]", parent.source());
+        TokenOptions t;
+        r.string("token", t.token);
+        r.string("token_sha256", t.token_sha256);
+        r.string("name", t.name);
+        r.string("role", t.role);
+        r.finish();
+        if (t.token.empty() == t.token_sha256.empty())
+            r.fail(r.path(), "exactly one of token and token_sha256 is required");
+        if (!t.token_sha256.empty() &&
+            (t.token_sha256.size() != 64 || t.token_sha256.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+            r.fail(join(r.path(), "token_sha256"), "must be 64 hex digits (sha256sum of the token)");
+        if (t.name.empty()) r.fail(join(r.path(), "name"), "required");
+        role_or_fail(r, join(r.path(), "role"), t.role);
+        tokens.push_back(std::move(t));
+    }
+    out = std::move(tokens);
+}
+
 void read_auth(ObjectReader& r, AuthOptions& a) {
     r.boolean("allow_anonymous", a.allow_anonymous);
     r.string("password_file", a.password_file);
     r.string("acl_file", a.acl_file);
+    r.string("token_file", a.token_file);
+    read_tokens(r, a.tokens);
+    if (const json* v = r.member("user_roles")) {
+        const std::string path = join(r.path(), "user_roles");
+        if (!v->is_object()) r.fail(path, std::string("expected an object of user: role, got ") + type_name(*v));
+        std::map<std::string, std::string> roles;
+        for (const auto& item : v->items()) {
+            if (!item.value().is_string()) r.fail(join(path, item.key()), "expected a role name");
+            const auto role = item.value().get<std::string>();
+            role_or_fail(r, join(path, item.key()), role);
+            roles.emplace(item.key(), role);
+        }
+        a.user_roles = std::move(roles);
+    }
+    if (r.string("default_user_role", a.default_user_role))
+        role_or_fail(r, join(r.path(), "default_user_role"), a.default_user_role);
+    r.boolean("metrics_public", a.metrics_public);
+    r.boolean("use_identity_as_username", a.use_identity_as_username);
     r.finish();
 }
 
@@ -270,6 +324,18 @@ json tls_listener_json(const TlsListener& l) {
     return j;
 }
 
+// --check-config prints the effective config: a plain token is masked.
+json tokens_json(const std::vector<TokenOptions>& tokens) {
+    json a = json::array();
+    for (const auto& t : tokens) {
+        json j = {{"name", t.name}, {"role", t.role}};
+        if (t.token.empty()) j["token_sha256"] = t.token_sha256;
+        else j["token"] = "********";
+        a.push_back(std::move(j));
+    }
+    return a;
+}
+
 template <class L, class F>
 json list_json(const std::vector<L>& listeners, F one) {
     json a = json::array();
@@ -308,7 +374,8 @@ json to_json(const Config& c) {
           {"write_timeout", m.write_timeout.count()},
           {"queue_qos0_offline", l.queue_qos0_offline},
           {"sys_interval", m.sys_interval.count()},
-          {"max_connections", m.max_connections}}},
+          {"max_connections", m.max_connections},
+          {"max_publish_rate", m.max_publish_rate}}},
         {"http",
          {{"max_header_size", h.max_header_size},
           {"max_body_size", h.max_body_size},
@@ -317,6 +384,7 @@ json to_json(const Config& c) {
           {"idle_timeout", h.idle_timeout.count()},
           {"max_pipelined", h.max_pipelined},
           {"cors_origins", h.cors_origins},
+          {"allowed_origins", h.allowed_origins},
           {"ws_max_message_size", h.ws_max_message_size},
           {"ws_send_queue_bytes", h.ws_send_queue_bytes},
           {"ws_send_queue_frames", h.ws_send_queue_frames},
@@ -324,7 +392,13 @@ json to_json(const Config& c) {
         {"auth",
          {{"allow_anonymous", c.auth.allow_anonymous},
           {"password_file", c.auth.password_file},
-          {"acl_file", c.auth.acl_file}}},
+          {"acl_file", c.auth.acl_file},
+          {"token_file", c.auth.token_file},
+          {"tokens", tokens_json(c.auth.tokens)},
+          {"user_roles", c.auth.user_roles},
+          {"default_user_role", c.auth.default_user_role},
+          {"metrics_public", c.auth.metrics_public},
+          {"use_identity_as_username", c.auth.use_identity_as_username}}},
     };
 }
 

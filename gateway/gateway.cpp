@@ -49,6 +49,7 @@ void Gateway::bind_listeners() {
     options.connect_timeout = config_.mqtt.connect_timeout;
     options.write_timeout = config_.mqtt.write_timeout;
     options.protocol = "mqtt";
+    options.max_publish_rate = config_.mqtt.max_publish_rate;
     for (const auto& l : config_.listeners.mqtt) {
         try {
             auto on_accept = [broker = broker_.get(), options](asio::ip::tcp::socket socket, std::shared_ptr<void> slot) {
@@ -70,6 +71,12 @@ void Gateway::bind_listeners() {
     stream_options.mqtt_connect_timeout = config_.mqtt.connect_timeout;
     stream_options.mqtt_write_timeout = config_.mqtt.write_timeout;
     stream_options.cors_origins = h.cors_origins;
+    stream_options.allowed_origins = h.allowed_origins;
+    stream_options.mqtt_max_publish_rate = config_.mqtt.max_publish_rate;
+    stream_options.authenticate = [auth = http_auth_](std::string_view authorization, std::string_view access_token,
+                                                      bool script_request) {
+        return auth->admit_stream(authorization, access_token, script_request);
+    };
     streams_ = std::make_shared<http::Streams>(*broker_, events_, std::move(stream_options), mqtt_connections_);
     for (const auto& l : config_.listeners.http) {
         try {

@@ -10,8 +10,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "config/authorizer.hpp"
 #include "config/config.hpp"
 #include "gateway/event_log.hpp"
+#include "http/http_auth.hpp"
 #include "http/server.hpp"
 #include "http/streams.hpp"
 #include "mqtt/broker.hpp"
@@ -46,6 +48,9 @@ private:
     void schedule_tick();
     void wait_for_signal();
     void begin_shutdown();
+    // SIGHUP: everything that reloads without dropping connections.
+    void reload();
+    void reload_auth();
     void await_connections_closed(std::chrono::steady_clock::time_point deadline);
 
     config::Config config_;
@@ -54,6 +59,8 @@ private:
     // outlive the I/O threads that call into it.
     net::IoPool pool_;
     EventLog events_;
+    std::shared_ptr<config::GatewayAuthorizer> auth_;  // users, tokens, ACL: MQTT and HTTP
+    std::shared_ptr<http::HttpAuth> http_auth_;
     std::unique_ptr<mqtt::Broker> broker_;
     std::vector<std::unique_ptr<http::Server>> http_servers_;
     std::shared_ptr<http::Streams> streams_;  // /mqtt and the JSON streams of every http listener

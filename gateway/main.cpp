@@ -1,11 +1,16 @@
 #include <iostream>
+#include <string_view>
 
+#include "config/auth_file_error.hpp"
+#include "config/authorizer.hpp"
 #include "config/config.hpp"
+#include "config/passwd_command.hpp"
 #include "gateway/gateway.hpp"
 #include "support/log.hpp"
 
 int main(int argc, char** argv) {
     using namespace mqgate;
+    if (argc >= 2 && std::string_view(argv[1]) == "passwd") return config::passwd_command(argc - 2, argv + 2);
     config::Invocation invocation;
     try {
         invocation = config::load_config(argc, argv);
@@ -17,13 +22,24 @@ int main(int argc, char** argv) {
     switch (invocation.action) {
         case config::Action::help: std::cout << config::usage(); return 0;
         case config::Action::version: std::cout << "mqgate " << MQGATE_VERSION << '\n'; return 0;
-        case config::Action::check_config: std::cout << config::to_json(invocation.config).dump(2) << '\n'; return 0;
+        case config::Action::check_config:
+            try {
+                config::load_auth_state(invocation.config.auth);  // the password, ACL and token files too
+            } catch (const config::AuthFileError& e) {
+                std::cerr << "mqgate: " << e.what() << '\n';
+                return 2;
+            }
+            std::cout << config::to_json(invocation.config).dump(2) << '\n';
+            return 0;
         case config::Action::run: break;
     }
     log::set_level(invocation.config.log_level);
     try {
         gateway::Gateway gateway(std::move(invocation.config), MQGATE_VERSION);
         return gateway.run();
+    } catch (const config::AuthFileError& e) {
+        std::cerr << "mqgate: " << e.what() << '\n';
+        return 2;
     } catch (const config::ConfigError& e) {  // a TLS listener's certificate or key file
         std::cerr << "mqgate: " << e.what() << '\n';
         return 2;

@@ -38,7 +38,7 @@ Outcome error_outcome(int status, std::string code, std::string message) {
     return {status, {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}}};
 }
 
-Outcome publish_one(mqtt::Broker& broker, const nlohmann::json& item) {
+Outcome publish_one(mqtt::Broker& broker, const Caller& caller, const nlohmann::json& item) {
     if (!item.is_object()) return error_outcome(400, "invalid_request", "a publish must be a JSON object");
     const auto topic = item.find("topic");
     if (topic == item.end() || !topic->is_string())
@@ -46,6 +46,8 @@ Outcome publish_one(mqtt::Broker& broker, const nlohmann::json& item) {
     const auto& name = topic->get_ref<const std::string&>();
     if (const auto ec = mqtt::validate_topic_name(name))
         return error_outcome(400, "invalid_topic", "'topic' is not a valid topic name: " + ec.message());
+    if (caller.may && !caller.may(name, mqtt::Access::write))
+        return error_outcome(403, "forbidden", "the ACL does not let '" + caller.name + "' publish to '" + name + "'");
 
     std::uint8_t qos = 0;
     if (const auto q = item.find("qos"); q != item.end()) {
@@ -75,7 +77,7 @@ void add_publish_routes(Router& router, const ApiContext& context) {
     router.add("POST", "/api/v1/publish", [&broker](const Call& call) {
         auto body = read_json_body(call);
         if (body.error) return std::move(*body.error);
-        auto outcome = publish_one(broker, body.value);
+        auto outcome = publish_one(broker, call.caller, body.value);
         return json_response(outcome.status, outcome.body);
     });
 
@@ -89,7 +91,7 @@ void add_publish_routes(Router& router, const ApiContext& context) {
                                   "at most " + std::to_string(max_bulk_items) + " publishes per bulk request");
         auto answers = nlohmann::json::array();
         for (const auto& item : body.value) {
-            auto outcome = publish_one(broker, item);
+            auto outcome = publish_one(broker, call.caller, item);
             outcome.body["status"] = outcome.status;
             answers.push_back(std::move(outcome.body));
         }

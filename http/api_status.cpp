@@ -10,6 +10,7 @@
 #include "http/openapi.hpp"
 #include "http/request_stats.hpp"
 #include "mqtt/broker.hpp"
+#include "mqtt/net/publish_rate.hpp"
 
 namespace mqgate::http {
 namespace {
@@ -79,6 +80,8 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const gateway::EventLog&
     e.metric("mqgate_messages_dropped_total", "counter", "Messages dropped (queue full or slow consumer).",
              s.messages_dropped);
     e.metric("mqgate_publish_denied_total", "counter", "PUBLISH messages refused by the ACL.", s.publish_denied);
+    e.metric("mqgate_publish_throttled_total", "counter", "Times a connection paused for mqtt.max_publish_rate.",
+             net::publish_throttled_total().load(std::memory_order_relaxed));
     e.metric("mqgate_protocol_errors_total", "counter", "Connections closed for a protocol error.", s.protocol_errors);
     e.metric("mqgate_bytes_received_total", "counter", "Transport bytes received.", s.bytes_received);
     e.metric("mqgate_bytes_sent_total", "counter", "Transport bytes sent.", s.bytes_sent);

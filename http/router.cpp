@@ -154,7 +154,7 @@ Response Router::dispatch(const Request& request) const {
 
         std::vector<std::string> allowed;
         for (const auto& route : routes_) {
-            Call call{request, {}, {}};
+            Call call{request, {}, {}, {}};
             std::string tail_error;
             std::size_t i = 0;
             bool matched = true;
@@ -190,7 +190,7 @@ Response Router::dispatch(const Request& request) const {
                                       "'" + tail_error + "' in the path must not contain an encoded '/' (%2F): "
                                       "write each level as its own path segment");
             if (authorizer_) {
-                if (auto refused = authorizer_(request)) return std::move(*refused);
+                if (auto refused = authorizer_(request, route.pattern, call.caller)) return std::move(*refused);
             }
             call.query = std::move(*query);
             return route.handler(call);

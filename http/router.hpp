@@ -18,6 +18,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "mqtt/auth.hpp"
+
 namespace mqgate::http {
 
 struct Request {
@@ -28,6 +30,8 @@ struct Request {
     std::string access_control_request_method;
     std::string access_control_request_headers;
     std::string if_none_match;
+    std::string authorization;   // the Authorization header
+    std::string sec_fetch_mode;  // Sec-Fetch-Mode: "cors"/"same-origin" for a script's fetch()
     std::string body;
 };
 
@@ -49,19 +53,29 @@ std::optional<Query> parse_query(std::string_view query);
 // Percent-decodes; nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = false);
 
+// Who sent a request, as the authorizer established it. `may` answers
+// whether the caller may publish (write) or subscribe (read) a topic under
+// the ACL; null allows everything.
+struct Caller {
+    std::string name;  // "" = anonymous
+    std::function<bool(std::string_view topic, mqtt::Access access)> may;
+};
+
 struct Call {
     const Request& request;
     std::map<std::string, std::string, std::less<>> path;  // pattern parameters, decoded
     Query query;
+    Caller caller;
 
     const std::string* param(std::string_view name) const;
     const std::string* query_param(std::string_view name) const;
 };
 
 using Handler = std::function<Response(const Call&)>;
-// Answers a response to refuse the request, or nullopt to let it through.
-// Issue 5 (authentication) plugs in here.
-using Authorizer = std::function<std::optional<Response>(const Request&)>;
+// Answers a response to refuse the request, or nullopt to let it through
+// (then `caller` is who sent it). `route` is the matched pattern, e.g.
+// "/api/v1/clients/{clientid}".
+using Authorizer = std::function<std::optional<Response>(const Request&, const std::string& route, Caller& caller)>;
 // Answers requests whose path no route has (the dashboard's static files).
 using Fallback = std::function<Response(const Request&)>;
 

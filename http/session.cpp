@@ -209,6 +209,8 @@ void Session::handle_request() {
     request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
     request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
     request.if_none_match = std::string(message[bhttp::field::if_none_match]);
+    request.authorization = std::string(message[bhttp::field::authorization]);
+    request.sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
     request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();

@@ -266,6 +266,8 @@ void StreamCore::op_subscribe(const json& op, const json& id) {
     }
     const auto& filter = f->get_ref<const std::string&>();
     if (auto err = check_filter(filter)) return error(id, err->code, std::move(err->message));
+    if (caller_.may && !caller_.may(filter, mqtt::Access::read))
+        return error(id, "forbidden", "the ACL does not let '" + caller_.name + "' subscribe to '" + filter + "'");
     // The ack first: retained messages follow it, as SUBACK precedes them in MQTT.
     reply(json{{"type", "ack"}, {"id", id}, {"op", "subscribe"}, {"filter", filter}, {"qos", qos}});
     if (auto err = subscribe(filter, qos)) error(id, err->code, std::move(err->message));
@@ -299,6 +301,8 @@ void StreamCore::op_publish(const json& op, const json& id) {
     }
     auto payload = payload::read(op);
     if (payload.error) return error(id, payload.error->code, std::move(payload.error->message));
+    if (caller_.may && !caller_.may(name, mqtt::Access::write))
+        return error(id, "forbidden", "the ACL does not let '" + caller_.name + "' publish to '" + name + "'");
     const auto result = broker_.publish(name, std::move(payload.bytes), qos, retain);
     if (result.error) return error(id, "invalid_topic", "'topic' was refused: " + result.error.message());
     reply(json{{"type", "ack"}, {"id", id}, {"op", "publish"}, {"matched", result.matched}});

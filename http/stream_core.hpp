@@ -25,6 +25,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "gateway/event_log.hpp"
+#include "http/router.hpp"
 #include "mqtt/broker.hpp"
 
 namespace mqgate::http {
@@ -56,6 +57,10 @@ public:
     ~StreamCore();
     StreamCore(const StreamCore&) = delete;
     StreamCore& operator=(const StreamCore&) = delete;
+
+    // Whose ops handle() runs: its subscribe and publish ops are checked
+    // against `caller.may` (the role and the ACL). Before the first op.
+    void restrict_to(Caller caller) { caller_ = std::move(caller); }
 
     // One client op (a WebSocket text message); the answer is queued.
     void handle(std::string_view text);
@@ -110,6 +115,7 @@ private:
     const StreamLimits limits_;
     const std::function<void()> wake_;
     const std::function<void()> overflow_;
+    Caller caller_;  // transport thread only
 
     // Transport thread only.
     std::map<std::string, Subscription, std::less<>> subscriptions_;

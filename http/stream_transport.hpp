@@ -9,6 +9,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "http/router.hpp"
 #include "mqtt/net/flex_stream.hpp"
 
 namespace mqgate::http {
@@ -24,6 +25,7 @@ public:
 
 // Answers `status` with the JSON error body and closes the connection.
 void refuse(net::FlexStream stream, int status, std::string_view code, std::string_view message);
+void refuse(net::FlexStream stream, const Response& response);
 
 // The value of Access-Control-Allow-Origin for `origin`, or "" for none.
 std::string allowed_origin(const std::vector<std::string>& allowed, std::string_view origin);

@@ -9,6 +9,7 @@
 
 #include "http/router.hpp"
 #include "http/sse_stream.hpp"
+#include "http/stream_admission.hpp"
 #include "http/stream_upgrade.hpp"
 #include "http/ws_mqtt.hpp"
 #include "http/ws_stream.hpp"
@@ -83,11 +84,14 @@ void take_over(const Streams& streams, net::FlexStream connection, StreamRequest
     }
     const std::string_view target(request.target().data(), request.target().size());
     const auto path = path_of(target);
+    Caller caller;
+    if (auto refusal = admit_stream(s.options, path, request, caller)) return refuse(std::move(connection), *refusal);
     if (path == mqtt_path)
         return accept_mqtt_ws(std::move(connection), std::move(request), s.broker, s.options, s.mqtt_connections);
     std::shared_ptr<StreamTransport> stream;
     if (path == stream_path) {
-        stream = start_ws_stream(std::move(connection), std::move(request), s.broker, s.events, s.options);
+        stream = start_ws_stream(std::move(connection), std::move(request), s.broker, s.events, s.options,
+                                 std::move(caller));
     } else {
         stream = start_sse_stream(std::move(connection), std::move(request), s.broker, s.events, s.options);
     }
@@ -95,12 +99,17 @@ void take_over(const Streams& streams, net::FlexStream connection, StreamRequest
 }
 
 void refuse(net::FlexStream stream, int status, std::string_view code, std::string_view message) {
-    const Response r = error_response(status, code, message);
-    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    refuse(std::move(stream), error_response(status, code, message));
+}
+
+void refuse(net::FlexStream stream, const Response& r) {
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
     auto bytes = std::make_shared<std::string>();
-    *bytes = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason.data(), reason.size()) +
+    *bytes = "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason.data(), reason.size()) +
              "\r\nServer: mqgate\r\nContent-Type: " + r.content_type + "\r\nContent-Length: " +
-             std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body;
+             std::to_string(r.body.size()) + "\r\nConnection: close\r\n";
+    for (const auto& [name, value] : r.headers) *bytes += name + ": " + value + "\r\n";
+    *bytes += "\r\n" + r.body;
     auto s = std::make_shared<net::FlexStream>(std::move(stream));
     asio::async_write(*s, asio::buffer(*bytes), [s, bytes](boost::system::error_code, std::size_t) {
         auto& socket = s->next_layer().socket();

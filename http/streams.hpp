@@ -5,11 +5,16 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
+
+#include "http/router.hpp"
 
 namespace mqgate::mqtt {
 class Broker;
@@ -32,7 +37,15 @@ struct StreamOptions {
     std::chrono::milliseconds close_grace{10'000};      // a closing stream stuck behind a stalled write is cut
     std::chrono::seconds mqtt_connect_timeout{10};      // /mqtt: as for MQTT over TCP
     std::chrono::seconds mqtt_write_timeout{30};
+    std::uint32_t mqtt_max_publish_rate = 0;            // /mqtt: as for MQTT over TCP
     std::vector<std::string> cors_origins;              // SSE: Access-Control-Allow-Origin ("*" = any)
+    std::vector<std::string> allowed_origins;           // WebSocket upgrades: allowed Origin ("*" = any); empty = any
+    // Who opens a JSON stream or SSE (the Authorization header, else the
+    // access_token query value): the caller, or the 401/403 answer. Null:
+    // open to anyone.
+    std::function<std::variant<Caller, Response>(std::string_view authorization, std::string_view access_token,
+                                                 bool script_request)>
+        authenticate;
 };
 
 class Streams {

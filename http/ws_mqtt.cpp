@@ -67,6 +67,7 @@ void accept_mqtt_ws(net::FlexStream stream, StreamRequest request, mqtt::Broker&
     net::ConnectionOptions conn;
     conn.connect_timeout = options.mqtt_connect_timeout;
     conn.write_timeout = options.mqtt_write_timeout;
+    conn.max_publish_rate = options.mqtt_max_publish_rate;
     conn.protocol = stream.is_tls() ? "mqtt-wss" : "mqtt-ws";
     conn.tls_common_name = stream.tls_common_name;
     auto ws = std::make_shared<net::WsByteStream::Ws>(std::move(stream));

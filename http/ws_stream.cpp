@@ -30,7 +30,7 @@ public:
     WsStream(net::FlexStream stream, const StreamOptions& options)
         : ws_(std::move(stream)), options_(options), grace_(ws_.get_executor()) {}
 
-    void start(StreamRequest request, mqtt::Broker& broker, gateway::EventLog& events) {
+    void start(StreamRequest request, mqtt::Broker& broker, gateway::EventLog& events, Caller caller) {
         beast::get_lowest_layer(ws_).expires_never();
         auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
         timeouts.idle_timeout = options_.ws_idle_timeout;
@@ -60,6 +60,7 @@ public:
                         self->begin_close(websocket::close_code::policy_error, "send queue over its limit (slow consumer)");
                 });
             });
+        core_->restrict_to(std::move(caller));
         ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
             if (ec) {
                 LOG_DEBUG("stream: handshake failed: " << ec.message());
@@ -170,14 +171,14 @@ private:
 
 std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
                                                  mqtt::Broker& broker, gateway::EventLog& events,
-                                                 const StreamOptions& options) {
+                                                 const StreamOptions& options, Caller caller) {
     if (!websocket::is_upgrade(request)) {
         refuse(std::move(stream), 426, "upgrade_required",
                "/api/v1/stream is a WebSocket: send an upgrade (or use /api/v1/stream/sse)");
         return nullptr;
     }
     auto ws = std::make_shared<WsStream>(std::move(stream), options);
-    ws->start(std::move(request), broker, events);
+    ws->start(std::move(request), broker, events, std::move(caller));
     return ws;
 }
 

@@ -19,6 +19,6 @@ namespace mqgate::http {
 // Null when the request was refused (426: no upgrade).
 std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
                                                  mqtt::Broker& broker, gateway::EventLog& events,
-                                                 const StreamOptions& options);
+                                                 const StreamOptions& options, Caller caller);
 
 }  // namespace mqgate::http

@@ -47,6 +47,8 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
       options_(options),
       slot_(std::move(slot)),
       decoder_(broker.limits().max_packet_size),
+      publish_bucket_(options.max_publish_rate),
+      throttle_timer_(stream_.get_executor()),
       watchdog_(stream_.get_executor()) {
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
@@ -105,6 +107,11 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std:
     broker_.count_bytes(n, 0);
     last_received_ = Clock::now();
     decoder_.feed({read_buffer_.data(), n});
+    drain();
+}
+
+template <class Stream>
+void StreamConnection<Stream>::drain() {
     for (;;) {
         mqtt::Packet packet;
         std::error_code dec_ec;
@@ -118,10 +125,34 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std:
             return;
         }
         connected_ = true;
+        const bool publish = std::holds_alternative<mqtt::Publish>(packet);
         link_->packet(std::move(packet));
         if (close_requested_.load(std::memory_order_acquire)) return;
+        if (publish && throttled()) return;
     }
     read();
+}
+
+template <class Stream>
+bool StreamConnection<Stream>::throttled() {
+    if (!publish_bucket_.enabled()) return false;
+    const auto wait = publish_bucket_.take(Clock::now());
+    if (wait == Clock::duration::zero()) return false;
+    publish_throttled_total().fetch_add(1, std::memory_order_relaxed);
+    if (!throttle_logged_) {
+        throttle_logged_ = true;
+        LOG_WARN("client at " << peer_.address << ':' << peer_.port << " is over mqtt.max_publish_rate ("
+                              << options_.max_publish_rate << "/s): reading paused while it is");
+    }
+    // What was read stays in the decoder; the pause ends with the debt. The
+    // keepalive clock must not blame the client for our not reading.
+    last_received_ = Clock::now() + wait;
+    throttle_timer_.expires_after(wait);
+    throttle_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+        if (ec || self->finished_ || self->close_requested_.load(std::memory_order_acquire)) return;
+        self->drain();
+    });
+    return true;
 }
 
 template <class Stream>
@@ -238,6 +269,7 @@ void StreamConnection<Stream>::finish(DisconnectReason reason) {
     socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
     watchdog_.cancel();
+    throttle_timer_.cancel();
     LOG_DEBUG("connection " << peer_.address << ':' << peer_.port << " closed: " << mqtt::to_string(reason));
     if (!link_) {
         unreported_ = reason;

@@ -25,6 +25,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
 #include "mqtt/connection.hpp"
+#include "mqtt/net/publish_rate.hpp"
 
 namespace mqgate::net {
 
@@ -34,6 +35,7 @@ struct ConnectionOptions {
     std::chrono::seconds close_flush_timeout{5};  // close() gives queued frames this long
     std::string protocol = "mqtt";
     std::string tls_common_name;  // PeerInfo::tls_common_name (TLS transports fill it per connection)
+    std::uint32_t max_publish_rate = 0;  // PUBLISH/s before reading pauses (publish_rate.hpp); 0 = off
 };
 
 template <class Stream>
@@ -61,6 +63,10 @@ private:
     void begin(std::shared_ptr<mqtt::ClientLink> link);
     void read();
     void on_read(const boost::system::error_code& ec, std::size_t n);
+    // Hands every whole packet in the decoder to the broker, then reads on,
+    // unless the publish rate says to pause first.
+    void drain();
+    bool throttled();
     void write();
     void on_write(const boost::system::error_code& ec, std::size_t n);
     void closing();
@@ -77,6 +83,9 @@ private:
     mqtt::PeerInfo peer_;
     std::shared_ptr<mqtt::ClientLink> link_;
     mqtt::Decoder decoder_;
+    TokenBucket publish_bucket_;
+    boost::asio::steady_timer throttle_timer_;
+    bool throttle_logged_ = false;
     std::array<char, 16 * 1024> read_buffer_;
 
     // Shared with other threads (under mutex_).

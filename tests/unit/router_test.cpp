@@ -136,7 +136,7 @@ TEST(Router, QueryIsFormDecoded) {
 
 TEST(Router, AuthorizerCanRefuse) {
     auto router = make_router();
-    router.set_authorizer([](const Request& r) -> std::optional<Response> {
+    router.set_authorizer([](const Request& r, const std::string&, mqgate::http::Caller&) -> std::optional<Response> {
         if (r.method == "DELETE") return mqgate::http::error_response(401, "unauthorized", "no");
         return std::nullopt;
     });

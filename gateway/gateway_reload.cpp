@@ -1,0 +1,42 @@
+// SIGHUP. Each part reloads on its own and keeps its previous state when the
+// new one is bad, so a typo never takes the gateway down or drops a client.
+#include <fstream>
+#include <sstream>
+
+#include "gateway/gateway.hpp"
+#include "support/log.hpp"
+
+namespace mqgate::gateway {
+
+void Gateway::reload() {
+    LOG_INFO("SIGHUP: reloading");
+    reload_tls();
+    reload_auth();
+}
+
+void Gateway::reload_auth() {
+    try {
+        // The auth section is read again from the config file (keys removed
+        // from it keep their start-up value), then the files it names.
+        config::AuthOptions options = config_.auth;
+        if (!config_.file.empty()) {
+            std::ifstream in(config_.file, std::ios::binary);
+            if (!in) throw std::runtime_error(config_.file + ": cannot open");
+            std::ostringstream text;
+            text << in.rdbuf();
+            config::Config fresh = config_;
+            config::apply_json_text(fresh, text.str(), config_.file);
+            options = std::move(fresh.auth);
+        }
+        auto state = config::load_auth_state(options);
+        const std::size_t users = state->users ? state->users->size() : 0;
+        const std::size_t tokens = state->tokens.size();
+        auth_->replace(std::move(state));
+        LOG_INFO("reloaded " << users << " user(s), " << tokens << " API token(s)"
+                             << (options.acl_file.empty() ? ", no ACL" : ", ACL " + options.acl_file));
+    } catch (const std::exception& e) {
+        LOG_ERROR("reload of users, tokens and ACL failed, keeping the previous ones: " << e.what());
+    }
+}
+
+}  // namespace mqgate::gateway
