@@ -18,7 +18,9 @@ public:
     virtual ~Authorizer() = default;
     // Checks CONNECT credentials. Returns accepted, bad_username_or_password
     // (0x04) or not_authorized (0x05). On success `identity` is the username
-    // the ACL will see (the CONNECT username, or a certificate CN).
+    // the ACL will see (the CONNECT username, or a certificate CN). Called
+    // outside the broker lock from any transport thread: must be thread-safe
+    // and may be slow (password hashing).
     virtual ConnectReturn authenticate(const Connect& connect, const PeerInfo& peer, std::string& identity) = 0;
     // May `username`/`client_id` read (subscribe to `topic_or_filter`) or
     // write (publish to `topic_or_filter`)? Called under the broker lock:

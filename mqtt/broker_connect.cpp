@@ -18,7 +18,6 @@ void reject(BrokerCore& core, Link& link, ConnectReturn code) {
 
 void BrokerCore::on_packet(Link& link, Packet&& p) {
     if (link.state_ == Link::State::awaiting_connect) {
-        if (auto* c = std::get_if<Connect>(&p)) return on_connect(link, std::move(*c));
         return protocol_error(link, Errc::first_packet_not_connect);  // [MQTT-3.1.0-1]
     }
     switch (type_of(p)) {
@@ -39,7 +38,7 @@ void BrokerCore::on_packet(Link& link, Packet&& p) {
     }
 }
 
-void BrokerCore::on_connect(Link& link, Connect&& c) {
+void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::string identity) {
     const BrokerLimits& lim = options_.limits;
     if (c.protocol_name != "MQTT" || c.protocol_level != 4) {
         // MQTT 3.1 ("MQIsdp") and MQTT 5 clients understand 0x01 and can fall back.
@@ -59,8 +58,6 @@ void BrokerCore::on_connect(Link& link, Connect&& c) {
     if (c.will && topic_levels(c.will->topic) > lim.max_topic_levels) {
         return protocol_error(link, Errc::too_many_topic_levels);
     }
-    std::string identity;
-    const ConnectReturn auth = auth_->authenticate(c, link.conn_->peer(), identity);
     if (auth != ConnectReturn::accepted) {
         LOG_INFO("connection from " << link.conn_->peer().address << " refused: code " << static_cast<int>(auth)
                                     << " (client id '" << c.client_id << "')");

@@ -131,6 +131,24 @@ void BrokerCore::commit(const SessionState& s) {
 // --- Link: every entry takes the broker lock ---
 
 void Link::packet(Packet&& p) {
+    if (auto* c = std::get_if<Connect>(&p)) {
+        bool awaiting = false;
+        {
+            BrokerCore::Op op(core_);
+            awaiting = state_ == State::awaiting_connect;
+        }
+        if (awaiting) {
+            // Credentials are checked outside the broker lock: a password hash
+            // (PBKDF2) must not stall every other client. The authorizer is
+            // thread-safe; the state is checked again under the lock.
+            std::string identity;
+            const ConnectReturn auth = core_.auth_->authenticate(*c, conn_->peer(), identity);
+            BrokerCore::Op op(core_);
+            if (state_ != State::awaiting_connect) return;
+            core_.on_connect(*this, std::move(*c), auth, std::move(identity));
+            return;
+        }
+    }
     BrokerCore::Op op(core_);
     if (state_ == State::closing || state_ == State::closed) return;  // [MQTT-3.1.4-5]
     core_.on_packet(*this, std::move(p));

@@ -83,7 +83,8 @@ public:
 
     // --- link handlers (called with the lock held) ---
     void on_packet(Link& link, Packet&& p);
-    void on_connect(Link& link, Connect&& c);
+    // `auth` and `identity` come from Authorizer::authenticate(), run before the lock.
+    void on_connect(Link& link, Connect&& c, ConnectReturn auth, std::string identity);
     void on_publish(Link& link, Publish&& p);
     void on_puback(Link& link, std::uint16_t id);
     void on_pubrec(Link& link, std::uint16_t id);
