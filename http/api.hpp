@@ -31,5 +31,7 @@ void add_client_routes(Router& router, const ApiContext& context);
 void add_retained_routes(Router& router, const ApiContext& context);
 void add_event_routes(Router& router, const ApiContext& context);
 void add_status_routes(Router& router, const ApiContext& context);
+// /mqtt, /api/v1/stream, /api/v1/stream/sse (served by Streams; see api_streams.cpp).
+void add_stream_routes(Router& router, const ApiContext& context);
 
 }  // namespace mqgate::http

@@ -158,6 +158,7 @@ void add_api_routes(Router& router, const ApiContext& context) {
     add_retained_routes(router, context);
     add_event_routes(router, context);
     add_status_routes(router, context);
+    add_stream_routes(router, context);
 }
 
 }  // namespace mqgate::http

@@ -145,6 +145,8 @@ public:
     }
 
     void shutdown() override {
+        // Now, while the broker and event log exist; the last chunk follows.
+        core_->close();
         asio::post(stream_.get_executor(), [self = shared_from_this()] { self->begin_close(1001, "server shutting down"); });
     }
 

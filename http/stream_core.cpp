@@ -41,14 +41,28 @@ std::optional<std::size_t> StreamCore::event_index(std::string_view name) {
 
 // --- the queue ---
 
+bool StreamCore::over_half(std::size_t bytes) const {
+    // A lone message may use more than half: only a backlog makes QoS 0 wait.
+    return !queue_.empty() &&
+           (queued_bytes_ + bytes > limits_.queue_bytes / 2 || queue_.size() + 1 > limits_.queue_frames / 2);
+}
+
+StreamCore::Signal StreamCore::note_drop() {
+    // One notice per run of drops, in order: it follows the last message
+    // queued before them, and counts until it is sent or a message follows.
+    if (!queue_.empty() && queue_.back().kind == StreamItem::Kind::dropped) {
+        ++queue_.back().seq;
+        return Signal::none;
+    }
+    queue_.push_back(StreamItem{StreamItem::Kind::dropped, 1, {}});
+    return std::exchange(idle_, false) ? Signal::wake : Signal::none;
+}
+
 StreamCore::Signal StreamCore::append(StreamItem&& item, bool droppable) {
     if (overflowed_ || closed_queue_) return Signal::none;
     const std::size_t bytes = queued_bytes_ + item.json.size();
     const std::size_t frames = queue_.size() + 1;
-    if (droppable && (bytes > limits_.queue_bytes / 2 || frames > limits_.queue_frames / 2)) {
-        ++dropped_;
-        return Signal::none;
-    }
+    if (droppable && (over_half(item.json.size()) || bytes > limits_.queue_bytes)) return note_drop();
     if (bytes > limits_.queue_bytes || frames > limits_.queue_frames) {
         // Nothing queued will be sent: free it now.
         overflowed_ = true;
@@ -78,14 +92,6 @@ void StreamCore::push(StreamItem item, bool droppable) {
 bool StreamCore::next(StreamItem& out) {
     std::lock_guard lock(mutex_);
     if (overflowed_ || closed_queue_) return false;
-    // The drop count goes out as soon as QoS 0 messages are accepted again.
-    const bool below_half = queued_bytes_ <= limits_.queue_bytes / 2 && queue_.size() <= limits_.queue_frames / 2;
-    if (dropped_ > 0 && below_half) {
-        out.kind = StreamItem::Kind::dropped;
-        out.seq = 0;
-        out.json = dump(json{{"type", "dropped"}, {"count", std::exchange(dropped_, 0)}});
-        return true;
-    }
     if (queue_.empty()) {
         idle_ = true;
         return false;
@@ -93,6 +99,10 @@ bool StreamCore::next(StreamItem& out) {
     out = std::move(queue_.front());
     queue_.pop_front();
     queued_bytes_ -= out.json.size();
+    if (out.kind == StreamItem::Kind::dropped) {
+        out.json = dump(json{{"type", "dropped"}, {"count", out.seq}});
+        out.seq = 0;
+    }
     return true;
 }
 
@@ -102,6 +112,7 @@ bool StreamCore::overflowed() const {
 }
 
 void StreamCore::close() {
+    std::lock_guard subs(subs_mutex_);
     if (closed_) return;
     closed_ = true;
     for (const auto& [filter, sub] : subscriptions_) broker_.unsubscribe(sub.broker_id);
@@ -120,11 +131,15 @@ void StreamCore::on_message(const mqtt::MessagePtr& msg, std::uint8_t granted, b
     const std::uint8_t qos = std::min(msg->qos, granted);
     if (qos == 0) {
         // Cheap early drop: a flood to a slow consumer should not pay for JSON.
-        std::lock_guard lock(mutex_);
-        if (queued_bytes_ + msg->payload.size() > limits_.queue_bytes / 2 || queue_.size() + 1 > limits_.queue_frames / 2) {
-            ++dropped_;
-            return;
+        Signal signal = Signal::none;
+        bool drop;
+        {
+            std::lock_guard lock(mutex_);
+            if (overflowed_ || closed_queue_) return;
+            drop = over_half(msg->payload.size());
+            if (drop) signal = note_drop();
         }
+        if (drop) return notify(signal);
     }
     json j{{"type", "message"}, {"topic", msg->topic}};
     payload::put(j, msg->payload);
@@ -158,6 +173,11 @@ StreamItem StreamCore::event_item(const gateway::LoggedEvent& e) {
 // --- subscriptions and events ---
 
 std::optional<StreamError> StreamCore::check_filter(const std::string& filter) const {
+    std::lock_guard subs(subs_mutex_);
+    return check_filter_locked(filter);
+}
+
+std::optional<StreamError> StreamCore::check_filter_locked(const std::string& filter) const {
     if (const auto ec = mqtt::validate_topic_filter(filter))
         return StreamError{"invalid_filter", "'" + filter + "' is not a valid topic filter: " + ec.message()};
     if (mqtt::topic_levels(filter) > broker_.limits().max_topic_levels)
@@ -170,8 +190,10 @@ std::optional<StreamError> StreamCore::check_filter(const std::string& filter) c
 }
 
 std::optional<StreamError> StreamCore::subscribe(const std::string& filter, std::uint8_t qos) {
-    if (auto err = check_filter(filter)) return err;
-    unsubscribe(filter);
+    std::lock_guard subs(subs_mutex_);
+    if (closed_) return StreamError{"closed", "the stream is closed"};
+    if (auto err = check_filter_locked(filter)) return err;
+    drop_subscription(filter);
     const std::uint64_t key = subscription_keys.fetch_add(1, std::memory_order_relaxed) + 1;
     auto callback = [weak = weak_from_this(), qos, key](const mqtt::MessagePtr& msg) {
         // The stream may be gone: the broker can still be running this callback.
@@ -186,6 +208,11 @@ std::optional<StreamError> StreamCore::subscribe(const std::string& filter, std:
 }
 
 bool StreamCore::unsubscribe(const std::string& filter) {
+    std::lock_guard subs(subs_mutex_);
+    return drop_subscription(filter);
+}
+
+bool StreamCore::drop_subscription(const std::string& filter) {
     const auto it = subscriptions_.find(filter);
     if (it == subscriptions_.end()) return false;
     broker_.unsubscribe(it->second.broker_id);
@@ -194,11 +221,14 @@ bool StreamCore::unsubscribe(const std::string& filter) {
 }
 
 void StreamCore::enable_events(EventMask mask, std::optional<std::uint64_t> resume_after) {
-    if (closed_) return;
-    if (!listener_) {
-        listener_ = events_.listen([weak = weak_from_this()](const gateway::LoggedEvent& e) {
-            if (auto self = weak.lock()) self->on_event(e);
-        });
+    {
+        std::lock_guard subs(subs_mutex_);
+        if (closed_) return;
+        if (!listener_) {
+            listener_ = events_.listen([weak = weak_from_this()](const gateway::LoggedEvent& e) {
+                if (auto self = weak.lock()) self->on_event(e);
+            });
+        }
     }
     Signal signal = Signal::none;
     {

@@ -3,9 +3,9 @@
 // broker subscriptions and event filter, and a bounded send queue. The
 // protocol is in README.md ("JSON stream") and the OpenAPI document.
 //
-// Threading: broker and event-log callbacks push from any thread; handle(),
-// subscribe(), enable_events(), next() and close() are called from the
-// transport's own thread only. The transport is told through `wake` when
+// Threading: broker and event-log callbacks push from any thread; handle()
+// and next() are called from the transport's own thread; close() (and the
+// subscription calls) from any thread. The transport is told through `wake` when
 // items wait while it is idle, and through `overflow` (once) when the queue
 // went over its limit; both run on the pushing thread and must only post.
 #pragma once
@@ -39,7 +39,7 @@ struct StreamLimits {
 struct StreamItem {
     enum class Kind { message, event, reply, dropped };
     Kind kind = Kind::reply;
-    std::uint64_t seq = 0;  // events: the event log's sequence number
+    std::uint64_t seq = 0;  // events: the event log's sequence number; dropped: the count
     std::string json;
 };
 
@@ -74,8 +74,8 @@ public:
     void enable_events(EventMask mask, std::optional<std::uint64_t> resume_after = std::nullopt);
 
     // The next item to send; false when the queue is empty (the transport is
-    // idle until the next wake). A pending drop count comes out as a
-    // "dropped" item once the queue has drained.
+    // idle until the next wake). Dropped QoS 0 messages come out as one
+    // "dropped" item where they would have been.
     bool next(StreamItem& out);
     bool overflowed() const;
     // Drops every subscription and the event listener. Idempotent.
@@ -96,9 +96,13 @@ private:
     void on_event(const gateway::LoggedEvent& e);
     static StreamItem event_item(const gateway::LoggedEvent& e);
     std::optional<StreamError> check_filter(const std::string& filter) const;
+    std::optional<StreamError> check_filter_locked(const std::string& filter) const;
+    bool drop_subscription(const std::string& filter);
     // Appends under the queue's limits (mutex_ held); droppable items (QoS 0
     // messages) are dropped and counted once the queue is half full.
     Signal append(StreamItem&& item, bool droppable);
+    bool over_half(std::size_t bytes) const;
+    Signal note_drop();
     // Tells the transport, outside the lock.
     void notify(Signal signal);
     void push(StreamItem item, bool droppable);
@@ -117,7 +121,9 @@ private:
     const std::function<void()> overflow_;
     Caller caller_;  // transport thread only
 
-    // Transport thread only.
+    // Under subs_mutex_: close() may come from the gateway's shutdown thread,
+    // while the broker and event log still exist.
+    mutable std::mutex subs_mutex_;
     std::map<std::string, Subscription, std::less<>> subscriptions_;
     std::optional<std::uint64_t> listener_;
     bool closed_ = false;
@@ -126,7 +132,6 @@ private:
     mutable std::mutex mutex_;
     std::deque<StreamItem> queue_;
     std::size_t queued_bytes_ = 0;
-    std::uint64_t dropped_ = 0;  // not yet reported
     bool idle_ = true;           // the transport waits for a wake
     bool overflowed_ = false;
     bool closed_queue_ = false;  // close() ran: nothing more is queued

@@ -34,7 +34,13 @@ struct Streams::Shared {
         : broker(b), events(e), options(std::move(o)), mqtt_connections(std::move(c)) {}
 
     void remember(const std::shared_ptr<StreamTransport>& stream) {
-        std::lock_guard lock(mutex);
+        std::unique_lock lock(mutex);
+        if (closed) {
+            // close_all() ran while this stream was being set up.
+            lock.unlock();
+            stream->shutdown();
+            return;
+        }
         // Prune only when the list doubled, so the cost stays amortised O(1).
         if (live.size() >= prune_at) {
             std::erase_if(live, [](const std::weak_ptr<StreamTransport>& w) { return w.expired(); });

@@ -73,6 +73,8 @@ public:
     }
 
     void shutdown() override {
+        // Now, while the broker and event log exist; the close handshake follows.
+        core_->close();
         asio::post(ws_.get_executor(), [self = shared_from_this()] {
             self->begin_close(websocket::close_code::going_away, "server shutting down");
         });
