@@ -1,6 +1,7 @@
 #include "mqtt/net/tcp_connection.hpp"
 
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -53,6 +54,8 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    // read() reads synchronously after a readiness wait: never block on it.
+    if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) socket.non_blocking(true, ec);
     const auto remote = socket.remote_endpoint(ec);
     if (!ec) {
         peer_.address = address_text(remote.address());
@@ -84,14 +87,29 @@ void StreamConnection<Stream>::begin(std::shared_ptr<mqtt::ClientLink> link) {
 
 template <class Stream>
 void StreamConnection<Stream>::read() {
-    stream_.async_read_some(asio::buffer(read_buffer_),
-                            [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                                self->on_read(ec, n);
-                            });
+    if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
+        // Wait for readability, then read into this thread's buffer: idle
+        // connections hold no read buffer of their own (memory per connection).
+        stream_.async_wait(asio::ip::tcp::socket::wait_read,
+                           [self = this->shared_from_this()](const boost::system::error_code& ec) {
+                               if (ec) return self->on_read(ec, nullptr, 0);
+                               thread_local std::array<char, 64 * 1024> buffer;
+                               boost::system::error_code read_ec;
+                               const std::size_t n = self->stream_.read_some(asio::buffer(buffer), read_ec);
+                               if (read_ec == asio::error::would_block) return self->read();
+                               self->on_read(read_ec, buffer.data(), n);
+                           });
+    } else {
+        if (read_buffer_.empty()) read_buffer_.resize(16 * 1024);
+        stream_.async_read_some(asio::buffer(read_buffer_),
+                                [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                                    self->on_read(ec, self->read_buffer_.data(), n);
+                                });
+    }
 }
 
 template <class Stream>
-void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std::size_t n) {
+void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, const char* data, std::size_t n) {
     if (finished_) return;
     if (ec) {
         DisconnectReason reason = DisconnectReason::network_error;
@@ -106,7 +124,7 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, std:
     if (close_requested_.load(std::memory_order_acquire)) return;
     broker_.count_bytes(n, 0);
     last_received_ = Clock::now();
-    decoder_.feed({read_buffer_.data(), n});
+    decoder_.feed({data, n});
     drain();
 }
 

@@ -62,7 +62,7 @@ private:
 
     void begin(std::shared_ptr<mqtt::ClientLink> link);
     void read();
-    void on_read(const boost::system::error_code& ec, std::size_t n);
+    void on_read(const boost::system::error_code& ec, const char* data, std::size_t n);
     // Hands every whole packet in the decoder to the broker, then reads on,
     // unless the publish rate says to pause first.
     void drain();
@@ -86,7 +86,9 @@ private:
     TokenBucket publish_bucket_;
     boost::asio::steady_timer throttle_timer_;
     bool throttle_logged_ = false;
-    std::array<char, 16 * 1024> read_buffer_;
+    // Wrapped streams (TLS, WebSocket) read into this; a plain socket reads into
+    // its thread's buffer instead, so an idle TCP connection holds none.
+    std::vector<char> read_buffer_;
 
     // Shared with other threads (under mutex_).
     std::mutex mutex_;
