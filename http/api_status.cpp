@@ -80,6 +80,8 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const gateway::EventLog&
     e.metric("mqgate_messages_dropped_total", "counter", "Messages dropped (queue full or slow consumer).",
              s.messages_dropped);
     e.metric("mqgate_publish_denied_total", "counter", "PUBLISH messages refused by the ACL.", s.publish_denied);
+    e.metric("mqgate_subscribe_refused_total", "counter",
+             "Subscriptions refused (SUBACK 0x80): ACL, topic levels or subscription limit.", s.subscribe_refused);
     e.metric("mqgate_publish_throttled_total", "counter", "Times a connection paused for mqtt.max_publish_rate.",
              net::publish_throttled_total().load(std::memory_order_relaxed));
     e.metric("mqgate_protocol_errors_total", "counter", "Connections closed for a protocol error.", s.protocol_errors);
@@ -114,6 +116,7 @@ nlohmann::json stats_json(const mqtt::BrokerStats& s) {
         {"messages_sent", s.messages_sent},
         {"messages_dropped", s.messages_dropped},
         {"publish_denied", s.publish_denied},
+        {"subscribe_refused", s.subscribe_refused},
         {"protocol_errors", s.protocol_errors},
         {"bytes_received", s.bytes_received},
         {"bytes_sent", s.bytes_sent},

@@ -83,6 +83,7 @@ struct BrokerStats {
     std::uint64_t bytes_received = 0;      // transport bytes, reported by transports
     std::uint64_t bytes_sent = 0;
     std::uint64_t publish_denied = 0;      // dropped by the ACL
+    std::uint64_t subscribe_refused = 0;   // SUBACK 0x80: ACL, topic levels or subscription limit
     std::uint64_t connections_total = 0;   // accepted CONNECTs since start
     std::uint64_t protocol_errors = 0;
     std::int64_t uptime_seconds = 0;

@@ -119,6 +119,13 @@ void BrokerCore::close_link(Link& link, DisconnectReason reason) {
 
 void BrokerCore::protocol_error(Link& link, std::error_code ec) {
     ++stats_.protocol_errors;
+    // Configured limits are worth an operator's attention; malformed input
+    // from broken clients is not (at the default level).
+    if (ec == Errc::packet_too_large || ec == Errc::too_many_topic_levels) {
+        LOG_WARN("closing " << (link.conn_ ? link.conn_->peer().address : "") << " ('" << link.client_id_
+                            << "'): " << ec.message());
+        return close_link(link, DisconnectReason::protocol_error);
+    }
     LOG_DEBUG("protocol error from " << (link.client_id_.empty() ? std::string("<no CONNECT>") : link.client_id_)
                                      << " (" << (link.conn_ ? link.conn_->peer().address : "") << "): " << ec.message());
     close_link(link, DisconnectReason::protocol_error);

@@ -61,6 +61,7 @@ private:
     SessionState* session_ = nullptr;  // set while connected and owning its client id
     bool clean_session_ = true;
     std::uint16_t keepalive_ = 0;
+    bool subscription_limit_logged_ = false;  // limits are logged once per client
 };
 
 class BrokerCore {
@@ -101,6 +102,7 @@ public:
     // subscriber. Returns the number of subscriptions reached.
     std::size_t route(const MessagePtr& msg);
     void deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain);
+    void drop(SessionState& s, const char* why);
     void send_publish(Link& link, SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain);
     void pump_queue(Link& link, SessionState& s);
     void resend_inflight(Link& link, SessionState& s);

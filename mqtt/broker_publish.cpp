@@ -87,9 +87,7 @@ void BrokerCore::deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qo
             // A QoS 0 message to a consumer whose buffer is full is dropped:
             // memory stays bounded and QoS 0 promises nothing more.
             if (link->conn_ && link->conn_->buffered_bytes() > options_.limits.max_outbound_buffer) {
-                ++s.dropped;
-                ++stats_.messages_dropped;
-                return;
+                return drop(s, "outbound buffer over mqtt.max_outbound_buffer (slow consumer): QoS 0 dropped");
             }
             return send_publish(*link, s, msg, 0, retain);
         }
@@ -101,13 +99,17 @@ void BrokerCore::deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qo
     // dropped and counted ($SYS/broker/publish/messages/dropped).
     const BrokerLimits& lim = options_.limits;
     if (s.queue.size() >= lim.max_queued_messages || s.queued_bytes + msg->payload.size() > lim.max_queued_bytes) {
-        ++s.dropped;
-        ++stats_.messages_dropped;
-        return;
+        return drop(s, "queue over mqtt.max_queued_messages / max_queued_bytes: new messages dropped");
     }
     s.queue.push_back(QueuedMessage{msg, qos, retain});
     s.queued_bytes += msg->payload.size();
     commit(s);
+}
+
+void BrokerCore::drop(SessionState& s, const char* why) {
+    ++stats_.messages_dropped;
+    // Logged on the session's first drop only: a flood must not flood the log.
+    if (s.dropped++ == 0) LOG_WARN("client '" << s.client_id << "': " << why << " (counted, logged once per session)");
 }
 
 void BrokerCore::send_publish(Link& link, SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain) {

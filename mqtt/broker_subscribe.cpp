@@ -16,9 +16,15 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
     for (std::size_t i = 0; i < sub.subscriptions.size(); ++i) {
         const Subscription& want = sub.subscriptions[i];
         const bool exists = s.subscriptions.count(want.filter) > 0;
-        if (topic_levels(want.filter) > lim.max_topic_levels ||
-            (!exists && s.subscriptions.size() >= lim.max_subscriptions_per_session) ||
-            !auth_->authorize(link.username_, link.client_id_, want.filter, Access::read)) {
+        const bool over_limit = topic_levels(want.filter) > lim.max_topic_levels ||
+                                (!exists && s.subscriptions.size() >= lim.max_subscriptions_per_session);
+        if (over_limit && !link.subscription_limit_logged_) {
+            link.subscription_limit_logged_ = true;
+            LOG_WARN("client '" << link.client_id_ << "': subscription refused by mqtt.max_subscriptions_per_session / "
+                                   "max_topic_levels (logged once per connection)");
+        }
+        if (over_limit || !auth_->authorize(link.username_, link.client_id_, want.filter, Access::read)) {
+            ++stats_.subscribe_refused;
             ack.return_codes.push_back(suback_failure);
             continue;
         }

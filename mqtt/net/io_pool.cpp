@@ -23,6 +23,17 @@ IoPool::IoPool(std::size_t threads) {
 IoPool::~IoPool() {
     stop();
     join();
+    // Run what completed after stop() (aborted accepts, finished closes) here,
+    // before any context is destroyed: an accept pending on one context holds
+    // a socket of another, and destroying the contexts in turn would leave it
+    // pointing at a dead one (ASan: heap-use-after-free at exit). Two rounds,
+    // since a handler on one context may post to another.
+    for (int round = 0; round < 2; ++round) {
+        for (auto& ctx : contexts_) {
+            ctx->restart();
+            ctx->poll();
+        }
+    }
 }
 
 boost::asio::io_context& IoPool::next() noexcept {

@@ -67,6 +67,9 @@ export async function startGateway(extraArgs = []) {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
   };
+  // AddressSanitizer's allocator (redzones, quarantine, caches) inflates RSS
+  // by a factor: memory-bound assertions hold only in uninstrumented builds.
+  gw.sanitized = () => /lib(asan|tsan)/.test(readFileSync(`/proc/${child.pid}/maps`, 'utf8'));
   gw.stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

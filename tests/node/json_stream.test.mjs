@@ -151,7 +151,7 @@ test('a consumer that stops reading is closed with 1008 while the broker memory 
   assert.match(reason.toString(), /queue/);
   const messages = s.all.filter((f) => f.type === 'message').length;
   assert.ok(messages < total, `got ${messages} of ${total}`);
-  assert.ok(grown < 32 * 1024, `RSS grew by ${grown} KiB during the flood`);
+  if (!gw.sanitized()) assert.ok(grown < 32 * 1024, `RSS grew by ${grown} KiB during the flood`);
 });
 
 test('QoS 0 messages to a slow consumer are dropped and counted, and the stream stays open', async () => {

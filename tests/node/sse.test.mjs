@@ -141,5 +141,7 @@ test('a reader that stops reading gets a close event (1008) and the end of the r
   assert.ok(close, 'a close event');
   assert.equal(close.json.code, 1008);
   assert.ok(reader.records.filter((r) => r.event === 'message').length < total);
-  assert.ok(grown < 32 * 1024, `RSS grew by ${grown} KiB during the flood`);
+  // The 1008 close above is the bound at work; the RSS figure is checked where
+  // it means something (not under a sanitizer's allocator).
+  if (!gw.sanitized()) assert.ok(grown < 32 * 1024, `RSS grew by ${grown} KiB during the flood`);
 });

@@ -369,6 +369,15 @@ TEST_F(BrokerTest, KickClosesAndWillFires) {
     EXPECT_FALSE(broker.kick("v"));
 }
 
+TEST_F(BrokerTest, SubscriptionOverLimitsRefusedAndCounted) {
+    auto c = connect("many");
+    std::string deep = "a";
+    for (int i = 0; i < 200; ++i) deep += "/a";
+    subscribe(c, deep, 0, suback_failure);
+    subscribe(c, "ok", 1, 1);
+    EXPECT_EQ(broker.stats().subscribe_refused, 1u);
+}
+
 TEST_F(BrokerTest, SlowConsumerDropsQos0) {
     auto sub = connect("slow");
     subscribe(sub, "t", 0, 0);
