@@ -153,6 +153,17 @@ void Session::wait_for_request() {
     });
 }
 
+// A bad request gets its error response; any other read error ends reading.
+bool Session::read_failed(beast::error_code ec) {
+    if (!ec) return false;
+    if (is_parse_error(ec)) {
+        fail_request(ec);
+    } else {
+        stop_reading(ec);
+    }
+    return true;
+}
+
 void Session::read_header() {
     tcp().expires_at(header_deadline_);
     bhttp::async_read_header(stream_, buffer_, *parser_,
@@ -160,14 +171,7 @@ void Session::read_header() {
 }
 
 void Session::on_header(beast::error_code ec) {
-    if (ec) {
-        if (is_parse_error(ec)) {
-            fail_request(ec);
-        } else {
-            stop_reading(ec);
-        }
-        return;
-    }
+    if (read_failed(ec)) return;
     // curl and others wait for this before sending a larger body.
     if (iequals(parser_->get()[bhttp::field::expect], "100-continue") && !parser_->is_done())
         queue_raw({"HTTP/1.1 100 Continue\r\n\r\n", false, true});
@@ -185,14 +189,7 @@ void Session::read_body() {
 }
 
 void Session::on_body(beast::error_code ec) {
-    if (ec) {
-        if (is_parse_error(ec)) {
-            fail_request(ec);
-        } else {
-            stop_reading(ec);
-        }
-        return;
-    }
+    if (read_failed(ec)) return;
     handle_request();
 }
 

@@ -49,6 +49,7 @@ private:
     void handshake();
     void wait_for_request();
     void read_header();
+    bool read_failed(boost::beast::error_code ec);
     void on_header(boost::beast::error_code ec);
     void read_body();
     void on_body(boost::beast::error_code ec);
