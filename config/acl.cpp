@@ -1,4 +1,5 @@
 #include "config/acl.hpp"
+#include "config/text_lines.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -19,12 +20,6 @@ std::vector<std::string_view> levels(std::string_view s) {
         if (slash == std::string_view::npos) return out;
         s.remove_prefix(slash + 1);
     }
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
 }
 
 // The first word and the trimmed rest.
@@ -103,12 +98,8 @@ Acl Acl::parse(std::string_view text, const std::string& source) {
     Acl acl;
     std::vector<Rule>* section = &acl.anonymous_;
     std::size_t number = 0;
-    while (!text.empty()) {
-        ++number;
-        const auto nl = text.find('\n');
-        const std::string_view line = trim(text.substr(0, nl));
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        if (line.empty() || line.front() == '#') continue;
+    std::string_view line;
+    while (next_line(text, number, line)) {
         const auto [keyword, rest] = split_word(line);
         if (keyword == "user") {
             if (rest.empty()) throw AuthFileError(source, number, "'user' needs a username");

@@ -1,4 +1,5 @@
 #include "config/password_file.hpp"
+#include "config/text_lines.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -94,12 +95,6 @@ bool derive(std::string_view password, const std::vector<unsigned char>& salt, s
                              static_cast<int>(size), out) == 1;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 std::string hash_password(std::string_view password, std::uint32_t iterations) {
@@ -141,12 +136,8 @@ std::string check_username(std::string_view name) {
 PasswordFile PasswordFile::parse(std::string_view text, const std::string& source) {
     PasswordFile file;
     std::size_t number = 0;
-    while (!text.empty()) {
-        ++number;
-        const auto nl = text.find('\n');
-        const std::string_view line = trim(text.substr(0, nl));
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        if (line.empty() || line.front() == '#') continue;
+    std::string_view line;
+    while (next_line(text, number, line)) {
         const auto colon = line.find(':');
         if (colon == std::string_view::npos) throw AuthFileError(source, number, "expected username:hash");
         const std::string user(line.substr(0, colon));
