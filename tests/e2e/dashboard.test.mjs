@@ -197,6 +197,10 @@ test('client detail: subscriptions and figures, kick disconnects the client', as
   await screenshot('client-detail');
 
   await detail.getByRole('button', { name: 'Kick' }).click();
+  // A refresh (timer tick, live event) re-renders the panel; the question must stay asked.
+  const rerendered = page.waitForResponse((r) => r.url().includes('/api/v1/clients/kick-me/subscriptions'), WAIT);
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await rerendered;
   await detail.getByRole('button', { name: 'Confirm kick' }).click();
   await closed;
   await detail.locator('.status.off').first().waitFor(WAIT);

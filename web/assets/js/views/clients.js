@@ -7,6 +7,10 @@ const REFRESH_MS = 5000;
 export function mount(section, { api, stream, toast, navigate }) {
   let clients = [];
   let selected = null;  // clientid shown in the detail panel
+  // The client whose kick awaits confirmation. Kept outside the DOM because the
+  // detail panel is re-rendered on every event and every refresh tick; the
+  // question must survive those until the user answers it.
+  let confirmingKick = null;
   let visible = false;
   let timer = null;
 
@@ -128,17 +132,19 @@ export function mount(section, { api, stream, toast, navigate }) {
 
   function kickControls(id) {
     const box = h('div.actions');
-    const ask = h('button.danger', { type: 'button', onclick: () => {
-      replaceChildren(box,
-        h('span', {}, `Disconnect ${id}? Its will is published.`),
-        h('button.danger', { type: 'button', onclick: () => kick(id) }, 'Confirm kick'),
-        h('button.ghost', { type: 'button', onclick: () => replaceChildren(box, ask) }, 'Cancel'));
-    } }, 'Kick');
-    box.append(ask);
+    const ask = () => replaceChildren(box,
+      h('span', {}, `Disconnect ${id}? Its will is published.`),
+      h('button.danger', { type: 'button', onclick: () => kick(id) }, 'Confirm kick'),
+      h('button.ghost', { type: 'button', onclick: () => { confirmingKick = null; replaceChildren(box, kickButton); } },
+        'Cancel'));
+    const kickButton = h('button.danger', { type: 'button', onclick: () => { confirmingKick = id; ask(); } }, 'Kick');
+    if (confirmingKick === id) ask();
+    else box.append(kickButton);
     return box;
   }
 
   async function kick(id) {
+    confirmingKick = null;
     try {
       await api.delete(`/api/v1/clients/${encodeURIComponent(id)}`);
       toast(`Kicked ${id}`, 'success');
@@ -156,6 +162,7 @@ export function mount(section, { api, stream, toast, navigate }) {
     show([id]) {
       visible = true;
       selected = id ?? null;
+      if (confirmingKick !== selected) confirmingKick = null;
       detail.hidden = selected === null;
       if (selected !== null) replaceChildren(detail, h('p.muted', {}, 'Loading…'));
       clearInterval(timer);
