@@ -100,9 +100,10 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const gateway::EventLog&
     return e.take();
 }
 
-nlohmann::json stats_json(const mqtt::BrokerStats& s) {
+nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s) {
     const auto now = now_ms();
     return {
+        {"node", node},
         {"connections", s.clients_connected},
         {"connections_max", s.clients_maximum},
         {"connections_total", s.connections_total},
@@ -132,7 +133,7 @@ void add_status_routes(Router& router, const ApiContext& context) {
     mqtt::Broker& broker = context.broker;
     gateway::EventLog& log = context.events;
 
-    router.add("GET", "/api/v1/stats", [&broker](const Call&) { return json_response(200, stats_json(broker.stats())); });
+    router.add("GET", "/api/v1/stats", [&broker](const Call&) { return json_response(200, stats_json(broker.node_name(), broker.stats())); });
 
     router.add("GET", "/metrics", [&broker, &log](const Call&) {
         Response r;

@@ -241,10 +241,11 @@ const std::string& openapi_document() {
       "StreamError": {"type": "object", "properties": {"type": {"type": "string", "enum": ["error"]}, "id": {"description": "The op's id, or null."}, "error": {"$ref": "#/components/schemas/Error/properties/error"}}},
       "StreamDropped": {"type": "object", "properties": {"type": {"type": "string", "enum": ["dropped"]}, "count": {"type": "integer"}}},
       "Stats": {"type": "object", "properties": {
+        "node": {"type": "string", "description": "node_name from the config; also in $SYS/brokers/<node>/..."},
         "connections": {"type": "integer"}, "connections_max": {"type": "integer"}, "connections_total": {"type": "integer"}, "disconnected_sessions": {"type": "integer"},
         "sessions": {"type": "integer"}, "subscriptions": {"type": "integer"}, "retained": {"type": "integer"}, "inflight": {"type": "integer"}, "queued": {"type": "integer"},
         "messages_received": {"type": "integer"}, "messages_sent": {"type": "integer"}, "messages_dropped": {"type": "integer"}, "publish_denied": {"type": "integer"},
-        "protocol_errors": {"type": "integer"}, "bytes_received": {"type": "integer"}, "bytes_sent": {"type": "integer"}, "uptime_seconds": {"type": "integer"},
+        "subscribe_refused": {"type": "integer"}, "protocol_errors": {"type": "integer"}, "bytes_received": {"type": "integer"}, "bytes_sent": {"type": "integer"}, "uptime_seconds": {"type": "integer"},
         "time": {"type": "string", "format": "date-time"}, "time_ms": {"type": "integer"}}}
     }
   }

@@ -29,6 +29,7 @@ void Broker::count_bytes(std::uint64_t received, std::uint64_t sent) noexcept {
 }
 
 const BrokerLimits& Broker::limits() const noexcept { return core_->options_.limits; }
+const std::string& Broker::node_name() const noexcept { return core_->options_.node_name; }
 
 PublishResult Broker::publish(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
     PublishResult result;

@@ -110,6 +110,8 @@ public:
     // Transport byte counters for $SYS and stats.
     void count_bytes(std::uint64_t received, std::uint64_t sent) noexcept;
     const BrokerLimits& limits() const noexcept;
+    // The node's name ($SYS/brokers/<node>/..., shown by REST and the dashboard).
+    const std::string& node_name() const noexcept;
 
     // --- the narrow API ---
     // Publish as an internal client: retained handling, ACL-free, no will.

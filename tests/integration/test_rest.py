@@ -454,6 +454,7 @@ class ErrorsAndProtocolTest(RestTestCase):
         for key in ("connections", "sessions", "subscriptions", "retained", "messages_received",
                     "messages_sent", "messages_dropped", "bytes_received", "bytes_sent", "uptime_seconds"):
             self.assertIsInstance(stats[key], int, key)
+        self.assertEqual(stats["node"], "mqgate")  # node_name's default
         self.assertEqual(self.get("/healthz")[0], 200)
         self.assertEqual(self.get("/readyz")[0], 200)
 
