@@ -115,7 +115,24 @@ def table(rows):
                         bcpu.append(f"{b}: {m:.2f}")
             cells += [", ".join(lost) or "–", f"{max(cpu):.2f}" if cpu else "–", ", ".join(bcpu) or "–"]
             lines.append("| " + " | ".join(cells) + " |")
+    lines += ws_vs_tcp(by)
     return "\n".join(lines)
+
+
+# ws-throughput has fanin-qos0's shape (10 publishers -> 1 subscriber, 64 B,
+# QoS 0), so their ratio is the cost of MQTT over WebSocket. Debian's
+# Mosquitto 2.0 is built without WebSocket support: mqgate is compared with
+# itself here.
+def ws_vs_tcp(by):
+    out = []
+    for b, label in BROKERS:
+        ws = median(by.get(("ws-throughput", b), []), "rate")
+        tcp = median(by.get(("fanin-qos0", b), []), "rate")
+        if ws and tcp:
+            out.append(f"{label}: {fmt(ws)} msg/s over /mqtt = {fmt(ws / tcp)}× its TCP rate ({fmt(tcp)} msg/s)")
+    if not out:
+        return []
+    return ["", "MQTT over WebSocket vs TCP (ws-throughput / fanin-qos0, same shape): " + "; ".join(out) + "."]
 
 
 def check(rows):

@@ -105,7 +105,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     link.state_ = Link::State::connected;
     link.client_id_ = c.client_id;
     link.username_ = std::move(identity);
-    link.will_ = std::move(c.will);
+    if (c.will) link.will_ = std::make_unique<Will>(std::move(*c.will));
     link.clean_session_ = c.clean_session;
     link.keepalive_ = c.keepalive;
     link.session_ = session;

@@ -57,7 +57,7 @@ private:
     std::optional<DisconnectReason> close_reason_;  // chosen by the broker; wins over the transport's
     std::string client_id_;
     std::string username_;
-    std::optional<Will> will_;
+    std::unique_ptr<Will> will_;  // a pointer: most clients set none, and every Link counts
     SessionState* session_ = nullptr;  // set while connected and owning its client id
     bool clean_session_ = true;
     std::uint16_t keepalive_ = 0;

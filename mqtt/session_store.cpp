@@ -11,11 +11,6 @@
 namespace mqgate::mqtt {
 namespace {
 
-struct ClientIdHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
 class MemorySessionStore final : public SessionStore {
 public:
     SessionState* find(std::string_view client_id) override {
@@ -25,20 +20,13 @@ public:
 
     SessionState& create(std::string_view client_id) override {
         auto state = std::make_unique<SessionState>();
-        state->client_id = std::string(client_id);
-        auto it = sessions_.find(client_id);
-        if (it == sessions_.end()) {
-            it = sessions_.emplace(state->client_id, std::move(state)).first;
-        } else {
-            it->second = std::move(state);
-        }
-        return *it->second;
+        state->client_id = std::string(client_id);  // first: `client_id` may view the old state's id
+        const std::string_view key = state->client_id;
+        erase(key);  // the old entry's key views the old state's id: they go together
+        return *sessions_.emplace(key, std::move(state)).first->second;
     }
 
-    void erase(std::string_view client_id) override {
-        // Heterogeneous erase is C++23: find first.
-        if (const auto it = sessions_.find(client_id); it != sessions_.end()) sessions_.erase(it);
-    }
+    void erase(std::string_view client_id) override { sessions_.erase(client_id); }
 
     std::size_t size() const override { return sessions_.size(); }
 
@@ -52,7 +40,9 @@ public:
     void commit(const SessionState&) override {}
 
 private:
-    std::unordered_map<std::string, std::unique_ptr<SessionState>, ClientIdHash, std::equal_to<>> sessions_;
+    // Keyed by a view of the state's own client_id: one copy of the id per
+    // session (memory per idle connection).
+    std::unordered_map<std::string_view, std::unique_ptr<SessionState>> sessions_;
 };
 
 }  // namespace

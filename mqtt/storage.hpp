@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +12,7 @@
 #include <string_view>
 
 #include "mqtt/message.hpp"
+#include "mqtt/ring_queue.hpp"
 
 namespace mqgate::mqtt {
 
@@ -52,9 +52,9 @@ struct SessionState {
     std::string client_id;
     bool clean_session = true;
     std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
-    std::deque<QueuedMessage> queue;      // waiting for an in-flight slot or a connection
+    RingQueue<QueuedMessage> queue;      // waiting for an in-flight slot or a connection
     std::size_t queued_bytes = 0;         // payload bytes in `queue`
-    std::deque<InflightMessage> inflight; // in send order, for resend order [MQTT-4.6.0-1]
+    RingQueue<InflightMessage> inflight; // in send order, for resend order [MQTT-4.6.0-1]
     std::map<std::uint16_t, std::int64_t> awaiting_rel;  // inbound QoS 2 ids -> received at (ms)
     std::uint16_t last_packet_id = 0;
     std::uint64_t dropped = 0;

@@ -19,6 +19,7 @@ public:
         : rate_(rate), tokens_(rate), last_(now) {}
 
     bool enabled() const noexcept { return rate_ != 0; }
+    std::uint32_t rate() const noexcept { return rate_; }
 
     // Takes one token (going into debt if there is none) and answers how long
     // to wait until the debt is paid; zero: carry on.

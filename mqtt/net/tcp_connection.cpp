@@ -45,11 +45,12 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
                                            std::shared_ptr<void> slot)
     : stream_(std::move(stream)),
       broker_(broker),
-      options_(options),
+      write_timeout_(options.write_timeout),
+      close_flush_timeout_(options.close_flush_timeout),
       slot_(std::move(slot)),
       decoder_(broker.limits().max_packet_size),
       publish_bucket_(options.max_publish_rate),
-      throttle_timer_(stream_.get_executor()),
+      connect_deadline_(Clock::now() + options.connect_timeout),
       watchdog_(stream_.get_executor()) {
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
@@ -63,8 +64,8 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
     }
     const auto local = socket.local_endpoint(ec);
     if (!ec) peer_.local_port = local.port();
-    peer_.protocol = options_.protocol;
-    peer_.tls_common_name = options_.tls_common_name;
+    peer_.protocol = options.protocol;
+    peer_.tls_common_name = options.tls_common_name;
 }
 
 template <class Stream>
@@ -77,9 +78,7 @@ void StreamConnection<Stream>::begin(std::shared_ptr<mqtt::ClientLink> link) {
         return;
     }
     link_ = std::move(link);
-    const auto now = Clock::now();
-    connect_deadline_ = now + options_.connect_timeout;
-    last_received_ = now;
+    last_received_ = Clock::now();
     LOG_DEBUG("connection from " << peer_.address << ':' << peer_.port << " (" << peer_.protocol << ')');
     watch_by(connect_deadline_);
     read();
@@ -160,13 +159,14 @@ bool StreamConnection<Stream>::throttled() {
     if (!throttle_logged_) {
         throttle_logged_ = true;
         LOG_WARN("client at " << peer_.address << ':' << peer_.port << " is over mqtt.max_publish_rate ("
-                              << options_.max_publish_rate << "/s): reading paused while it is");
+                              << publish_bucket_.rate() << "/s): reading paused while it is");
     }
     // What was read stays in the decoder; the pause ends with the debt. The
     // keepalive clock must not blame the client for our not reading.
     last_received_ = Clock::now() + wait;
-    throttle_timer_.expires_after(wait);
-    throttle_timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+    if (!throttle_timer_) throttle_timer_ = std::make_unique<asio::steady_timer>(stream_.get_executor());
+    throttle_timer_->expires_after(wait);
+    throttle_timer_->async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
         if (ec || self->finished_ || self->close_requested_.load(std::memory_order_acquire)) return;
         self->drain();
     });
@@ -210,7 +210,7 @@ void StreamConnection<Stream>::write() {
     }
     socket_writing_ = true;
     write_started_ = Clock::now();
-    watch_by(write_started_ + options_.write_timeout);
+    watch_by(write_started_ + write_timeout_);
     asio::async_write(stream_, write_buffers_,
                       [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                           self->on_write(ec, n);
@@ -265,7 +265,7 @@ void StreamConnection<Stream>::closing() {
         return;
     }
     if (!flush_deadline_) {
-        flush_deadline_ = Clock::now() + options_.close_flush_timeout;
+        flush_deadline_ = Clock::now() + close_flush_timeout_;
         watch_by(*flush_deadline_);
     }
 }
@@ -287,7 +287,7 @@ void StreamConnection<Stream>::finish(DisconnectReason reason) {
     socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
     watchdog_.cancel();
-    throttle_timer_.cancel();
+    if (throttle_timer_) throttle_timer_->cancel();
     LOG_DEBUG("connection " << peer_.address << ':' << peer_.port << " closed: " << mqtt::to_string(reason));
     if (!link_) {
         unreported_ = reason;
@@ -318,7 +318,7 @@ std::optional<typename StreamConnection<Stream>::Clock::time_point> StreamConnec
         if (!connected_) consider(connect_deadline_);
         else if (keepalive_limit_.count() > 0) consider(last_received_ + keepalive_limit_);
     }
-    if (socket_writing_) consider(write_started_ + options_.write_timeout);
+    if (socket_writing_) consider(write_started_ + write_timeout_);
     if (flush_deadline_) consider(*flush_deadline_);
     return at;
 }
@@ -352,9 +352,9 @@ void StreamConnection<Stream>::on_watchdog(const boost::system::error_code& ec) 
         finish(reason.value_or(DisconnectReason::network_error));
         return;
     }
-    if (socket_writing_ && now >= write_started_ + options_.write_timeout) {
+    if (socket_writing_ && now >= write_started_ + write_timeout_) {
         LOG_INFO("closing " << peer_.address << ':' << peer_.port << ": write stalled for "
-                            << options_.write_timeout.count() << " s");
+                            << write_timeout_.count() << " s");
         finish(DisconnectReason::slow_consumer);
         return;
     }

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,6 +25,7 @@
 #include "mqtt/codec.hpp"
 #include "mqtt/connection.hpp"
 #include "mqtt/net/publish_rate.hpp"
+#include "mqtt/ring_queue.hpp"
 
 namespace mqgate::net {
 
@@ -76,15 +76,18 @@ private:
     void on_watchdog(const boost::system::error_code& ec);
     std::optional<Clock::time_point> next_deadline() const;
 
+    // Members are kept lean: thousands of idle connections each hold one of
+    // these (bench/: idle scenario, memory per connection).
     Stream stream_;
     mqtt::Broker& broker_;
-    ConnectionOptions options_;
+    std::chrono::seconds write_timeout_;
+    std::chrono::seconds close_flush_timeout_;
     std::shared_ptr<void> slot_;
     mqtt::PeerInfo peer_;
     std::shared_ptr<mqtt::ClientLink> link_;
     mqtt::Decoder decoder_;
     TokenBucket publish_bucket_;
-    boost::asio::steady_timer throttle_timer_;
+    std::unique_ptr<boost::asio::steady_timer> throttle_timer_;  // made on the first pause
     bool throttle_logged_ = false;
     // Wrapped streams (TLS, WebSocket) read into this; a plain socket reads into
     // its thread's buffer instead, so an idle TCP connection holds none.
@@ -92,7 +95,7 @@ private:
 
     // Shared with other threads (under mutex_).
     std::mutex mutex_;
-    std::deque<mqtt::Frame> outbound_;
+    mqtt::RingQueue<mqtt::Frame> outbound_;
     bool write_scheduled_ = false;  // a write is posted or in flight
     std::optional<mqtt::DisconnectReason> close_reason_;
     std::atomic<std::size_t> buffered_{0};
