@@ -5,7 +5,7 @@
 // even when empty, and a connection holds three of them: about 1.8 KiB per idle
 // client, more than Mosquitto spends on a whole connection. This ring holds
 // nothing until the first push, grows by doubling, and gives its storage back
-// when it drains after a burst, so an idle client costs the four words of
+// when it drains after a burst, so an idle client costs the five words of
 // the object itself.
 #pragma once
 
@@ -65,7 +65,8 @@ public:
         : data_(std::exchange(o.data_, nullptr)),
           cap_(std::exchange(o.cap_, 0)),
           head_(std::exchange(o.head_, 0)),
-          size_(std::exchange(o.size_, 0)) {}
+          size_(std::exchange(o.size_, 0)),
+          peak_(std::exchange(o.peak_, 0)) {}
     RingQueue& operator=(RingQueue o) noexcept {
         swap(o);
         return *this;
@@ -77,10 +78,12 @@ public:
         std::swap(cap_, o.cap_);
         std::swap(head_, o.head_);
         std::swap(size_, o.size_);
+        std::swap(peak_, o.peak_);
     }
 
     bool empty() const noexcept { return size_ == 0; }
     std::size_t size() const noexcept { return size_; }
+    std::size_t capacity() const noexcept { return cap_; }
     T& front() { return at(0); }
     const T& front() const { return at(0); }
     T& back() { return at(size_ - 1); }
@@ -93,7 +96,7 @@ public:
     void push_back(T value) {
         if (size_ == cap_) grow();
         std::construct_at(data_ + index(size_), std::move(value));
-        ++size_;
+        if (++size_ > peak_) peak_ = size_;
     }
 
     void pop_front() {
@@ -126,7 +129,10 @@ public:
     }
 
 private:
-    // Storage kept when drained: small rings stay, a burst's big ring is freed.
+    // When drained, storage is kept if it is small, or if it was mostly used
+    // since the last drain (a busy connection refills it at once: freeing it
+    // would mean malloc/free churn on every write). A ring far bigger than
+    // what the last cycle needed is what is left of a past burst: freed.
     static constexpr std::size_t keep_capacity = 8;
 
     std::size_t index(std::size_t i) const noexcept { return (head_ + i) & (cap_ - 1); }
@@ -148,7 +154,8 @@ private:
 
     void drained() noexcept {
         head_ = 0;
-        if (cap_ > keep_capacity) release();
+        if (cap_ > keep_capacity && cap_ > 4 * peak_) release();
+        peak_ = 0;
     }
 
     void release() noexcept {
@@ -168,6 +175,7 @@ private:
     std::size_t cap_ = 0;
     std::size_t head_ = 0;
     std::size_t size_ = 0;
+    std::size_t peak_ = 0;  // most elements held since the last drain
 };
 
 }  // namespace mqgate::mqtt

@@ -36,7 +36,11 @@ private:
 std::error_code validate_topic_name(std::string_view topic) noexcept {
     if (topic.empty()) return Errc::empty_topic;
     if (auto ec = validate_utf8(topic)) return ec;
-    if (topic.find_first_of("+#") != std::string_view::npos) return Errc::wildcard_in_topic_name;
+    // Not find_first_of("+#"): libstdc++ runs a memchr over the set for every
+    // character, which showed up as 6% of the PUBLISH path in callgrind.
+    if (std::any_of(topic.begin(), topic.end(), [](char c) { return c == '+' || c == '#'; })) {
+        return Errc::wildcard_in_topic_name;
+    }
     return {};
 }
 

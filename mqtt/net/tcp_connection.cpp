@@ -1,6 +1,7 @@
 #include "mqtt/net/tcp_connection.hpp"
 
 #include <algorithm>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -211,7 +212,9 @@ void StreamConnection<Stream>::write() {
     socket_writing_ = true;
     write_started_ = Clock::now();
     watch_by(write_started_ + write_timeout_);
-    asio::async_write(stream_, write_buffers_,
+    // A span, not the vector: the write operation copies its buffer sequence,
+    // and a vector copy is an allocation per write (callgrind: malloc_consolidate).
+    asio::async_write(stream_, std::span<const asio::const_buffer>(write_buffers_),
                       [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                           self->on_write(ec, n);
                       });

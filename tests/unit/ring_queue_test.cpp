@@ -100,6 +100,28 @@ TEST(RingQueue, ElementsAreDestroyedOnPopEraseClearAndDestruction) {
     EXPECT_EQ(token.use_count(), 1);
 }
 
+TEST(RingQueue, KeepsStorageWhileBusyAndFreesWhatAPastBurstLeft) {
+    RingQueue<int> q;
+    EXPECT_EQ(q.capacity(), 0u);  // an idle client's queue holds no storage
+    // A busy connection fills and drains about the same amount every cycle:
+    // the storage stays, no malloc/free per cycle.
+    for (int cycle = 0; cycle < 3; ++cycle) {
+        for (int i = 0; i < 100; ++i) q.push_back(i);
+        while (!q.empty()) q.pop_front();
+        EXPECT_EQ(q.capacity(), 128u) << "cycle " << cycle;
+    }
+    // Traffic drops to a trickle: the big ring goes on the next drain.
+    q.push_back(1);
+    q.pop_front();
+    EXPECT_EQ(q.capacity(), 0u);
+    // Small rings are kept whatever the traffic.
+    for (int i = 0; i < 5; ++i) q.push_back(i);
+    while (!q.empty()) q.pop_front();
+    q.push_back(1);
+    q.pop_front();
+    EXPECT_EQ(q.capacity(), 8u);
+}
+
 TEST(RingQueue, UsableAgainAfterDrainingABurst) {
     RingQueue<std::string> q;
     for (int i = 0; i < 1000; ++i) q.push_back(std::string(100, 'x'));
