@@ -51,8 +51,7 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
       slot_(std::move(slot)),
       decoder_(broker.limits().max_packet_size),
       publish_bucket_(options.max_publish_rate),
-      connect_deadline_(Clock::now() + options.connect_timeout),
-      watchdog_(stream_.get_executor()) {
+      connect_deadline_(Clock::now() + options.connect_timeout) {
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -81,7 +80,7 @@ void StreamConnection<Stream>::begin(std::shared_ptr<mqtt::ClientLink> link) {
     link_ = std::move(link);
     last_received_ = Clock::now();
     LOG_DEBUG("connection from " << peer_.address << ':' << peer_.port << " (" << peer_.protocol << ')');
-    watch_by(connect_deadline_);
+    DeadlineSweeper::of(stream_.get_executor()).add(this->shared_from_this());
     read();
 }
 
@@ -211,7 +210,6 @@ void StreamConnection<Stream>::write() {
     }
     socket_writing_ = true;
     write_started_ = Clock::now();
-    watch_by(write_started_ + write_timeout_);
     // A span, not the vector: the write operation copies its buffer sequence,
     // and a vector copy is an allocation per write (callgrind: malloc_consolidate).
     asio::async_write(stream_, std::span<const asio::const_buffer>(write_buffers_),
@@ -267,10 +265,7 @@ void StreamConnection<Stream>::closing() {
         finish(reason);
         return;
     }
-    if (!flush_deadline_) {
-        flush_deadline_ = Clock::now() + close_flush_timeout_;
-        watch_by(*flush_deadline_);
-    }
+    if (!flush_deadline_) flush_deadline_ = Clock::now() + close_flush_timeout_;
 }
 
 template <class Stream>
@@ -289,7 +284,6 @@ void StreamConnection<Stream>::finish(DisconnectReason reason) {
     boost::system::error_code ignored;
     socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
-    watchdog_.cancel();
     if (throttle_timer_) throttle_timer_->cancel();
     LOG_DEBUG("connection " << peer_.address << ':' << peer_.port << " closed: " << mqtt::to_string(reason));
     if (!link_) {
@@ -307,45 +301,12 @@ void StreamConnection<Stream>::set_keepalive(std::chrono::seconds keepalive) {
         if (self->finished_) return;
         self->connected_ = true;
         self->keepalive_limit_ = std::chrono::milliseconds(keepalive) * 3 / 2;
-        if (auto at = self->next_deadline()) self->watch_by(*at);
     });
 }
 
 template <class Stream>
-std::optional<typename StreamConnection<Stream>::Clock::time_point> StreamConnection<Stream>::next_deadline() const {
-    std::optional<Clock::time_point> at;
-    auto consider = [&at](Clock::time_point t) {
-        if (!at || t < *at) at = t;
-    };
-    if (!close_requested_.load(std::memory_order_acquire)) {
-        if (!connected_) consider(connect_deadline_);
-        else if (keepalive_limit_.count() > 0) consider(last_received_ + keepalive_limit_);
-    }
-    if (socket_writing_) consider(write_started_ + write_timeout_);
-    if (flush_deadline_) consider(*flush_deadline_);
-    return at;
-}
-
-// One timer watches every deadline. Reads only update last_received_; the
-// timer re-arms itself when it fires early, so the hot path never touches it.
-template <class Stream>
-void StreamConnection<Stream>::watch_by(Clock::time_point at) {
-    if (!watchdog_due_ || at < *watchdog_due_) arm_watchdog(at);
-}
-
-template <class Stream>
-void StreamConnection<Stream>::arm_watchdog(Clock::time_point at) {
-    watchdog_due_ = at;
-    watchdog_.expires_at(at);
-    watchdog_.async_wait(
-        [self = this->shared_from_this()](const boost::system::error_code& ec) { self->on_watchdog(ec); });
-}
-
-template <class Stream>
-void StreamConnection<Stream>::on_watchdog(const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted || finished_) return;
-    watchdog_due_.reset();
-    const auto now = Clock::now();
+void StreamConnection<Stream>::check(Clock::time_point now) {
+    if (finished_) return;
     if (flush_deadline_ && now >= *flush_deadline_) {
         std::optional<DisconnectReason> reason;
         {
@@ -372,7 +333,6 @@ void StreamConnection<Stream>::on_watchdog(const boost::system::error_code& ec) 
             return;
         }
     }
-    if (auto at = next_deadline()) watch_by(*at);
 }
 
 template class StreamConnection<asio::ip::tcp::socket>;

@@ -24,6 +24,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
 #include "mqtt/connection.hpp"
+#include "mqtt/net/deadline_sweeper.hpp"
 #include "mqtt/net/publish_rate.hpp"
 #include "mqtt/ring_queue.hpp"
 
@@ -40,6 +41,7 @@ struct ConnectionOptions {
 
 template <class Stream>
 class StreamConnection final : public mqtt::Connection,
+                               public DeadlineSweeper::Watched,
                                public std::enable_shared_from_this<StreamConnection<Stream>> {
 public:
     // Attaches a new connection to the broker and starts reading. `slot` is
@@ -71,10 +73,8 @@ private:
     void on_write(const boost::system::error_code& ec, std::size_t n);
     void closing();
     void finish(mqtt::DisconnectReason reason);
-    void arm_watchdog(Clock::time_point at);
-    void watch_by(Clock::time_point at);
-    void on_watchdog(const boost::system::error_code& ec);
-    std::optional<Clock::time_point> next_deadline() const;
+    // Called by this context's DeadlineSweeper every quarter second.
+    void check(Clock::time_point now) override;
 
     // Members are kept lean: thousands of idle connections each hold one of
     // these (bench/: idle scenario, memory per connection).
@@ -113,9 +113,7 @@ private:
     Clock::time_point last_received_;
     Clock::time_point write_started_;
     std::optional<Clock::time_point> flush_deadline_;
-    std::optional<Clock::time_point> watchdog_due_;  // when the pending wait fires
     std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
-    boost::asio::steady_timer watchdog_;
 };
 
 using TcpConnection = StreamConnection<boost::asio::ip::tcp::socket>;
