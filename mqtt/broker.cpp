@@ -78,16 +78,21 @@ void Broker::unsubscribe(std::uint64_t subscription_id) {
 ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& rec) const {
     ClientInfo info;
     info.client_id = id;
-    info.username = rec.username;
-    info.connected = links_by_id_.count(id) > 0;
     info.clean_session = rec.clean_session;
     info.connected_at_ms = rec.connected_at_ms;
     info.disconnected_at_ms = rec.disconnected_at_ms;
-    info.disconnect_reason = rec.disconnect_reason;
-    info.peer = rec.peer;
-    info.keepalive = rec.keepalive;
-    if (auto it = links_by_id_.find(id); it != links_by_id_.end() && it->second->will_) {
-        info.will_topic = it->second->will_->topic;
+    if (auto it = links_by_id_.find(id); it != links_by_id_.end()) {
+        const Link& link = *it->second;
+        info.connected = true;
+        info.username = link.username_;
+        if (link.conn_) info.peer = link.conn_->peer();
+        info.keepalive = link.keepalive_;
+        if (link.will_) info.will_topic = link.will_->topic;
+    } else if (rec.departure) {
+        info.username = rec.departure->username;
+        info.peer = rec.departure->peer;
+        info.keepalive = rec.departure->keepalive;
+        info.disconnect_reason = rec.departure->reason;
     }
     if (const SessionState* s = sessions_->find(id)) {
         info.subscriptions = s->subscriptions.size();

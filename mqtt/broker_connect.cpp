@@ -113,13 +113,10 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     online_[session] = &link;
 
     ClientRecord& rec = records_[c.client_id];
-    rec.username = link.username_;
-    rec.peer = link.conn_->peer();
-    rec.keepalive = c.keepalive;
     rec.clean_session = c.clean_session;
     rec.connected_at_ms = now_ms();
     rec.disconnected_at_ms = 0;
-    rec.disconnect_reason.clear();
+    rec.departure.reset();
 
     ++stats_.connections_total;
     const std::size_t connected = links_by_id_.size();
@@ -128,7 +125,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     send(link, Connack{session_present, ConnectReturn::accepted});
     link.conn_->set_keepalive(std::chrono::seconds(c.keepalive));
     emit(event_for(link, EventType::client_connected));
-    LOG_DEBUG("client '" << link.client_id_ << "' connected from " << rec.peer.address << ":" << rec.peer.port
+    LOG_DEBUG("client '" << link.client_id_ << "' connected from " << link.conn_->peer().address << ":" << link.conn_->peer().port
                          << " clean=" << c.clean_session << " keepalive=" << c.keepalive);
 
     // [MQTT-4.4.0-1]: resend what was in flight, with the original ids, then
@@ -152,7 +149,8 @@ void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
         link.session_ = nullptr;
         if (auto it = records_.find(link.client_id_); it != records_.end()) {
             it->second.disconnected_at_ms = now_ms();
-            it->second.disconnect_reason = to_string(reason);
+            it->second.departure = std::make_unique<Departure>(Departure{
+                link.username_, link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
         }
         if (session->clean_session) {
             discard_session(*session);  // [MQTT-3.1.2-6]

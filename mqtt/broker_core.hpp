@@ -26,16 +26,23 @@ namespace mqgate::mqtt {
 
 class BrokerCore;
 
-// Status of a client kept for the API: what REST shows for connected
-// clients, persistent sessions and recently departed clean clients.
-struct ClientRecord {
+// How a client that is no longer connected was connected, for the API.
+struct Departure {
     std::string username;
     PeerInfo peer;
     std::uint16_t keepalive = 0;
+    std::string reason;
+};
+
+// Status of a client kept for the API: what REST shows for connected
+// clients, persistent sessions and recently departed clean clients. While
+// connected, username, address and keepalive are read from the live Link
+// instead of copied here (memory per connection).
+struct ClientRecord {
     bool clean_session = true;
     std::int64_t connected_at_ms = 0;
     std::int64_t disconnected_at_ms = 0;
-    std::string disconnect_reason;
+    std::unique_ptr<Departure> departure;  // set while disconnected
 };
 
 class Link final : public ClientLink, public std::enable_shared_from_this<Link> {
