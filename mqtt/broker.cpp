@@ -149,7 +149,7 @@ bool Broker::retained_delete(std::string_view topic) {
 
 bool Broker::kick(std::string_view client_id) {
     Op op(*core_);
-    auto it = core_->links_by_id_.find(std::string(client_id));
+    auto it = core_->links_by_id_.find(client_id);
     if (it == core_->links_by_id_.end()) return false;
     Link& link = *it->second;
     core_->emit(core_->event_for(link, EventType::client_kicked));

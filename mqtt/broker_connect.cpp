@@ -109,7 +109,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     link.clean_session_ = c.clean_session;
     link.keepalive_ = c.keepalive;
     link.session_ = session;
-    links_by_id_[c.client_id] = &link;
+    links_by_id_[link.client_id_] = &link;
     online_[session] = &link;
 
     ClientRecord& rec = records_[c.client_id];

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -145,7 +146,9 @@ public:
     SubscriptionTree<SessionState*> subscriptions_;
     std::unordered_set<Link*> links_;                          // every attached, not yet closed link
     std::unordered_map<const SessionState*, Link*> online_;    // session -> its live connection
-    std::unordered_map<std::string, Link*> links_by_id_;       // client id -> live connection
+    // client id -> live connection; the key views the Link's own client_id_,
+    // which lives as long as the entry (one copy of the id per client).
+    std::unordered_map<std::string_view, Link*> links_by_id_;
     std::unordered_map<std::string, ClientRecord> records_;    // client id -> status for the API
     std::deque<std::string> departed_;                         // clean clients' records, oldest first
 
