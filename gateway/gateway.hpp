@@ -23,6 +23,10 @@
 
 namespace mqgate::gateway {
 
+// --check-config: loads every TLS listener's certificate, key and CA as
+// start-up would; throws config::ConfigError naming the key on a bad one.
+void check_tls_files(const config::Config& config);
+
 class Gateway {
 public:
     Gateway(config::Config config, std::string version);

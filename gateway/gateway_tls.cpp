@@ -35,6 +35,15 @@ std::string endpoint_text(const std::string& bind, std::uint16_t port) { return 
 
 }  // namespace
 
+void check_tls_files(const config::Config& config) {
+    for (std::size_t i = 0; i < config.listeners.mqtts.size(); ++i) {
+        tls_context(config, config.listeners.mqtts[i], "listeners.mqtts[" + std::to_string(i) + "]");
+    }
+    for (std::size_t i = 0; i < config.listeners.https.size(); ++i) {
+        tls_context(config, config.listeners.https[i], "listeners.https[" + std::to_string(i) + "]");
+    }
+}
+
 void Gateway::bind_tls_listeners() {
     net::ConnectionOptions options;
     options.connect_timeout = config_.mqtt.connect_timeout;

@@ -25,7 +25,11 @@ int main(int argc, char** argv) {
         case config::Action::check_config:
             try {
                 config::load_auth_state(invocation.config.auth);  // the password, ACL and token files too
+                gateway::check_tls_files(invocation.config);       // and the TLS certificates and keys
             } catch (const config::AuthFileError& e) {
+                std::cerr << "mqgate: " << e.what() << '\n';
+                return 2;
+            } catch (const config::ConfigError& e) {
                 std::cerr << "mqgate: " << e.what() << '\n';
                 return 2;
             }

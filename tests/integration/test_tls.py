@@ -365,6 +365,24 @@ class StartupErrors(unittest.TestCase):
         self.assertIn("cannot read " + missing, err)
         self.assertNotIn("ready", out)
 
+    def test_check_config_opens_the_tls_files_too(self):
+        _, key = self.certs.server
+        missing = os.path.join(self.certs.dir, "missing.pem")
+        path = os.path.join(self.certs.dir, "check-config.json")
+        with open(path, "w") as f:
+            json.dump({"listeners": {"https": [{"port": 0, "cert": missing, "key": key}]}}, f)
+        done = run([gateway_binary(), "--config", path, "--check-config"], timeout=20)
+        err = done.stderr.decode(errors="replace")
+        self.assertEqual(done.returncode, 2, err)
+        self.assertIn("listeners.https[0].cert", err)
+        self.assertIn("cannot read " + missing, err)
+        # The same file with a readable certificate passes the check.
+        cert, _ = self.certs.server
+        with open(path, "w") as f:
+            json.dump({"listeners": {"https": [{"port": 0, "cert": cert, "key": key}]}}, f)
+        done = run([gateway_binary(), "--config", path, "--check-config"], timeout=20)
+        self.assertEqual(done.returncode, 0, done.stderr.decode(errors="replace"))
+
     def test_key_not_matching_the_certificate(self):
         cert, _ = self.certs.server
         _, other_key = self.certs.client
