@@ -27,6 +27,25 @@ void Gateway::announce(const char* kind, const asio::ip::tcp::endpoint& endpoint
               << endpoint.port() << std::endl;
 }
 
+// One kind of MQTT listener and one kind of HTTP server (plain or TLS): start
+// accepting and announce each.
+void Gateway::start_listeners(const char* mqtt_kind, const TcpListeners& mqtt, const char* http_kind,
+                              const HttpServers& http) {
+    for (const auto& l : mqtt) {
+        l->start();
+        announce(mqtt_kind, l->local_endpoint());
+    }
+    for (const auto& s : http) {
+        s->start();
+        std::cout << "listening " << http_kind << ' ' << s->local_address() << std::endl;
+    }
+}
+
+void Gateway::stop_listeners(const TcpListeners& mqtt, const HttpServers& http) {
+    for (const auto& l : mqtt) l->stop();
+    for (const auto& s : http) s->stop();
+}
+
 Gateway::Gateway(config::Config config, std::string version)
     : config_(std::move(config)),
       pool_(config_.threads),
@@ -113,15 +132,8 @@ int Gateway::run() {
         LOG_WARN("an ACL file is set without a password file: MQTT usernames are not verified");
     if (auth_->state()->http_open()) LOG_WARN("no users or API tokens: the HTTP API is open to anyone");
     bind_listeners();
-    for (const auto& l : mqtt_listeners_) {
-        l->start();
-        announce("mqtt", l->local_endpoint());
-    }
-    for (const auto& s : http_servers_) {
-        s->start();
-        std::cout << "listening http " << s->local_address() << std::endl;
-    }
-    start_tls_listeners();
+    start_listeners("mqtt", mqtt_listeners_, "http", http_servers_);
+    start_listeners("mqtts", mqtts_listeners_, "https", https_servers_);
     // Signals are caught before "ready" is announced, so a SIGTERM sent the
     // moment a supervisor sees "ready" still shuts down gracefully.
     signals_.add(SIGINT);
@@ -165,9 +177,8 @@ void Gateway::wait_for_signal() {
 
 void Gateway::begin_shutdown() {
     stopping_ = true;
-    for (const auto& l : mqtt_listeners_) l->stop();
-    for (const auto& s : http_servers_) s->stop();
-    stop_tls_listeners();
+    stop_listeners(mqtt_listeners_, http_servers_);
+    stop_listeners(mqtts_listeners_, https_servers_);
     if (streams_) streams_->close_all();
     tick_timer_.cancel();
     broker_->shutdown();

@@ -44,10 +44,13 @@ private:
     http::ServerOptions http_server_options(const config::Listener& l) const;
     void serve_http(http::Server& server);
     static void announce(const char* kind, const boost::asio::ip::tcp::endpoint& endpoint);
+    using TcpListeners = std::vector<std::shared_ptr<net::TcpListener>>;
+    using HttpServers = std::vector<std::unique_ptr<http::Server>>;
+    static void start_listeners(const char* mqtt_kind, const TcpListeners& mqtt, const char* http_kind,
+                                const HttpServers& http);
+    static void stop_listeners(const TcpListeners& mqtt, const HttpServers& http);
     // mqtts and https (gateway_tls.cpp).
     void bind_tls_listeners();
-    void start_tls_listeners();
-    void stop_tls_listeners();
     void reload_tls();
     void schedule_tick();
     void wait_for_signal();

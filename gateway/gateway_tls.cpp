@@ -33,14 +33,19 @@ std::shared_ptr<net::TlsContext> tls_context(const config::Config& config, const
 
 std::string endpoint_text(const std::string& bind, std::uint16_t port) { return bind + ":" + std::to_string(port); }
 
+// The config key of a TLS listener, as errors name it: "listeners.mqtts[0]".
+std::string listener_key(const char* kind, std::size_t index) {
+    return std::string("listeners.") + kind + "[" + std::to_string(index) + "]";
+}
+
 }  // namespace
 
 void check_tls_files(const config::Config& config) {
     for (std::size_t i = 0; i < config.listeners.mqtts.size(); ++i) {
-        tls_context(config, config.listeners.mqtts[i], "listeners.mqtts[" + std::to_string(i) + "]");
+        tls_context(config, config.listeners.mqtts[i], listener_key("mqtts", i));
     }
     for (std::size_t i = 0; i < config.listeners.https.size(); ++i) {
-        tls_context(config, config.listeners.https[i], "listeners.https[" + std::to_string(i) + "]");
+        tls_context(config, config.listeners.https[i], listener_key("https", i));
     }
 }
 
@@ -53,7 +58,7 @@ void Gateway::bind_tls_listeners() {
     for (std::size_t i = 0; i < config_.listeners.mqtts.size(); ++i) {
         const auto& l = config_.listeners.mqtts[i];
         std::shared_ptr<const net::TlsContext> tls =
-            tls_contexts_.emplace_back(tls_context(config_, l, "listeners.mqtts[" + std::to_string(i) + "]"));
+            tls_contexts_.emplace_back(tls_context(config_, l, listener_key("mqtts", i)));
         auto on_accept = [broker = broker_.get(), options, tls](asio::ip::tcp::socket socket, std::shared_ptr<void> slot) {
             net::start_tls_connection(std::move(socket), std::move(slot), tls, *broker, options);
         };
@@ -67,7 +72,7 @@ void Gateway::bind_tls_listeners() {
     for (std::size_t i = 0; i < config_.listeners.https.size(); ++i) {
         const auto& l = config_.listeners.https[i];
         auto options = http_server_options(l);
-        options.tls = tls_contexts_.emplace_back(tls_context(config_, l, "listeners.https[" + std::to_string(i) + "]"));
+        options.tls = tls_contexts_.emplace_back(tls_context(config_, l, listener_key("https", i)));
         try {
             https_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
         } catch (const std::exception& e) {
@@ -75,22 +80,6 @@ void Gateway::bind_tls_listeners() {
         }
         serve_http(*https_servers_.back());
     }
-}
-
-void Gateway::start_tls_listeners() {
-    for (const auto& l : mqtts_listeners_) {
-        l->start();
-        announce("mqtts", l->local_endpoint());
-    }
-    for (const auto& s : https_servers_) {
-        s->start();
-        std::cout << "listening https " << s->local_address() << std::endl;
-    }
-}
-
-void Gateway::stop_tls_listeners() {
-    for (const auto& l : mqtts_listeners_) l->stop();
-    for (const auto& s : https_servers_) s->stop();
 }
 
 void Gateway::reload_tls() {
