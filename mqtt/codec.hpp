@@ -52,6 +52,14 @@ public:
     // once a complete header has been seen).
     std::size_t buffered() const noexcept { return buffer_.size() - consumed_; }
 
+    // Frees the buffer unless it holds part of a packet: an idle connection
+    // then keeps none (memory per idle connection).
+    void shrink() noexcept {
+        if (buffered() != 0) return;
+        std::string().swap(buffer_);
+        consumed_ = 0;
+    }
+
 private:
     std::size_t max_packet_size_;
     std::string buffer_;

@@ -119,6 +119,11 @@ public:
         return {this, i};
     }
 
+    // Frees the storage if nothing is queued (an idle owner keeps none).
+    void shrink() noexcept {
+        if (size_ == 0) release();
+    }
+
     void clear() noexcept {
         while (size_ > 0) {
             std::destroy_at(data_ + head_);

@@ -1,5 +1,7 @@
 #include "mqtt/net/tcp_connection.hpp"
 
+#include <sys/epoll.h>
+
 #include <algorithm>
 #include <span>
 #include <type_traits>
@@ -55,8 +57,6 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    // read() reads synchronously after a readiness wait: never block on it.
-    if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) socket.non_blocking(true, ec);
     const auto remote = socket.remote_endpoint(ec);
     if (!ec) {
         peer_.address = address_text(remote.address());
@@ -81,23 +81,18 @@ void StreamConnection<Stream>::begin(std::shared_ptr<mqtt::ClientLink> link) {
     last_received_ = Clock::now();
     LOG_DEBUG("connection from " << peer_.address << ':' << peer_.port << " (" << peer_.protocol << ')');
     DeadlineSweeper::of(stream_.get_executor()).add(this->shared_from_this());
-    read();
+    if constexpr (raw) {
+        if (const auto ec = stream_.watch(this->shared_from_this())) finish(DisconnectReason::network_error);
+    } else {
+        read();
+    }
 }
 
 template <class Stream>
 void StreamConnection<Stream>::read() {
-    if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
-        // Wait for readability, then read into this thread's buffer: idle
-        // connections hold no read buffer of their own (memory per connection).
-        stream_.async_wait(asio::ip::tcp::socket::wait_read,
-                           [self = this->shared_from_this()](const boost::system::error_code& ec) {
-                               if (ec) return self->on_read(ec, nullptr, 0);
-                               thread_local std::array<char, 64 * 1024> buffer;
-                               boost::system::error_code read_ec;
-                               const std::size_t n = self->stream_.read_some(asio::buffer(buffer), read_ec);
-                               if (read_ec == asio::error::would_block) return self->read();
-                               self->on_read(read_ec, buffer.data(), n);
-                           });
+    if constexpr (raw) {
+        // Level-triggered: what is readable is reported until it is read.
+        if (const auto ec = stream_.watch_read(true)) finish(DisconnectReason::network_error);
     } else {
         if (read_buffer_.empty()) read_buffer_.resize(16 * 1024);
         stream_.async_read_some(asio::buffer(read_buffer_),
@@ -164,6 +159,12 @@ bool StreamConnection<Stream>::throttled() {
     // What was read stays in the decoder; the pause ends with the debt. The
     // keepalive clock must not blame the client for our not reading.
     last_received_ = Clock::now() + wait;
+    if constexpr (raw) {
+        if (const auto ec = stream_.watch_read(false)) {
+            finish(DisconnectReason::network_error);
+            return true;
+        }
+    }
     if (!throttle_timer_) throttle_timer_ = std::make_unique<asio::steady_timer>(stream_.get_executor());
     throttle_timer_->expires_after(wait);
     throttle_timer_->async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
@@ -188,8 +189,7 @@ void StreamConnection<Stream>::send(mqtt::Frame frame) {
 }
 
 template <class Stream>
-void StreamConnection<Stream>::write() {
-    if (finished_) return;
+bool StreamConnection<Stream>::take_batch() {
     {
         std::lock_guard lock(mutex_);
         while (!outbound_.empty() && writing_.size() < max_batch_frames && writing_bytes_ < max_batch_bytes) {
@@ -201,7 +201,7 @@ void StreamConnection<Stream>::write() {
     }
     if (writing_.empty()) {
         if (close_requested_.load(std::memory_order_acquire)) closing();
-        return;
+        return false;
     }
     write_buffers_.clear();
     for (const auto& f : writing_) {
@@ -210,12 +210,23 @@ void StreamConnection<Stream>::write() {
     }
     socket_writing_ = true;
     write_started_ = Clock::now();
-    // A span, not the vector: the write operation copies its buffer sequence,
-    // and a vector copy is an allocation per write (callgrind: malloc_consolidate).
-    asio::async_write(stream_, std::span<const asio::const_buffer>(write_buffers_),
-                      [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                          self->on_write(ec, n);
-                      });
+    return true;
+}
+
+template <class Stream>
+void StreamConnection<Stream>::write() {
+    if (finished_) return;
+    if constexpr (raw) {
+        write_raw();
+    } else {
+        if (!take_batch()) return;
+        // A span, not the vector: the write operation copies its buffer sequence,
+        // and a vector copy is an allocation per write (callgrind: malloc_consolidate).
+        asio::async_write(stream_, std::span<const asio::const_buffer>(write_buffers_),
+                          [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                              self->on_write(ec, n);
+                          });
+    }
 }
 
 template <class Stream>
@@ -224,7 +235,7 @@ void StreamConnection<Stream>::on_write(const boost::system::error_code& ec, std
     buffered_.fetch_sub(writing_bytes_, std::memory_order_relaxed);
     writing_.clear();
     writing_bytes_ = 0;
-    broker_.count_bytes(0, n);
+    broker_.count_bytes(0, n);  // RawTcpStream counts as it writes and passes 0
     if (finished_) return;
     if (ec) {
         DisconnectReason reason = DisconnectReason::network_error;
@@ -235,7 +246,62 @@ void StreamConnection<Stream>::on_write(const boost::system::error_code& ec, std
         finish(reason);
         return;
     }
-    write();
+    if constexpr (!raw) write();  // write_raw() loops itself
+}
+
+// Writes batch after batch while the socket takes them; a full socket buffer
+// waits for EPOLLOUT. A few batches per turn, so one busy subscriber cannot
+// hold its thread while publishers keep its queue full.
+template <class Stream>
+void StreamConnection<Stream>::write_raw() {
+    if constexpr (raw) {
+        constexpr int batches_per_turn = 8;
+        for (int batch = 0; !finished_; ++batch) {
+            if (!socket_writing_) {
+                if (batch == batches_per_turn) {
+                    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->write(); });
+                    return;
+                }
+                if (!take_batch()) return;
+                write_pos_ = 0;
+            }
+            boost::system::error_code ec;
+            const std::span<const asio::const_buffer> buffers(write_buffers_);
+            std::size_t n = stream_.write_some(buffers.subspan(write_pos_), ec);
+            if (ec == asio::error::would_block) ec = {};  // took nothing: wait below
+            if (ec) return on_write(ec, 0);
+            broker_.count_bytes(0, n);
+            while (n > 0 && n >= write_buffers_[write_pos_].size()) n -= write_buffers_[write_pos_++].size();
+            if (n > 0) write_buffers_[write_pos_] += n;
+            // Not all taken: the socket's buffer is full until EPOLLOUT.
+            const bool more = write_pos_ < write_buffers_.size();
+            if (const auto watch_ec = stream_.watch_write(more)) return on_write(watch_ec, 0);
+            if (more) return;
+            on_write({}, 0);
+        }
+    }
+}
+
+template <class Stream>
+void StreamConnection<Stream>::on_ready(std::uint32_t events) {
+    if constexpr (raw) {
+        if (finished_) return;  // a stale event from the batch that closed it
+        if (socket_writing_ && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) write_raw();
+        if (!finished_ && stream_.watching_read() && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) read_ready();
+    }
+}
+
+// Reads into this thread's buffer: an idle connection holds no read buffer of
+// its own (memory per connection).
+template <class Stream>
+void StreamConnection<Stream>::read_ready() {
+    if constexpr (raw) {
+        thread_local std::array<char, 64 * 1024> buffer;
+        boost::system::error_code ec;
+        const std::size_t n = stream_.read_some(buffer.data(), buffer.size(), ec);
+        if (ec == asio::error::would_block) return;
+        on_read(ec, buffer.data(), n);
+    }
 }
 
 template <class Stream>
@@ -307,6 +373,16 @@ void StreamConnection<Stream>::set_keepalive(std::chrono::seconds keepalive) {
 template <class Stream>
 void StreamConnection<Stream>::check(Clock::time_point now) {
     if (finished_) return;
+    if (!socket_writing_) {
+        // Nothing in flight: give back what the last burst left behind, so an
+        // idle connection holds no buffers (memory per idle connection). A
+        // busy one just allocates them again.
+        std::vector<mqtt::Frame>().swap(writing_);
+        std::vector<asio::const_buffer>().swap(write_buffers_);
+        std::lock_guard lock(mutex_);
+        outbound_.shrink();
+    }
+    decoder_.shrink();
     if (flush_deadline_ && now >= *flush_deadline_) {
         std::optional<DisconnectReason> reason;
         {
@@ -335,7 +411,7 @@ void StreamConnection<Stream>::check(Clock::time_point now) {
     }
 }
 
-template class StreamConnection<asio::ip::tcp::socket>;
+template class StreamConnection<RawTcpStream>;
 template class StreamConnection<TlsByteStream>;
 template class StreamConnection<WsByteStream>;
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
@@ -25,7 +26,9 @@
 #include "mqtt/codec.hpp"
 #include "mqtt/connection.hpp"
 #include "mqtt/net/deadline_sweeper.hpp"
+#include "mqtt/net/epoll_set.hpp"
 #include "mqtt/net/publish_rate.hpp"
+#include "mqtt/net/raw_tcp_stream.hpp"
 #include "mqtt/ring_queue.hpp"
 
 namespace mqgate::net {
@@ -42,6 +45,7 @@ struct ConnectionOptions {
 template <class Stream>
 class StreamConnection final : public mqtt::Connection,
                                public DeadlineSweeper::Watched,
+                               public EpollSet::Handler,
                                public std::enable_shared_from_this<StreamConnection<Stream>> {
 public:
     // Attaches a new connection to the broker and starts reading. `slot` is
@@ -61,6 +65,9 @@ public:
 
 private:
     using Clock = std::chrono::steady_clock;
+    // Plain TCP waits in the context's EpollSet; the wrapped streams (TLS,
+    // WebSocket) go through their own asynchronous reads and writes.
+    static constexpr bool raw = std::is_same_v<Stream, RawTcpStream>;
 
     void begin(std::shared_ptr<mqtt::ClientLink> link);
     void read();
@@ -70,7 +77,14 @@ private:
     void drain();
     bool throttled();
     void write();
+    // Moves queued frames into writing_ and write_buffers_; false when none
+    // are queued (and closing() has run if a close is waiting for that).
+    bool take_batch();
     void on_write(const boost::system::error_code& ec, std::size_t n);
+    // RawTcpStream: readiness from the EpollSet.
+    void on_ready(std::uint32_t events) override;
+    void read_ready();
+    void write_raw();
     void closing();
     void finish(mqtt::DisconnectReason reason);
     // Called by this context's DeadlineSweeper every quarter second.
@@ -105,6 +119,7 @@ private:
     std::vector<mqtt::Frame> writing_;
     std::vector<boost::asio::const_buffer> write_buffers_;
     std::size_t writing_bytes_ = 0;
+    std::uint32_t write_pos_ = 0;  // RawTcpStream: first write_buffers_ entry not fully written
     bool socket_writing_ = false;
     bool finished_ = false;
     bool connected_ = false;  // a first packet arrived: the connect timeout is over
@@ -116,6 +131,6 @@ private:
     std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
 };
 
-using TcpConnection = StreamConnection<boost::asio::ip::tcp::socket>;
+using TcpConnection = StreamConnection<RawTcpStream>;
 
 }  // namespace mqgate::net

@@ -193,8 +193,8 @@ class GatewayTestCase(unittest.TestCase):
     def topic(self, suffix=""):
         return "it/" + self.id().rsplit(".", 1)[-1] + ("/" + suffix if suffix else "")
 
-    def raw(self):
-        client = RawClient(self.port)
+    def raw(self, **kwargs):
+        client = RawClient(self.port, **kwargs)
         self.addCleanup(client.close)
         return client
 

@@ -201,6 +201,29 @@ class PubSubTest(GatewayTestCase):
         probe.subscribe(self.topic("probe"), 1)
         self.assertRoundTrip(probe, self.topic("probe"), "still served")
 
+    def test_subscriber_that_stops_reading_gets_its_whole_backlog_in_order(self):
+        # 25 x 200 KiB of QoS 1 (20 in flight, 5 queued: within the default
+        # limits, so none may be dropped) towards a 4 KiB receive window: the
+        # broker's writes fill the socket, wait for it to drain and must go on
+        # exactly where they stopped.
+        topic = self.topic()
+        subscriber = self.raw(rcvbuf=4096)
+        self.assertEqual(subscriber.connect(self.client_id("sub"))[1], 0)
+        self.assertEqual(subscriber.subscribe(1, [(topic, 1)]), [1])
+        publisher = self.raw_connected(self.client_id("pub"))
+        payloads = [b"%03d" % i + bytes([i]) * (200 * 1024) for i in range(25)]
+        for i, payload in enumerate(payloads):
+            publisher.send(packets.publish(topic, payload, qos=1, pid=i + 1))
+        self.assertEqual([publisher.expect(packets.PUBACK, timeout=30.0).pid for _ in payloads],
+                         list(range(1, 26)))
+        received = []
+        for _ in payloads:
+            pkt = subscriber.expect(packets.PUBLISH, timeout=30.0)
+            received.append(pkt.payload)
+            subscriber.send(packets.puback(pkt.pid))
+        self.assertEqual([p[:3] for p in received], [p[:3] for p in payloads])
+        self.assertTrue(received == payloads, "payload bytes differ")
+
     def test_100_kib_binary_payload_arrives_intact(self):
         topic = self.topic()
         payload = random.Random(42).randbytes(100 * 1024)
