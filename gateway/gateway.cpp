@@ -71,7 +71,7 @@ void Gateway::bind_listeners() {
     options.max_publish_rate = config_.mqtt.max_publish_rate;
     for (const auto& l : config_.listeners.mqtt) {
         try {
-            auto on_accept = [broker = broker_.get(), options](asio::ip::tcp::socket socket, std::shared_ptr<void> slot) {
+            auto on_accept = [broker = broker_.get(), options](asio::ip::tcp::socket socket, net::ConnectionSlot slot) {
                 net::TcpConnection::start(net::RawTcpStream(std::move(socket)), *broker, options, std::move(slot));
             };
             mqtt_listeners_.push_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, l.bind, l.port,

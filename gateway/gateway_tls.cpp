@@ -59,7 +59,7 @@ void Gateway::bind_tls_listeners() {
         const auto& l = config_.listeners.mqtts[i];
         std::shared_ptr<const net::TlsContext> tls =
             tls_contexts_.emplace_back(tls_context(config_, l, listener_key("mqtts", i)));
-        auto on_accept = [broker = broker_.get(), options, tls](asio::ip::tcp::socket socket, std::shared_ptr<void> slot) {
+        auto on_accept = [broker = broker_.get(), options, tls](asio::ip::tcp::socket socket, net::ConnectionSlot slot) {
             net::start_tls_connection(std::move(socket), std::move(slot), tls, *broker, options);
         };
         try {

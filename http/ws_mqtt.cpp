@@ -58,7 +58,7 @@ void accept_mqtt_ws(net::FlexStream stream, StreamRequest request, mqtt::Broker&
     if (!subprotocol)
         return refuse(std::move(stream), 400, "invalid_subprotocol",
                       "Sec-WebSocket-Protocol must offer \"mqtt\" or \"mqttv3.1\"");
-    std::shared_ptr<void> slot;
+    net::ConnectionSlot slot;
     if (counter) {
         slot = counter->try_acquire();
         if (!slot) return refuse(std::move(stream), 503, "too_many_connections", "the MQTT connection limit is reached");

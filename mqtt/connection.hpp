@@ -12,7 +12,7 @@ namespace mqgate::mqtt {
 
 // Why a connection ended. Names are stable: they appear in events, REST,
 // $SYS payloads and metrics.
-enum class DisconnectReason {
+enum class DisconnectReason : std::uint8_t {
     normal,             // client sent DISCONNECT: no will
     network_error,      // read/write failed or peer closed without DISCONNECT
     keepalive_timeout,  // nothing received for 1.5 x keepalive [MQTT-3.1.2-24]
@@ -31,7 +31,9 @@ struct PeerInfo {
     std::string address;       // remote IP, textual
     std::uint16_t port = 0;    // remote port
     std::uint16_t local_port = 0;
-    std::string protocol = "mqtt";  // "mqtt", "mqtts", "mqtt-ws", "mqtt-wss"
+    // A string literal, not a std::string: every connection holds one (memory
+    // per idle connection) and there are four: "mqtt", "mqtts", "mqtt-ws", "mqtt-wss".
+    const char* protocol = "mqtt";
     std::string tls_common_name;    // client certificate CN when mutual TLS is on
 };
 

@@ -34,7 +34,7 @@ std::string address_text(const asio::ip::address& a) {
 
 template <class Stream>
 void StreamConnection<Stream>::start(Stream stream, mqtt::Broker& broker, const ConnectionOptions& options,
-                                     std::shared_ptr<void> slot) {
+                                     ConnectionSlot slot) {
     auto conn = std::make_shared<StreamConnection>(std::move(stream), broker, options, std::move(slot));
     auto link = broker.attach(conn);
     // The caller may be on another context's thread (the acceptor's): every
@@ -45,15 +45,16 @@ void StreamConnection<Stream>::start(Stream stream, mqtt::Broker& broker, const 
 
 template <class Stream>
 StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, const ConnectionOptions& options,
-                                           std::shared_ptr<void> slot)
+                                           ConnectionSlot slot)
     : stream_(std::move(stream)),
       broker_(broker),
-      write_timeout_(options.write_timeout),
-      close_flush_timeout_(options.close_flush_timeout),
+      connect_timeout_(std::chrono::duration_cast<Seconds>(options.connect_timeout)),
+      write_timeout_(std::chrono::duration_cast<Seconds>(options.write_timeout)),
+      close_flush_timeout_(std::chrono::duration_cast<Seconds>(options.close_flush_timeout)),
       slot_(std::move(slot)),
       decoder_(broker.limits().max_packet_size),
       publish_bucket_(options.max_publish_rate),
-      connect_deadline_(Clock::now() + options.connect_timeout) {
+      last_received_(Clock::now()) {
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -331,7 +332,7 @@ void StreamConnection<Stream>::closing() {
         finish(reason);
         return;
     }
-    if (!flush_deadline_) flush_deadline_ = Clock::now() + close_flush_timeout_;
+    if (flush_deadline_ == Clock::time_point{}) flush_deadline_ = Clock::now() + close_flush_timeout_;
 }
 
 template <class Stream>
@@ -366,7 +367,7 @@ void StreamConnection<Stream>::set_keepalive(std::chrono::seconds keepalive) {
     asio::post(stream_.get_executor(), [self = this->shared_from_this(), keepalive] {
         if (self->finished_) return;
         self->connected_ = true;
-        self->keepalive_limit_ = std::chrono::milliseconds(keepalive) * 3 / 2;
+        self->keepalive_limit_ = std::chrono::duration_cast<Millis>(keepalive * 3) / 2;
     });
 }
 
@@ -383,7 +384,7 @@ void StreamConnection<Stream>::check(Clock::time_point now) {
         outbound_.shrink();
     }
     decoder_.shrink();
-    if (flush_deadline_ && now >= *flush_deadline_) {
+    if (flush_deadline_ != Clock::time_point{} && now >= flush_deadline_) {
         std::optional<DisconnectReason> reason;
         {
             std::lock_guard lock(mutex_);
@@ -399,7 +400,7 @@ void StreamConnection<Stream>::check(Clock::time_point now) {
         return;
     }
     if (!close_requested_.load(std::memory_order_acquire)) {
-        if (!connected_ && now >= connect_deadline_) {
+        if (!connected_ && now >= last_received_ + connect_timeout_) {
             LOG_DEBUG("closing " << peer_.address << ':' << peer_.port << ": no CONNECT in time");
             close(DisconnectReason::connect_timeout);
             return;  // closing() watches the flush from here

@@ -25,6 +25,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
 #include "mqtt/connection.hpp"
+#include "mqtt/net/connection_counter.hpp"
 #include "mqtt/net/deadline_sweeper.hpp"
 #include "mqtt/net/epoll_set.hpp"
 #include "mqtt/net/publish_rate.hpp"
@@ -37,7 +38,7 @@ struct ConnectionOptions {
     std::chrono::seconds connect_timeout{10};  // no CONNECT by then -> connect_timeout
     std::chrono::seconds write_timeout{30};    // one write stalled this long -> slow_consumer
     std::chrono::seconds close_flush_timeout{5};  // close() gives queued frames this long
-    std::string protocol = "mqtt";
+    const char* protocol = "mqtt";  // PeerInfo::protocol: a string literal
     std::string tls_common_name;  // PeerInfo::tls_common_name (TLS transports fill it per connection)
     std::uint32_t max_publish_rate = 0;  // PUBLISH/s before reading pauses (publish_rate.hpp); 0 = off
 };
@@ -51,10 +52,10 @@ public:
     // Attaches a new connection to the broker and starts reading. `slot` is
     // held for the connection's life (the listener's connection count).
     static void start(Stream stream, mqtt::Broker& broker, const ConnectionOptions& options,
-                      std::shared_ptr<void> slot = nullptr);
+                      ConnectionSlot slot = {});
 
     StreamConnection(Stream stream, mqtt::Broker& broker, const ConnectionOptions& options,
-                     std::shared_ptr<void> slot);
+                     ConnectionSlot slot);
     ~StreamConnection() override;
 
     void send(mqtt::Frame frame) override;
@@ -91,12 +92,19 @@ private:
     void check(Clock::time_point now) override;
 
     // Members are kept lean: thousands of idle connections each hold one of
-    // these (bench/: idle scenario, memory per connection).
+    // these (bench/: idle scenario, memory per connection). Hence 32-bit
+    // durations and no optional<time_point>.
+    using Seconds = std::chrono::duration<std::uint32_t>;
+    using Millis = std::chrono::duration<std::uint32_t, std::milli>;
+    struct NoBuffer {};
+
     Stream stream_;
     mqtt::Broker& broker_;
-    std::chrono::seconds write_timeout_;
-    std::chrono::seconds close_flush_timeout_;
-    std::shared_ptr<void> slot_;
+    Seconds connect_timeout_;
+    Seconds write_timeout_;
+    Seconds close_flush_timeout_;
+    Millis keepalive_limit_{0};  // 1.5 x keepalive; 0 = none
+    ConnectionSlot slot_;
     mqtt::PeerInfo peer_;
     std::shared_ptr<mqtt::ClientLink> link_;
     mqtt::Decoder decoder_;
@@ -105,7 +113,7 @@ private:
     bool throttle_logged_ = false;
     // Wrapped streams (TLS, WebSocket) read into this; a plain socket reads into
     // its thread's buffer instead, so an idle TCP connection holds none.
-    std::vector<char> read_buffer_;
+    [[no_unique_address]] std::conditional_t<raw, NoBuffer, std::vector<char>> read_buffer_;
 
     // Shared with other threads (under mutex_).
     std::mutex mutex_;
@@ -123,11 +131,9 @@ private:
     bool socket_writing_ = false;
     bool finished_ = false;
     bool connected_ = false;  // a first packet arrived: the connect timeout is over
-    std::chrono::milliseconds keepalive_limit_{0};  // 1.5 x keepalive; 0 = none
-    Clock::time_point connect_deadline_;
-    Clock::time_point last_received_;
+    Clock::time_point last_received_;  // until connected_: when the connection began
     Clock::time_point write_started_;
-    std::optional<Clock::time_point> flush_deadline_;
+    Clock::time_point flush_deadline_{};  // none while zero
     std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
 };
 

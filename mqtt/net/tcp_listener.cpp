@@ -12,18 +12,6 @@ namespace mqgate::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-std::shared_ptr<void> ConnectionCounter::try_acquire() {
-    const std::size_t before = live_.fetch_add(1, std::memory_order_relaxed);
-    if (max_ != 0 && before >= max_) {
-        live_.fetch_sub(1, std::memory_order_relaxed);
-        return nullptr;
-    }
-    // The slot keeps the counter alive, so it may outlive the listeners.
-    return std::shared_ptr<void>(static_cast<void*>(this), [self = shared_from_this()](void*) {
-        self->live_.fetch_sub(1, std::memory_order_relaxed);
-    });
-}
-
 TcpListener::TcpListener(asio::io_context& accept_context, IoPool& pool, const std::string& address,
                          std::uint16_t port, std::shared_ptr<ConnectionCounter> counter, OnAccept on_accept)
     : acceptor_(accept_context),

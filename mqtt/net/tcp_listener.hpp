@@ -3,7 +3,6 @@
 // reuse this with another callback).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -13,29 +12,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "mqtt/net/connection_counter.hpp"
 #include "mqtt/net/io_pool.hpp"
 
 namespace mqgate::net {
-
-// Counts live connections (shared by several listeners) and refuses new ones
-// past a maximum. A connection holds its slot; dropping the slot frees it.
-class ConnectionCounter : public std::enable_shared_from_this<ConnectionCounter> {
-public:
-    explicit ConnectionCounter(std::size_t max = 0) noexcept : max_(max) {}  // 0 = unlimited
-    // Null when the maximum is reached.
-    std::shared_ptr<void> try_acquire();
-    std::size_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
-
-private:
-    std::size_t max_;
-    std::atomic<std::size_t> live_{0};
-};
 
 class TcpListener : public std::enable_shared_from_this<TcpListener> {
 public:
     // Called on the acceptor's thread with a socket that belongs to the next
     // context of the pool, and the connection's slot in the counter.
-    using OnAccept = std::function<void(boost::asio::ip::tcp::socket, std::shared_ptr<void> slot)>;
+    using OnAccept = std::function<void(boost::asio::ip::tcp::socket, ConnectionSlot slot)>;
 
     // Binds and listens now (throws boost::system::system_error on failure);
     // accepting starts with start(). The acceptor lives on `accept_context`.

@@ -16,7 +16,7 @@ namespace {
 
 class Handshake : public std::enable_shared_from_this<Handshake> {
 public:
-    Handshake(asio::ip::tcp::socket socket, std::shared_ptr<void> slot, std::shared_ptr<const TlsContext> tls,
+    Handshake(asio::ip::tcp::socket socket, ConnectionSlot slot, std::shared_ptr<const TlsContext> tls,
               mqtt::Broker& broker, const ConnectionOptions& options)
         : context_(tls->current()),
           stream_(std::move(socket), *context_),
@@ -64,7 +64,7 @@ private:
     const std::shared_ptr<asio::ssl::context> context_;
     TlsByteStream::Ssl stream_;
     asio::steady_timer timer_;
-    std::shared_ptr<void> slot_;
+    ConnectionSlot slot_;
     const std::shared_ptr<const TlsContext> tls_;
     mqtt::Broker& broker_;
     const ConnectionOptions options_;
@@ -74,7 +74,7 @@ private:
 
 }  // namespace
 
-void start_tls_connection(asio::ip::tcp::socket socket, std::shared_ptr<void> slot,
+void start_tls_connection(asio::ip::tcp::socket socket, ConnectionSlot slot,
                           const std::shared_ptr<const TlsContext>& tls, mqtt::Broker& broker,
                           const ConnectionOptions& options) {
     auto executor = socket.get_executor();

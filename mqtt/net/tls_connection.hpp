@@ -21,7 +21,7 @@ using TlsConnection = StreamConnection<TlsByteStream>;
 // own io_context, where the handshake runs. `slot` is held for the life of
 // the connection. The context is taken from `tls` now, so a reload during
 // the handshake does not change it.
-void start_tls_connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> slot,
+void start_tls_connection(boost::asio::ip::tcp::socket socket, ConnectionSlot slot,
                           const std::shared_ptr<const TlsContext>& tls, mqtt::Broker& broker,
                           const ConnectionOptions& options);
 
