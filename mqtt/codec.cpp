@@ -414,7 +414,7 @@ Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
 
     const std::string_view body(buffer_.data() + consumed_ + header, remaining);
     if (auto e = decode(p[0], body, out)) return fail(e);
-    consumed_ += total;
+    consumed_ += static_cast<std::uint32_t>(total);
     ec.clear();
     return Status::packet;
 }

@@ -3,6 +3,7 @@
 // never to undefined behaviour.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,7 +40,7 @@ void encode_remaining_length(std::size_t value, std::string& out);
 class Decoder {
 public:
     explicit Decoder(std::size_t max_packet_size = max_remaining_length + 5) noexcept
-        : max_packet_size_(max_packet_size) {}
+        : max_packet_size_(static_cast<std::uint32_t>(std::min<std::size_t>(max_packet_size, max_remaining_length + 5))) {}
 
     void feed(std::string_view bytes) { buffer_.append(bytes); }
 
@@ -61,9 +62,11 @@ public:
     }
 
 private:
-    std::size_t max_packet_size_;
+    // 32 bits: a packet is at most 256 MiB [MQTT-2.2.3], and every connection
+    // holds a decoder (memory per idle connection).
+    std::uint32_t max_packet_size_;
+    std::uint32_t consumed_ = 0;
     std::string buffer_;
-    std::size_t consumed_ = 0;
     std::error_code error_;  // sticky: framing is lost after the first error
 };
 

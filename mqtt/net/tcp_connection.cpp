@@ -53,7 +53,6 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
       close_flush_timeout_(std::chrono::duration_cast<Seconds>(options.close_flush_timeout)),
       slot_(std::move(slot)),
       decoder_(broker.limits().max_packet_size),
-      publish_bucket_(options.max_publish_rate),
       last_received_(Clock::now()) {
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
@@ -66,6 +65,9 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
     const auto local = socket.local_endpoint(ec);
     if (!ec) peer_.local_port = local.port();
     peer_.protocol = options.protocol;
+    if (options.max_publish_rate != 0)
+        throttle_ = std::make_unique<Throttle>(TokenBucket(options.max_publish_rate),
+                                               asio::steady_timer(stream_.get_executor()));
     peer_.tls_common_name = options.tls_common_name;
 }
 
@@ -148,14 +150,14 @@ void StreamConnection<Stream>::drain() {
 
 template <class Stream>
 bool StreamConnection<Stream>::throttled() {
-    if (!publish_bucket_.enabled()) return false;
-    const auto wait = publish_bucket_.take(Clock::now());
+    if (!throttle_) return false;
+    const auto wait = throttle_->bucket.take(Clock::now());
     if (wait == Clock::duration::zero()) return false;
     publish_throttled_total().fetch_add(1, std::memory_order_relaxed);
-    if (!throttle_logged_) {
-        throttle_logged_ = true;
+    if (!throttle_->logged) {
+        throttle_->logged = true;
         LOG_WARN("client at " << peer_.address << ':' << peer_.port << " is over mqtt.max_publish_rate ("
-                              << publish_bucket_.rate() << "/s): reading paused while it is");
+                              << throttle_->bucket.rate() << "/s): reading paused while it is");
     }
     // What was read stays in the decoder; the pause ends with the debt. The
     // keepalive clock must not blame the client for our not reading.
@@ -166,9 +168,8 @@ bool StreamConnection<Stream>::throttled() {
             return true;
         }
     }
-    if (!throttle_timer_) throttle_timer_ = std::make_unique<asio::steady_timer>(stream_.get_executor());
-    throttle_timer_->expires_after(wait);
-    throttle_timer_->async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+    throttle_->timer.expires_after(wait);
+    throttle_->timer.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
         if (ec || self->finished_ || self->close_requested_.load(std::memory_order_acquire)) return;
         self->drain();
     });
@@ -194,7 +195,7 @@ bool StreamConnection<Stream>::take_batch() {
     {
         std::lock_guard lock(mutex_);
         while (!outbound_.empty() && writing_.size() < max_batch_frames && writing_bytes_ < max_batch_bytes) {
-            writing_bytes_ += outbound_.front().size();
+            writing_bytes_ += static_cast<std::uint32_t>(outbound_.front().size());
             writing_.push_back(std::move(outbound_.front()));
             outbound_.pop_front();
         }
@@ -351,7 +352,7 @@ void StreamConnection<Stream>::finish(DisconnectReason reason) {
     boost::system::error_code ignored;
     socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
-    if (throttle_timer_) throttle_timer_->cancel();
+    if (throttle_) throttle_->timer.cancel();
     LOG_DEBUG("connection " << peer_.address << ':' << peer_.port << " closed: " << mqtt::to_string(reason));
     if (!link_) {
         unreported_ = reason;

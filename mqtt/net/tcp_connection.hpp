@@ -108,9 +108,13 @@ private:
     mqtt::PeerInfo peer_;
     std::shared_ptr<mqtt::ClientLink> link_;
     mqtt::Decoder decoder_;
-    TokenBucket publish_bucket_;
-    std::unique_ptr<boost::asio::steady_timer> throttle_timer_;  // made on the first pause
-    bool throttle_logged_ = false;
+    // mqtt.max_publish_rate; only made when it is on.
+    struct Throttle {
+        TokenBucket bucket;
+        boost::asio::steady_timer timer;
+        bool logged = false;
+    };
+    std::unique_ptr<Throttle> throttle_;
     // Wrapped streams (TLS, WebSocket) read into this; a plain socket reads into
     // its thread's buffer instead, so an idle TCP connection holds none.
     [[no_unique_address]] std::conditional_t<raw, NoBuffer, std::vector<char>> read_buffer_;
@@ -118,23 +122,24 @@ private:
     // Shared with other threads (under mutex_).
     std::mutex mutex_;
     mqtt::RingQueue<mqtt::Frame> outbound_;
-    bool write_scheduled_ = false;  // a write is posted or in flight
-    std::optional<mqtt::DisconnectReason> close_reason_;
     std::atomic<std::size_t> buffered_{0};
+    std::optional<mqtt::DisconnectReason> close_reason_;
+    bool write_scheduled_ = false;  // a write is posted or in flight
     std::atomic<bool> close_requested_{false};
 
-    // Executor-only state.
-    std::vector<mqtt::Frame> writing_;
-    std::vector<boost::asio::const_buffer> write_buffers_;
-    std::size_t writing_bytes_ = 0;
-    std::uint32_t write_pos_ = 0;  // RawTcpStream: first write_buffers_ entry not fully written
+    // Executor-only state; the small fields first, next to the ones above, so
+    // they share one word.
     bool socket_writing_ = false;
     bool finished_ = false;
     bool connected_ = false;  // a first packet arrived: the connect timeout is over
+    std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
+    std::uint32_t writing_bytes_ = 0;  // a batch is at most max_batch_bytes plus one packet
+    std::uint32_t write_pos_ = 0;  // RawTcpStream: first write_buffers_ entry not fully written
+    std::vector<mqtt::Frame> writing_;
+    std::vector<boost::asio::const_buffer> write_buffers_;
     Clock::time_point last_received_;  // until connected_: when the connection began
     Clock::time_point write_started_;
     Clock::time_point flush_deadline_{};  // none while zero
-    std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
 };
 
 using TcpConnection = StreamConnection<RawTcpStream>;
