@@ -19,7 +19,7 @@ Broker::~Broker() = default;
 std::shared_ptr<ClientLink> Broker::attach(std::shared_ptr<Connection> conn) {
     auto link = std::make_shared<Link>(*core_, std::move(conn));
     Op op(*core_);
-    core_->links_.insert(link.get());
+    core_->links_.push_back(*link);
     return link;
 }
 
@@ -184,9 +184,9 @@ void Broker::shutdown() {
     Op op(*core_);
     // Every attached link, including those still waiting for CONNECT: each
     // close lets its transport finish and release the connection.
-    for (Link* link : core_->links_) {
-        link->will_.reset();  // the broker is going away, not the client
-        core_->close_link(*link, DisconnectReason::server_shutdown);
+    for (Link& link : core_->links_) {
+        link.will_.reset();  // the broker is going away, not the client
+        core_->close_link(link, DisconnectReason::server_shutdown);
     }
 }
 

@@ -77,13 +77,13 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
         Link& old = *it->second;
         LOG_INFO("client '" << c.client_id << "' taken over by a new connection");
         publish_will(old);
+        auto ev = event_for(old, EventType::client_disconnected);  // while it still has its session's id
+        ev.reason = to_string(DisconnectReason::takeover);
         const bool old_clean = old.clean_session_;
         online_.erase(old.session_);
         SessionState* old_session = old.session_;
         old.session_ = nullptr;
         links_by_id_.erase(it);
-        auto ev = event_for(old, EventType::client_disconnected);
-        ev.reason = to_string(DisconnectReason::takeover);
         emit(std::move(ev));
         close_link(old, DisconnectReason::takeover);
         if (old_clean && old_session) discard_session(*old_session);
@@ -103,13 +103,12 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     }
 
     link.state_ = Link::State::connected;
-    link.client_id_ = c.client_id;
     link.username_ = std::move(identity);
     if (c.will) link.will_ = std::make_unique<Will>(std::move(*c.will));
     link.clean_session_ = c.clean_session;
     link.keepalive_ = c.keepalive;
     link.session_ = session;
-    links_by_id_[link.client_id_] = &link;
+    links_by_id_[session->client_id] = &link;
     online_[session] = &link;
 
     ClientRecord& rec = records_[c.client_id];
@@ -125,7 +124,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     send(link, Connack{session_present, ConnectReturn::accepted});
     link.conn_->set_keepalive(std::chrono::seconds(c.keepalive));
     emit(event_for(link, EventType::client_connected));
-    LOG_DEBUG("client '" << link.client_id_ << "' connected from " << link.conn_->peer().address << ":" << link.conn_->peer().port
+    LOG_DEBUG("client '" << link.client_id() << "' connected from " << link.conn_->peer().address << ":" << link.conn_->peer().port
                          << " clean=" << c.clean_session << " keepalive=" << c.keepalive);
 
     // [MQTT-4.4.0-1]: resend what was in flight, with the original ids, then
@@ -137,17 +136,18 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
 
 void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
     link.state_ = Link::State::closed;
-    links_.erase(&link);
+    link.attached_.unlink();
     SessionState* session = link.session_;
     if (session) {
         if (reason != DisconnectReason::normal && reason != DisconnectReason::server_shutdown) publish_will(link);
         auto ev = event_for(link, EventType::client_disconnected);
         ev.reason = to_string(reason);
         emit(std::move(ev));
+        LOG_DEBUG("client '" << session->client_id << "' disconnected: " << to_string(reason));
         online_.erase(session);
-        links_by_id_.erase(link.client_id_);
+        links_by_id_.erase(session->client_id);
         link.session_ = nullptr;
-        if (auto it = records_.find(link.client_id_); it != records_.end()) {
+        if (auto it = records_.find(session->client_id); it != records_.end()) {
             it->second.disconnected_at_ms = now_ms();
             it->second.departure = std::make_unique<Departure>(Departure{
                 link.username_, link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
@@ -157,7 +157,6 @@ void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
         } else {
             commit(*session);
         }
-        LOG_DEBUG("client '" << link.client_id_ << "' disconnected: " << to_string(reason));
     }
     link.conn_.reset();
 }
@@ -166,7 +165,7 @@ void BrokerCore::publish_will(Link& link) {
     if (!link.will_) return;
     Will will = std::move(*link.will_);
     link.will_.reset();
-    if (!auth_->authorize(link.username_, link.client_id_, will.topic, Access::write)) {
+    if (!auth_->authorize(link.username_, link.client_id(), will.topic, Access::write)) {
         ++stats_.publish_denied;
         return;
     }
@@ -176,7 +175,8 @@ void BrokerCore::publish_will(Link& link) {
     ev.qos = will.qos;
     ev.retain = will.retain;
     ++stats_.messages_received;
-    route(make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain, link.client_id_));
+    route(make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain,
+                       std::string(link.client_id())));
     emit(std::move(ev));
 }
 

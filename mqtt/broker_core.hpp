@@ -16,8 +16,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
+
+#include <boost/intrusive/list.hpp>
 
 #include "mqtt/broker.hpp"
 #include "mqtt/errors.hpp"
@@ -46,7 +47,10 @@ struct ClientRecord {
     std::unique_ptr<Departure> departure;  // set while disconnected
 };
 
-class Link final : public ClientLink, public std::enable_shared_from_this<Link> {
+// One attached connection. Every idle client holds one, so fields are ordered
+// to pack and nothing is copied that the session already holds (memory per
+// idle connection, bench idle scenario).
+class Link final : public ClientLink {
 public:
     Link(BrokerCore& core, std::shared_ptr<Connection> conn) : core_(core), conn_(std::move(conn)) {}
 
@@ -57,19 +61,28 @@ public:
 private:
     friend class BrokerCore;
     friend class Broker;
-    enum class State { awaiting_connect, connected, closing, closed };
+    enum class State : std::uint8_t { awaiting_connect, connected, closing, closed };
+
+    // The session's client id: the only copy of it while connected. Empty
+    // before CONNECT and once the session is detached (takeover, close).
+    std::string_view client_id() const noexcept {
+        return session_ ? std::string_view(session_->client_id) : std::string_view();
+    }
 
     BrokerCore& core_;
     std::shared_ptr<Connection> conn_;  // reset in closed() to break the cycle with the transport
-    State state_ = State::awaiting_connect;
-    std::optional<DisconnectReason> close_reason_;  // chosen by the broker; wins over the transport's
-    std::string client_id_;
+    // In BrokerCore::links_ until closed(). auto_unlink: a Link dropped
+    // without closed() (a test double) leaves no dangling entry behind.
+    using Hook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+    Hook attached_;
     std::string username_;
     std::unique_ptr<Will> will_;  // a pointer: most clients set none, and every Link counts
     SessionState* session_ = nullptr;  // set while connected and owning its client id
+    State state_ = State::awaiting_connect;
     bool clean_session_ = true;
-    std::uint16_t keepalive_ = 0;
     bool subscription_limit_logged_ = false;  // limits are logged once per client
+    std::uint16_t keepalive_ = 0;
+    std::optional<DisconnectReason> close_reason_;  // chosen by the broker; wins over the transport's
 };
 
 class BrokerCore {
@@ -144,9 +157,13 @@ public:
     std::int64_t started_ms_;
 
     SubscriptionTree<SessionState*> subscriptions_;
-    std::unordered_set<Link*> links_;                          // every attached, not yet closed link
+    // Every attached, not yet closed link; intrusive, so attaching allocates
+    // no node (memory per idle connection).
+    boost::intrusive::list<Link, boost::intrusive::member_hook<Link, Link::Hook, &Link::attached_>,
+                           boost::intrusive::constant_time_size<false>>
+        links_;
     std::unordered_map<const SessionState*, Link*> online_;    // session -> its live connection
-    // client id -> live connection; the key views the Link's own client_id_,
+    // client id -> live connection; the key views the session's client_id,
     // which lives as long as the entry (one copy of the id per client).
     std::unordered_map<std::string_view, Link*> links_by_id_;
     std::unordered_map<std::string, ClientRecord> records_;    // client id -> status for the API

@@ -19,7 +19,7 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
         return send(link, Pubrec{p.packet_id});
     }
     if (p.qos == 2 && s.awaiting_rel.size() >= options_.limits.max_awaiting_rel) {
-        LOG_WARN("client '" << link.client_id_ << "' exceeded " << options_.limits.max_awaiting_rel
+        LOG_WARN("client '" << link.client_id() << "' exceeded " << options_.limits.max_awaiting_rel
                             << " QoS 2 messages awaiting PUBREL; closing");
         return close_link(link, DisconnectReason::protocol_error);
     }
@@ -28,11 +28,11 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     ++stats_.messages_received;
     // POLICY [MQTT-3.3.5-2]: an unauthorized PUBLISH is acknowledged as usual
     // and dropped, so a 3.1.1 client is not disconnected in a loop.
-    if (auth_->authorize(link.username_, link.client_id_, p.topic, Access::write)) {
-        route(make_message(std::move(p.topic), std::move(p.payload), p.qos, p.retain, link.client_id_));
+    if (auth_->authorize(link.username_, link.client_id(), p.topic, Access::write)) {
+        route(make_message(std::move(p.topic), std::move(p.payload), p.qos, p.retain, std::string(link.client_id())));
     } else {
         ++stats_.publish_denied;
-        LOG_DEBUG("publish by '" << link.client_id_ << "' to '" << p.topic << "' denied by ACL");
+        LOG_DEBUG("publish by '" << link.client_id() << "' to '" << p.topic << "' denied by ACL");
     }
 
     if (p.qos == 1) {
