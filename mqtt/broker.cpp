@@ -81,8 +81,9 @@ ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& re
     info.clean_session = rec.clean_session;
     info.connected_at_ms = rec.connected_at_ms;
     info.disconnected_at_ms = rec.disconnected_at_ms;
-    if (auto it = links_by_id_.find(id); it != links_by_id_.end()) {
-        const Link& link = *it->second;
+    const SessionState* s = sessions_->find(id);
+    if (s && s->link) {
+        const Link& link = *s->link;
         info.connected = true;
         info.username = link.username_;
         if (link.conn_) info.peer = link.conn_->peer();
@@ -94,7 +95,7 @@ ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& re
         info.keepalive = rec.departure->keepalive;
         info.disconnect_reason = rec.departure->reason;
     }
-    if (const SessionState* s = sessions_->find(id)) {
+    if (s) {
         info.subscriptions = s->subscriptions.size();
         info.inflight = s->inflight.size();
         info.queued = s->queue.size();
@@ -149,9 +150,9 @@ bool Broker::retained_delete(std::string_view topic) {
 
 bool Broker::kick(std::string_view client_id) {
     Op op(*core_);
-    auto it = core_->links_by_id_.find(client_id);
-    if (it == core_->links_by_id_.end()) return false;
-    Link& link = *it->second;
+    Link* found = core_->live_link(client_id);
+    if (!found) return false;
+    Link& link = *found;
     core_->emit(core_->event_for(link, EventType::client_kicked));
     core_->close_link(link, DisconnectReason::kicked);
     return true;

@@ -68,25 +68,25 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
         static thread_local std::mt19937_64 rng{std::random_device{}()};
         do {
             c.client_id = "mqgate-" + std::to_string(next_client_number_++) + "-" + std::to_string(rng() % 1000000);
-        } while (sessions_->find(c.client_id) || links_by_id_.count(c.client_id));
+        } while (sessions_->find(c.client_id));  // a connected client has a session too
     }
 
     // Takeover [MQTT-3.1.4-2]: the existing connection is closed; it did not
     // send DISCONNECT, so its will is published.
-    if (auto it = links_by_id_.find(c.client_id); it != links_by_id_.end()) {
-        Link& old = *it->second;
+    if (Link* taken = live_link(c.client_id)) {
+        Link& old = *taken;
         LOG_INFO("client '" << c.client_id << "' taken over by a new connection");
         publish_will(old);
         auto ev = event_for(old, EventType::client_disconnected);  // while it still has its session's id
         ev.reason = to_string(DisconnectReason::takeover);
         const bool old_clean = old.clean_session_;
-        online_.erase(old.session_);
-        SessionState* old_session = old.session_;
+        SessionState& old_session = *old.session_;
+        old_session.link = nullptr;
         old.session_ = nullptr;
-        links_by_id_.erase(it);
+        --connected_;
         emit(std::move(ev));
         close_link(old, DisconnectReason::takeover);
-        if (old_clean && old_session) discard_session(*old_session);
+        if (old_clean) discard_session(old_session);
     }
 
     SessionState* session = sessions_->find(c.client_id);
@@ -108,8 +108,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     link.clean_session_ = c.clean_session;
     link.keepalive_ = c.keepalive;
     link.session_ = session;
-    links_by_id_[session->client_id] = &link;
-    online_[session] = &link;
+    session->link = &link;
 
     ClientRecord& rec = records_[c.client_id];
     rec.clean_session = c.clean_session;
@@ -118,8 +117,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     rec.departure.reset();
 
     ++stats_.connections_total;
-    const std::size_t connected = links_by_id_.size();
-    if (connected > stats_.clients_maximum) stats_.clients_maximum = connected;
+    if (++connected_ > stats_.clients_maximum) stats_.clients_maximum = connected_;
 
     send(link, Connack{session_present, ConnectReturn::accepted});
     link.conn_->set_keepalive(std::chrono::seconds(c.keepalive));
@@ -144,9 +142,9 @@ void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
         ev.reason = to_string(reason);
         emit(std::move(ev));
         LOG_DEBUG("client '" << session->client_id << "' disconnected: " << to_string(reason));
-        online_.erase(session);
-        links_by_id_.erase(session->client_id);
+        session->link = nullptr;
         link.session_ = nullptr;
+        --connected_;
         if (auto it = records_.find(session->client_id); it != records_.end()) {
             it->second.disconnected_at_ms = now_ms();
             it->second.departure = std::make_unique<Departure>(Departure{
@@ -183,7 +181,6 @@ void BrokerCore::publish_will(Link& link) {
 void BrokerCore::discard_session(SessionState& s) {
     for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
     const std::string id = s.client_id;
-    online_.erase(&s);
     sessions_->erase(id);
     remember_disconnected(id);
 }
@@ -191,12 +188,12 @@ void BrokerCore::discard_session(SessionState& s) {
 void BrokerCore::remember_disconnected(const std::string& client_id) {
     // Departed clean clients keep their status record for the API, bounded:
     // the oldest records go first.
-    if (links_by_id_.count(client_id)) return;
+    if (live_link(client_id)) return;
     departed_.push_back(client_id);
     while (departed_.size() > options_.limits.max_disconnected_records) {
         const std::string oldest = std::move(departed_.front());
         departed_.pop_front();
-        if (!links_by_id_.count(oldest) && !sessions_->find(oldest)) records_.erase(oldest);
+        if (!sessions_->find(oldest)) records_.erase(oldest);  // a connected client has a session too
     }
 }
 

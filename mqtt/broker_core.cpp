@@ -135,6 +135,11 @@ void BrokerCore::commit(const SessionState& s) {
     if (!s.clean_session) sessions_->commit(s);
 }
 
+Link* BrokerCore::live_link(std::string_view client_id) const {
+    const SessionState* s = sessions_->find(client_id);
+    return s ? s->link : nullptr;
+}
+
 // --- Link: every entry takes the broker lock ---
 
 void Link::packet(Packet&& p) {

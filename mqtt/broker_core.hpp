@@ -131,6 +131,7 @@ public:
     void publish_will(Link& link);
     void discard_session(SessionState& s);
     void commit(const SessionState& s);
+    Link* live_link(std::string_view client_id) const;  // the client's connection, if connected
 
     // --- API helpers (lock held) ---
     void emit(Event ev);
@@ -162,10 +163,9 @@ public:
     boost::intrusive::list<Link, boost::intrusive::member_hook<Link, Link::Hook, &Link::attached_>,
                            boost::intrusive::constant_time_size<false>>
         links_;
-    std::unordered_map<const SessionState*, Link*> online_;    // session -> its live connection
-    // client id -> live connection; the key views the session's client_id,
-    // which lives as long as the entry (one copy of the id per client).
-    std::unordered_map<std::string_view, Link*> links_by_id_;
+    // Connected clients are found through their session (SessionState::link):
+    // no index of their own (memory per idle connection).
+    std::size_t connected_ = 0;
     std::unordered_map<std::string, ClientRecord> records_;    // client id -> status for the API
     std::deque<std::string> departed_;                         // clean clients' records, oldest first
 

@@ -80,8 +80,7 @@ std::size_t BrokerCore::route(const MessagePtr& msg) {
 }
 
 void BrokerCore::deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain) {
-    auto online = online_.find(&s);
-    Link* link = online == online_.end() ? nullptr : online->second;
+    Link* link = s.link;
     if (qos == 0) {
         if (link) {
             // A QoS 0 message to a consumer whose buffer is full is dropped:

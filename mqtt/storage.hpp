@@ -47,9 +47,15 @@ struct InflightMessage {
     bool released = false;  // QoS 2: PUBREC received and PUBREL sent; awaiting PUBCOMP
 };
 
+class Link;  // the broker's side of a live connection (broker_core.hpp)
+
 // The part of a session that outlives its connection [MQTT-3.1.2-4].
 struct SessionState {
     std::string client_id;
+    // The live connection, if any; the broker's own bookkeeping, not stored
+    // state. A field rather than a map from session to link: one hash node
+    // less per connected client (memory per idle connection).
+    Link* link = nullptr;
     bool clean_session = true;
     std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
     RingQueue<QueuedMessage> queue;      // waiting for an in-flight slot or a connection
