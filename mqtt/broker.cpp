@@ -75,13 +75,13 @@ void Broker::unsubscribe(std::uint64_t subscription_id) {
     core_->internal_.erase(it);
 }
 
-ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& rec) const {
+ClientInfo BrokerCore::client_info(const std::string& id, bool clean_session, const ClientStatus& status,
+                                   const SessionState* s) const {
     ClientInfo info;
     info.client_id = id;
-    info.clean_session = rec.clean_session;
-    info.connected_at_ms = rec.connected_at_ms;
-    info.disconnected_at_ms = rec.disconnected_at_ms;
-    const SessionState* s = sessions_->find(id);
+    info.clean_session = clean_session;
+    info.connected_at_ms = status.connected_at_ms;
+    info.disconnected_at_ms = status.disconnected_at_ms;
     if (s && s->link) {
         const Link& link = *s->link;
         info.connected = true;
@@ -89,11 +89,11 @@ ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& re
         if (link.conn_) info.peer = link.conn_->peer();
         info.keepalive = link.keepalive_;
         if (link.will_) info.will_topic = link.will_->topic;
-    } else if (rec.departure) {
-        info.username = rec.departure->username;
-        info.peer = rec.departure->peer;
-        info.keepalive = rec.departure->keepalive;
-        info.disconnect_reason = rec.departure->reason;
+    } else if (status.departure) {
+        info.username = status.departure->username;
+        info.peer = status.departure->peer;
+        info.keepalive = status.departure->keepalive;
+        info.disconnect_reason = status.departure->reason;
     }
     if (s) {
         info.subscriptions = s->subscriptions.size();
@@ -109,16 +109,23 @@ ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& re
 std::vector<ClientInfo> Broker::clients() const {
     Op op(*core_);
     std::vector<ClientInfo> out;
-    out.reserve(core_->records_.size());
-    for (const auto& [id, rec] : core_->records_) out.push_back(core_->client_info(id, rec));
+    out.reserve(core_->sessions_->size() + core_->records_.size());
+    core_->sessions_->for_each(
+        [&](SessionState& s) { out.push_back(core_->client_info(s.client_id, s.clean_session, s.status, &s)); });
+    for (const auto& [id, rec] : core_->records_) {
+        out.push_back(core_->client_info(id, rec.clean_session, rec.status, nullptr));
+    }
     return out;
 }
 
 std::optional<ClientInfo> Broker::client(std::string_view client_id) const {
     Op op(*core_);
+    if (const SessionState* s = core_->sessions_->find(client_id)) {
+        return core_->client_info(s->client_id, s->clean_session, s->status, s);
+    }
     auto it = core_->records_.find(std::string(client_id));
     if (it == core_->records_.end()) return std::nullopt;
-    return core_->client_info(it->first, it->second);
+    return core_->client_info(it->first, it->second.clean_session, it->second.status, nullptr);
 }
 
 std::vector<SubscriptionInfo> Broker::subscriptions() const {

@@ -110,11 +110,8 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     link.session_ = session;
     session->link = &link;
 
-    ClientRecord& rec = records_[c.client_id];
-    rec.clean_session = c.clean_session;
-    rec.connected_at_ms = now_ms();
-    rec.disconnected_at_ms = 0;
-    rec.departure.reset();
+    records_.erase(c.client_id);  // a departed client's record: the session holds the status now
+    session->status = ClientStatus{now_ms(), 0, nullptr};
 
     ++stats_.connections_total;
     if (++connected_ > stats_.clients_maximum) stats_.clients_maximum = connected_;
@@ -145,11 +142,9 @@ void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
         session->link = nullptr;
         link.session_ = nullptr;
         --connected_;
-        if (auto it = records_.find(session->client_id); it != records_.end()) {
-            it->second.disconnected_at_ms = now_ms();
-            it->second.departure = std::make_unique<Departure>(Departure{
-                link.username_, link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
-        }
+        session->status.disconnected_at_ms = now_ms();
+        session->status.departure = std::make_unique<Departure>(Departure{
+            link.username_, link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
         if (session->clean_session) {
             discard_session(*session);  // [MQTT-3.1.2-6]
         } else {
@@ -181,19 +176,20 @@ void BrokerCore::publish_will(Link& link) {
 void BrokerCore::discard_session(SessionState& s) {
     for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
     const std::string id = s.client_id;
+    // The status outlives the session, bounded by remember_disconnected().
+    records_.insert_or_assign(id, ClientRecord{s.clean_session, std::move(s.status)});
     sessions_->erase(id);
     remember_disconnected(id);
 }
 
 void BrokerCore::remember_disconnected(const std::string& client_id) {
     // Departed clean clients keep their status record for the API, bounded:
-    // the oldest records go first.
-    if (live_link(client_id)) return;
+    // the oldest records go first. A client that connected again since has
+    // its status in its session and no record here.
     departed_.push_back(client_id);
     while (departed_.size() > options_.limits.max_disconnected_records) {
-        const std::string oldest = std::move(departed_.front());
+        records_.erase(departed_.front());
         departed_.pop_front();
-        if (!sessions_->find(oldest)) records_.erase(oldest);  // a connected client has a session too
     }
 }
 

@@ -28,23 +28,11 @@ namespace mqgate::mqtt {
 
 class BrokerCore;
 
-// How a client that is no longer connected was connected, for the API.
-struct Departure {
-    std::string username;
-    PeerInfo peer;
-    std::uint16_t keepalive = 0;
-    std::string reason;
-};
-
-// Status of a client kept for the API: what REST shows for connected
-// clients, persistent sessions and recently departed clean clients. While
-// connected, username, address and keepalive are read from the live Link
-// instead of copied here (memory per connection).
+// What REST keeps of a recently departed client whose session is gone
+// (clean session). Clients with a session have their status in it.
 struct ClientRecord {
     bool clean_session = true;
-    std::int64_t connected_at_ms = 0;
-    std::int64_t disconnected_at_ms = 0;
-    std::unique_ptr<Departure> departure;  // set while disconnected
+    ClientStatus status;
 };
 
 // One attached connection. Every idle client holds one, so fields are ordered
@@ -136,7 +124,9 @@ public:
     // --- API helpers (lock held) ---
     void emit(Event ev);
     Event event_for(const Link& link, EventType type) const;
-    ClientInfo client_info(const std::string& id, const ClientRecord& rec) const;
+    // `s`: the client's session, if it has one.
+    ClientInfo client_info(const std::string& id, bool clean_session, const ClientStatus& status,
+                           const SessionState* s) const;
     void remember_disconnected(const std::string& client_id);
     BrokerStats snapshot() const;
     void publish_sys();
@@ -166,8 +156,9 @@ public:
     // Connected clients are found through their session (SessionState::link):
     // no index of their own (memory per idle connection).
     std::size_t connected_ = 0;
-    std::unordered_map<std::string, ClientRecord> records_;    // client id -> status for the API
-    std::deque<std::string> departed_;                         // clean clients' records, oldest first
+    // Departed clients without a session: client id -> status for the API.
+    std::unordered_map<std::string, ClientRecord> records_;
+    std::deque<std::string> departed_;  // ids of discarded sessions, oldest first: bounds records_
 
     struct InternalSubscriber {
         std::string filter;

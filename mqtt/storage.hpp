@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "mqtt/connection.hpp"
 #include "mqtt/message.hpp"
 #include "mqtt/ring_queue.hpp"
 
@@ -49,6 +50,23 @@ struct InflightMessage {
 
 class Link;  // the broker's side of a live connection (broker_core.hpp)
 
+// How a client that is no longer connected was connected, for the API.
+struct Departure {
+    std::string username;
+    PeerInfo peer;
+    std::uint16_t keepalive = 0;
+    std::string reason;
+};
+
+// A client's connection history for the API (REST /api/v1/clients). While
+// connected, username, address and keepalive are read from the live
+// connection instead of copied here.
+struct ClientStatus {
+    std::int64_t connected_at_ms = 0;
+    std::int64_t disconnected_at_ms = 0;
+    std::unique_ptr<Departure> departure;  // set while disconnected
+};
+
 // The part of a session that outlives its connection [MQTT-3.1.2-4].
 struct SessionState {
     std::string client_id;
@@ -66,6 +84,9 @@ struct SessionState {
     std::uint64_t dropped = 0;
     std::uint64_t messages_in = 0;
     std::uint64_t messages_out = 0;
+    // Kept with the session rather than in a record of its own: no extra
+    // allocation per connected client (memory per idle connection).
+    ClientStatus status;
 };
 
 class SessionStore {
