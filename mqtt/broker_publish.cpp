@@ -13,12 +13,13 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     if (topic_levels(p.topic) > options_.limits.max_topic_levels) {
         return protocol_error(link, Errc::too_many_topic_levels);
     }
-    if (p.qos == 2 && s.awaiting_rel.count(p.packet_id)) {
+    if (p.qos == 2 && !s.awaiting_rel) s.awaiting_rel = std::make_unique<SessionState::AwaitingRel>();
+    if (p.qos == 2 && s.awaiting_rel->count(p.packet_id)) {
         // [MQTT-4.3.3-2]: a resent QoS 2 PUBLISH before PUBREL is acknowledged
         // again but not delivered again.
         return send(link, Pubrec{p.packet_id});
     }
-    if (p.qos == 2 && s.awaiting_rel.size() >= options_.limits.max_awaiting_rel) {
+    if (p.qos == 2 && s.awaiting_rel->size() >= options_.limits.max_awaiting_rel) {
         LOG_WARN("client '" << link.client_id() << "' exceeded " << options_.limits.max_awaiting_rel
                             << " QoS 2 messages awaiting PUBREL; closing");
         return close_link(link, DisconnectReason::protocol_error);
@@ -38,7 +39,7 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     if (p.qos == 1) {
         send(link, Puback{p.packet_id});
     } else if (p.qos == 2) {
-        s.awaiting_rel.emplace(p.packet_id, now_ms());
+        s.awaiting_rel->emplace(p.packet_id, now_ms());
         send(link, Pubrec{p.packet_id});
         commit(s);
     }
@@ -179,7 +180,7 @@ void BrokerCore::on_pubrec(Link& link, std::uint16_t id) {
 
 void BrokerCore::on_pubrel(Link& link, std::uint16_t id) {
     SessionState& s = *link.session_;
-    if (s.awaiting_rel.erase(id)) commit(s);
+    if (s.awaiting_rel && s.awaiting_rel->erase(id)) commit(s);
     send(link, Pubcomp{id});  // answered even for an unknown id, so the client can finish
 }
 
@@ -196,7 +197,7 @@ void BrokerCore::on_pubcomp(Link& link, std::uint16_t id) {
 void BrokerCore::expire_awaiting_rel() {
     const std::int64_t cutoff = now_ms() - std::chrono::milliseconds(options_.limits.await_rel_timeout).count();
     sessions_->for_each([&](SessionState& s) {
-        std::erase_if(s.awaiting_rel, [cutoff](const auto& entry) { return entry.second < cutoff; });
+        if (s.awaiting_rel) std::erase_if(*s.awaiting_rel, [cutoff](const auto& entry) { return entry.second < cutoff; });
     });
 }
 
