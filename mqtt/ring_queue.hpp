@@ -12,7 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -141,6 +143,10 @@ private:
     const T& at(std::size_t i) const { return data_[index(i)]; }
 
     void grow() {
+        // As std::vector does past max_size(): a defined failure, not a wrapped count.
+        if (cap_ > std::numeric_limits<std::uint32_t>::max() / 2) {
+            throw std::length_error("RingQueue: too many elements");
+        }
         const std::uint32_t cap = cap_ ? cap_ * 2 : 2;  // powers of two: index() masks
         T* data = std::allocator<T>().allocate(cap);
         for (std::size_t i = 0; i < size_; ++i) {
