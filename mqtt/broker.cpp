@@ -19,7 +19,7 @@ Broker::~Broker() = default;
 std::shared_ptr<ClientLink> Broker::attach(std::shared_ptr<Connection> conn) {
     auto link = std::make_shared<Link>(*core_, std::move(conn));
     Op op(*core_);
-    core_->links_.insert(link.get());
+    core_->links_.push_back(*link);
     return link;
 }
 
@@ -75,26 +75,27 @@ void Broker::unsubscribe(std::uint64_t subscription_id) {
     core_->internal_.erase(it);
 }
 
-ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& rec) const {
+ClientInfo BrokerCore::client_info(const std::string& id, bool clean_session, const ClientStatus& status,
+                                   const SessionState* s) const {
     ClientInfo info;
     info.client_id = id;
-    info.clean_session = rec.clean_session;
-    info.connected_at_ms = rec.connected_at_ms;
-    info.disconnected_at_ms = rec.disconnected_at_ms;
-    if (auto it = links_by_id_.find(id); it != links_by_id_.end()) {
-        const Link& link = *it->second;
+    info.clean_session = clean_session;
+    info.connected_at_ms = status.connected_at_ms;
+    info.disconnected_at_ms = status.disconnected_at_ms;
+    if (s && s->link) {
+        const Link& link = *s->link;
         info.connected = true;
         info.username = link.username_;
         if (link.conn_) info.peer = link.conn_->peer();
         info.keepalive = link.keepalive_;
         if (link.will_) info.will_topic = link.will_->topic;
-    } else if (rec.departure) {
-        info.username = rec.departure->username;
-        info.peer = rec.departure->peer;
-        info.keepalive = rec.departure->keepalive;
-        info.disconnect_reason = rec.departure->reason;
+    } else if (status.departure) {
+        info.username = status.departure->username;
+        info.peer = status.departure->peer;
+        info.keepalive = status.departure->keepalive;
+        info.disconnect_reason = status.departure->reason;
     }
-    if (const SessionState* s = sessions_->find(id)) {
+    if (s) {
         info.subscriptions = s->subscriptions.size();
         info.inflight = s->inflight.size();
         info.queued = s->queue.size();
@@ -108,16 +109,23 @@ ClientInfo BrokerCore::client_info(const std::string& id, const ClientRecord& re
 std::vector<ClientInfo> Broker::clients() const {
     Op op(*core_);
     std::vector<ClientInfo> out;
-    out.reserve(core_->records_.size());
-    for (const auto& [id, rec] : core_->records_) out.push_back(core_->client_info(id, rec));
+    out.reserve(core_->sessions_->size() + core_->records_.size());
+    core_->sessions_->for_each(
+        [&](SessionState& s) { out.push_back(core_->client_info(s.client_id, s.clean_session, s.status, &s)); });
+    for (const auto& [id, rec] : core_->records_) {
+        out.push_back(core_->client_info(id, rec.clean_session, rec.status, nullptr));
+    }
     return out;
 }
 
 std::optional<ClientInfo> Broker::client(std::string_view client_id) const {
     Op op(*core_);
+    if (const SessionState* s = core_->sessions_->find(client_id)) {
+        return core_->client_info(s->client_id, s->clean_session, s->status, s);
+    }
     auto it = core_->records_.find(std::string(client_id));
     if (it == core_->records_.end()) return std::nullopt;
-    return core_->client_info(it->first, it->second);
+    return core_->client_info(it->first, it->second.clean_session, it->second.status, nullptr);
 }
 
 std::vector<SubscriptionInfo> Broker::subscriptions() const {
@@ -149,9 +157,9 @@ bool Broker::retained_delete(std::string_view topic) {
 
 bool Broker::kick(std::string_view client_id) {
     Op op(*core_);
-    auto it = core_->links_by_id_.find(client_id);
-    if (it == core_->links_by_id_.end()) return false;
-    Link& link = *it->second;
+    Link* found = core_->live_link(client_id);
+    if (!found) return false;
+    Link& link = *found;
     core_->emit(core_->event_for(link, EventType::client_kicked));
     core_->close_link(link, DisconnectReason::kicked);
     return true;
@@ -184,9 +192,9 @@ void Broker::shutdown() {
     Op op(*core_);
     // Every attached link, including those still waiting for CONNECT: each
     // close lets its transport finish and release the connection.
-    for (Link* link : core_->links_) {
-        link->will_.reset();  // the broker is going away, not the client
-        core_->close_link(*link, DisconnectReason::server_shutdown);
+    for (Link& link : core_->links_) {
+        link.will_.reset();  // the broker is going away, not the client
+        core_->close_link(link, DisconnectReason::server_shutdown);
     }
 }
 

@@ -68,25 +68,25 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
         static thread_local std::mt19937_64 rng{std::random_device{}()};
         do {
             c.client_id = "mqgate-" + std::to_string(next_client_number_++) + "-" + std::to_string(rng() % 1000000);
-        } while (sessions_->find(c.client_id) || links_by_id_.count(c.client_id));
+        } while (sessions_->find(c.client_id));  // a connected client has a session too
     }
 
     // Takeover [MQTT-3.1.4-2]: the existing connection is closed; it did not
     // send DISCONNECT, so its will is published.
-    if (auto it = links_by_id_.find(c.client_id); it != links_by_id_.end()) {
-        Link& old = *it->second;
+    if (Link* taken = live_link(c.client_id)) {
+        Link& old = *taken;
         LOG_INFO("client '" << c.client_id << "' taken over by a new connection");
         publish_will(old);
-        const bool old_clean = old.clean_session_;
-        online_.erase(old.session_);
-        SessionState* old_session = old.session_;
-        old.session_ = nullptr;
-        links_by_id_.erase(it);
-        auto ev = event_for(old, EventType::client_disconnected);
+        auto ev = event_for(old, EventType::client_disconnected);  // while it still has its session's id
         ev.reason = to_string(DisconnectReason::takeover);
+        const bool old_clean = old.clean_session_;
+        SessionState& old_session = *old.session_;
+        old_session.link = nullptr;
+        old.session_ = nullptr;
+        --connected_;
         emit(std::move(ev));
         close_link(old, DisconnectReason::takeover);
-        if (old_clean && old_session) discard_session(*old_session);
+        if (old_clean) discard_session(old_session);
     }
 
     SessionState* session = sessions_->find(c.client_id);
@@ -103,29 +103,23 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     }
 
     link.state_ = Link::State::connected;
-    link.client_id_ = c.client_id;
     link.username_ = std::move(identity);
     if (c.will) link.will_ = std::make_unique<Will>(std::move(*c.will));
     link.clean_session_ = c.clean_session;
     link.keepalive_ = c.keepalive;
     link.session_ = session;
-    links_by_id_[link.client_id_] = &link;
-    online_[session] = &link;
+    session->link = &link;
 
-    ClientRecord& rec = records_[c.client_id];
-    rec.clean_session = c.clean_session;
-    rec.connected_at_ms = now_ms();
-    rec.disconnected_at_ms = 0;
-    rec.departure.reset();
+    records_.erase(c.client_id);  // a departed client's record: the session holds the status now
+    session->status = ClientStatus{now_ms(), 0, nullptr};
 
     ++stats_.connections_total;
-    const std::size_t connected = links_by_id_.size();
-    if (connected > stats_.clients_maximum) stats_.clients_maximum = connected;
+    if (++connected_ > stats_.clients_maximum) stats_.clients_maximum = connected_;
 
     send(link, Connack{session_present, ConnectReturn::accepted});
     link.conn_->set_keepalive(std::chrono::seconds(c.keepalive));
     emit(event_for(link, EventType::client_connected));
-    LOG_DEBUG("client '" << link.client_id_ << "' connected from " << link.conn_->peer().address << ":" << link.conn_->peer().port
+    LOG_DEBUG("client '" << link.client_id() << "' connected from " << link.conn_->peer().address << ":" << link.conn_->peer().port
                          << " clean=" << c.clean_session << " keepalive=" << c.keepalive);
 
     // [MQTT-4.4.0-1]: resend what was in flight, with the original ids, then
@@ -137,27 +131,25 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
 
 void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
     link.state_ = Link::State::closed;
-    links_.erase(&link);
+    link.attached_.unlink();
     SessionState* session = link.session_;
     if (session) {
         if (reason != DisconnectReason::normal && reason != DisconnectReason::server_shutdown) publish_will(link);
         auto ev = event_for(link, EventType::client_disconnected);
         ev.reason = to_string(reason);
         emit(std::move(ev));
-        online_.erase(session);
-        links_by_id_.erase(link.client_id_);
+        LOG_DEBUG("client '" << session->client_id << "' disconnected: " << to_string(reason));
+        session->link = nullptr;
         link.session_ = nullptr;
-        if (auto it = records_.find(link.client_id_); it != records_.end()) {
-            it->second.disconnected_at_ms = now_ms();
-            it->second.departure = std::make_unique<Departure>(Departure{
-                link.username_, link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
-        }
+        --connected_;
+        session->status.disconnected_at_ms = now_ms();
+        session->status.departure = std::make_unique<Departure>(Departure{
+            link.username_, link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
         if (session->clean_session) {
             discard_session(*session);  // [MQTT-3.1.2-6]
         } else {
             commit(*session);
         }
-        LOG_DEBUG("client '" << link.client_id_ << "' disconnected: " << to_string(reason));
     }
     link.conn_.reset();
 }
@@ -166,7 +158,7 @@ void BrokerCore::publish_will(Link& link) {
     if (!link.will_) return;
     Will will = std::move(*link.will_);
     link.will_.reset();
-    if (!auth_->authorize(link.username_, link.client_id_, will.topic, Access::write)) {
+    if (!auth_->authorize(link.username_, link.client_id(), will.topic, Access::write)) {
         ++stats_.publish_denied;
         return;
     }
@@ -176,27 +168,28 @@ void BrokerCore::publish_will(Link& link) {
     ev.qos = will.qos;
     ev.retain = will.retain;
     ++stats_.messages_received;
-    route(make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain, link.client_id_));
+    route(make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain,
+                       std::string(link.client_id())));
     emit(std::move(ev));
 }
 
 void BrokerCore::discard_session(SessionState& s) {
     for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
     const std::string id = s.client_id;
-    online_.erase(&s);
+    // The status outlives the session, bounded by remember_disconnected().
+    records_.insert_or_assign(id, ClientRecord{s.clean_session, std::move(s.status)});
     sessions_->erase(id);
     remember_disconnected(id);
 }
 
 void BrokerCore::remember_disconnected(const std::string& client_id) {
     // Departed clean clients keep their status record for the API, bounded:
-    // the oldest records go first.
-    if (links_by_id_.count(client_id)) return;
+    // the oldest records go first. A client that connected again since has
+    // its status in its session and no record here.
     departed_.push_back(client_id);
     while (departed_.size() > options_.limits.max_disconnected_records) {
-        const std::string oldest = std::move(departed_.front());
+        records_.erase(departed_.front());
         departed_.pop_front();
-        if (!links_by_id_.count(oldest) && !sessions_->find(oldest)) records_.erase(oldest);
     }
 }
 

@@ -93,7 +93,7 @@ Event BrokerCore::event_for(const Link& link, EventType type) const {
     Event ev;
     ev.type = type;
     ev.timestamp_ms = now_ms();
-    ev.client_id = link.client_id_;
+    ev.client_id = link.client_id();
     ev.username = link.username_;
     if (link.conn_) {
         const PeerInfo& peer = link.conn_->peer();
@@ -122,17 +122,22 @@ void BrokerCore::protocol_error(Link& link, std::error_code ec) {
     // Configured limits are worth an operator's attention; malformed input
     // from broken clients is not (at the default level).
     if (ec == Errc::packet_too_large || ec == Errc::too_many_topic_levels) {
-        LOG_WARN("closing " << (link.conn_ ? link.conn_->peer().address : "") << " ('" << link.client_id_
+        LOG_WARN("closing " << (link.conn_ ? link.conn_->peer().address : "") << " ('" << link.client_id()
                             << "'): " << ec.message());
         return close_link(link, DisconnectReason::protocol_error);
     }
-    LOG_DEBUG("protocol error from " << (link.client_id_.empty() ? std::string("<no CONNECT>") : link.client_id_)
+    LOG_DEBUG("protocol error from " << (link.client_id().empty() ? std::string_view("<no CONNECT>") : link.client_id())
                                      << " (" << (link.conn_ ? link.conn_->peer().address : "") << "): " << ec.message());
     close_link(link, DisconnectReason::protocol_error);
 }
 
 void BrokerCore::commit(const SessionState& s) {
     if (!s.clean_session) sessions_->commit(s);
+}
+
+Link* BrokerCore::live_link(std::string_view client_id) const {
+    const SessionState* s = sessions_->find(client_id);
+    return s ? s->link : nullptr;
 }
 
 // --- Link: every entry takes the broker lock ---

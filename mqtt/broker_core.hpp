@@ -16,8 +16,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
+
+#include <boost/intrusive/list.hpp>
 
 #include "mqtt/broker.hpp"
 #include "mqtt/errors.hpp"
@@ -27,26 +28,17 @@ namespace mqgate::mqtt {
 
 class BrokerCore;
 
-// How a client that is no longer connected was connected, for the API.
-struct Departure {
-    std::string username;
-    PeerInfo peer;
-    std::uint16_t keepalive = 0;
-    std::string reason;
-};
-
-// Status of a client kept for the API: what REST shows for connected
-// clients, persistent sessions and recently departed clean clients. While
-// connected, username, address and keepalive are read from the live Link
-// instead of copied here (memory per connection).
+// What REST keeps of a recently departed client whose session is gone
+// (clean session). Clients with a session have their status in it.
 struct ClientRecord {
     bool clean_session = true;
-    std::int64_t connected_at_ms = 0;
-    std::int64_t disconnected_at_ms = 0;
-    std::unique_ptr<Departure> departure;  // set while disconnected
+    ClientStatus status;
 };
 
-class Link final : public ClientLink, public std::enable_shared_from_this<Link> {
+// One attached connection. Every idle client holds one, so fields are ordered
+// to pack and nothing is copied that the session already holds (memory per
+// idle connection, bench idle scenario).
+class Link final : public ClientLink {
 public:
     Link(BrokerCore& core, std::shared_ptr<Connection> conn) : core_(core), conn_(std::move(conn)) {}
 
@@ -57,19 +49,28 @@ public:
 private:
     friend class BrokerCore;
     friend class Broker;
-    enum class State { awaiting_connect, connected, closing, closed };
+    enum class State : std::uint8_t { awaiting_connect, connected, closing, closed };
+
+    // The session's client id: the only copy of it while connected. Empty
+    // before CONNECT and once the session is detached (takeover, close).
+    std::string_view client_id() const noexcept {
+        return session_ ? std::string_view(session_->client_id) : std::string_view();
+    }
 
     BrokerCore& core_;
     std::shared_ptr<Connection> conn_;  // reset in closed() to break the cycle with the transport
-    State state_ = State::awaiting_connect;
-    std::optional<DisconnectReason> close_reason_;  // chosen by the broker; wins over the transport's
-    std::string client_id_;
+    // In BrokerCore::links_ until closed(). auto_unlink: a Link dropped
+    // without closed() (a test double) leaves no dangling entry behind.
+    using Hook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+    Hook attached_;
     std::string username_;
     std::unique_ptr<Will> will_;  // a pointer: most clients set none, and every Link counts
     SessionState* session_ = nullptr;  // set while connected and owning its client id
+    State state_ = State::awaiting_connect;
     bool clean_session_ = true;
-    std::uint16_t keepalive_ = 0;
     bool subscription_limit_logged_ = false;  // limits are logged once per client
+    std::uint16_t keepalive_ = 0;
+    std::optional<DisconnectReason> close_reason_;  // chosen by the broker; wins over the transport's
 };
 
 class BrokerCore {
@@ -118,11 +119,14 @@ public:
     void publish_will(Link& link);
     void discard_session(SessionState& s);
     void commit(const SessionState& s);
+    Link* live_link(std::string_view client_id) const;  // the client's connection, if connected
 
     // --- API helpers (lock held) ---
     void emit(Event ev);
     Event event_for(const Link& link, EventType type) const;
-    ClientInfo client_info(const std::string& id, const ClientRecord& rec) const;
+    // `s`: the client's session, if it has one.
+    ClientInfo client_info(const std::string& id, bool clean_session, const ClientStatus& status,
+                           const SessionState* s) const;
     void remember_disconnected(const std::string& client_id);
     BrokerStats snapshot() const;
     void publish_sys();
@@ -144,13 +148,17 @@ public:
     std::int64_t started_ms_;
 
     SubscriptionTree<SessionState*> subscriptions_;
-    std::unordered_set<Link*> links_;                          // every attached, not yet closed link
-    std::unordered_map<const SessionState*, Link*> online_;    // session -> its live connection
-    // client id -> live connection; the key views the Link's own client_id_,
-    // which lives as long as the entry (one copy of the id per client).
-    std::unordered_map<std::string_view, Link*> links_by_id_;
-    std::unordered_map<std::string, ClientRecord> records_;    // client id -> status for the API
-    std::deque<std::string> departed_;                         // clean clients' records, oldest first
+    // Every attached, not yet closed link; intrusive, so attaching allocates
+    // no node (memory per idle connection).
+    boost::intrusive::list<Link, boost::intrusive::member_hook<Link, Link::Hook, &Link::attached_>,
+                           boost::intrusive::constant_time_size<false>>
+        links_;
+    // Connected clients are found through their session (SessionState::link):
+    // no index of their own (memory per idle connection).
+    std::size_t connected_ = 0;
+    // Departed clients without a session: client id -> status for the API.
+    std::unordered_map<std::string, ClientRecord> records_;
+    std::deque<std::string> departed_;  // ids of discarded sessions, oldest first: bounds records_
 
     struct InternalSubscriber {
         std::string filter;

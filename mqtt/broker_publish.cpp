@@ -13,13 +13,14 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     if (topic_levels(p.topic) > options_.limits.max_topic_levels) {
         return protocol_error(link, Errc::too_many_topic_levels);
     }
-    if (p.qos == 2 && s.awaiting_rel.count(p.packet_id)) {
+    if (p.qos == 2 && !s.awaiting_rel) s.awaiting_rel = std::make_unique<SessionState::AwaitingRel>();
+    if (p.qos == 2 && s.awaiting_rel->count(p.packet_id)) {
         // [MQTT-4.3.3-2]: a resent QoS 2 PUBLISH before PUBREL is acknowledged
         // again but not delivered again.
         return send(link, Pubrec{p.packet_id});
     }
-    if (p.qos == 2 && s.awaiting_rel.size() >= options_.limits.max_awaiting_rel) {
-        LOG_WARN("client '" << link.client_id_ << "' exceeded " << options_.limits.max_awaiting_rel
+    if (p.qos == 2 && s.awaiting_rel->size() >= options_.limits.max_awaiting_rel) {
+        LOG_WARN("client '" << link.client_id() << "' exceeded " << options_.limits.max_awaiting_rel
                             << " QoS 2 messages awaiting PUBREL; closing");
         return close_link(link, DisconnectReason::protocol_error);
     }
@@ -28,17 +29,17 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     ++stats_.messages_received;
     // POLICY [MQTT-3.3.5-2]: an unauthorized PUBLISH is acknowledged as usual
     // and dropped, so a 3.1.1 client is not disconnected in a loop.
-    if (auth_->authorize(link.username_, link.client_id_, p.topic, Access::write)) {
-        route(make_message(std::move(p.topic), std::move(p.payload), p.qos, p.retain, link.client_id_));
+    if (auth_->authorize(link.username_, link.client_id(), p.topic, Access::write)) {
+        route(make_message(std::move(p.topic), std::move(p.payload), p.qos, p.retain, std::string(link.client_id())));
     } else {
         ++stats_.publish_denied;
-        LOG_DEBUG("publish by '" << link.client_id_ << "' to '" << p.topic << "' denied by ACL");
+        LOG_DEBUG("publish by '" << link.client_id() << "' to '" << p.topic << "' denied by ACL");
     }
 
     if (p.qos == 1) {
         send(link, Puback{p.packet_id});
     } else if (p.qos == 2) {
-        s.awaiting_rel.emplace(p.packet_id, now_ms());
+        s.awaiting_rel->emplace(p.packet_id, now_ms());
         send(link, Pubrec{p.packet_id});
         commit(s);
     }
@@ -80,8 +81,7 @@ std::size_t BrokerCore::route(const MessagePtr& msg) {
 }
 
 void BrokerCore::deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain) {
-    auto online = online_.find(&s);
-    Link* link = online == online_.end() ? nullptr : online->second;
+    Link* link = s.link;
     if (qos == 0) {
         if (link) {
             // A QoS 0 message to a consumer whose buffer is full is dropped:
@@ -180,7 +180,7 @@ void BrokerCore::on_pubrec(Link& link, std::uint16_t id) {
 
 void BrokerCore::on_pubrel(Link& link, std::uint16_t id) {
     SessionState& s = *link.session_;
-    if (s.awaiting_rel.erase(id)) commit(s);
+    if (s.awaiting_rel && s.awaiting_rel->erase(id)) commit(s);
     send(link, Pubcomp{id});  // answered even for an unknown id, so the client can finish
 }
 
@@ -197,7 +197,7 @@ void BrokerCore::on_pubcomp(Link& link, std::uint16_t id) {
 void BrokerCore::expire_awaiting_rel() {
     const std::int64_t cutoff = now_ms() - std::chrono::milliseconds(options_.limits.await_rel_timeout).count();
     sessions_->for_each([&](SessionState& s) {
-        std::erase_if(s.awaiting_rel, [cutoff](const auto& entry) { return entry.second < cutoff; });
+        if (s.awaiting_rel) std::erase_if(*s.awaiting_rel, [cutoff](const auto& entry) { return entry.second < cutoff; });
     });
 }
 

@@ -20,10 +20,10 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
                                 (!exists && s.subscriptions.size() >= lim.max_subscriptions_per_session);
         if (over_limit && !link.subscription_limit_logged_) {
             link.subscription_limit_logged_ = true;
-            LOG_WARN("client '" << link.client_id_ << "': subscription refused by mqtt.max_subscriptions_per_session / "
+            LOG_WARN("client '" << link.client_id() << "': subscription refused by mqtt.max_subscriptions_per_session / "
                                    "max_topic_levels (logged once per connection)");
         }
-        if (over_limit || !auth_->authorize(link.username_, link.client_id_, want.filter, Access::read)) {
+        if (over_limit || !auth_->authorize(link.username_, link.client_id(), want.filter, Access::read)) {
             ++stats_.subscribe_refused;
             ack.return_codes.push_back(suback_failure);
             continue;

@@ -8,7 +8,7 @@ namespace mqgate::mqtt {
 
 BrokerStats BrokerCore::snapshot() const {
     BrokerStats st = stats_;
-    st.clients_connected = links_by_id_.size();
+    st.clients_connected = connected_;
     st.sessions = sessions_->size();
     st.clients_disconnected = st.sessions - std::min(st.sessions, st.clients_connected);
     st.subscriptions = subscriptions_.size();

@@ -5,13 +5,16 @@
 // even when empty, and a connection holds three of them: about 1.8 KiB per idle
 // client, more than Mosquitto spends on a whole connection. This ring holds
 // nothing until the first push, grows by doubling, and gives its storage back
-// when it drains after a burst, so an idle client costs the five words of
+// when it drains after a burst, so an idle client costs the three words of
 // the object itself.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -145,7 +148,11 @@ private:
     const T& at(std::size_t i) const { return data_[index(i)]; }
 
     void grow() {
-        const std::size_t cap = cap_ ? cap_ * 2 : 2;  // powers of two: index() masks
+        // As std::vector does past max_size(): a defined failure, not a wrapped count.
+        if (cap_ > std::numeric_limits<std::uint32_t>::max() / 2) {
+            throw std::length_error("RingQueue: too many elements");
+        }
+        const std::uint32_t cap = cap_ ? cap_ * 2 : 2;  // powers of two: index() masks
         T* data = std::allocator<T>().allocate(cap);
         for (std::size_t i = 0; i < size_; ++i) {
             std::construct_at(data + i, std::move(at(i)));
@@ -176,11 +183,14 @@ private:
         size_ = 0;
     }
 
+    // 32-bit counts: every session holds two rings and every connection one,
+    // idle or not (memory per idle connection), and 2^31 elements is far
+    // beyond any queue limit.
     T* data_ = nullptr;
-    std::size_t cap_ = 0;
-    std::size_t head_ = 0;
-    std::size_t size_ = 0;
-    std::size_t peak_ = 0;  // most elements held since the last drain
+    std::uint32_t cap_ = 0;
+    std::uint32_t head_ = 0;
+    std::uint32_t size_ = 0;
+    std::uint32_t peak_ = 0;  // most elements held since the last drain
 };
 
 }  // namespace mqgate::mqtt

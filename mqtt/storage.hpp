@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "mqtt/connection.hpp"
 #include "mqtt/message.hpp"
 #include "mqtt/ring_queue.hpp"
 
@@ -47,19 +48,49 @@ struct InflightMessage {
     bool released = false;  // QoS 2: PUBREC received and PUBREL sent; awaiting PUBCOMP
 };
 
+class Link;  // the broker's side of a live connection (broker_core.hpp)
+
+// How a client that is no longer connected was connected, for the API.
+struct Departure {
+    std::string username;
+    PeerInfo peer;
+    std::uint16_t keepalive = 0;
+    std::string reason;
+};
+
+// A client's connection history for the API (REST /api/v1/clients). While
+// connected, username, address and keepalive are read from the live
+// connection instead of copied here.
+struct ClientStatus {
+    std::int64_t connected_at_ms = 0;
+    std::int64_t disconnected_at_ms = 0;
+    std::unique_ptr<Departure> departure;  // set while disconnected
+};
+
 // The part of a session that outlives its connection [MQTT-3.1.2-4].
 struct SessionState {
     std::string client_id;
+    // The live connection, if any; the broker's own bookkeeping, not stored
+    // state. A field rather than a map from session to link: one hash node
+    // less per connected client (memory per idle connection).
+    Link* link = nullptr;
     bool clean_session = true;
+    std::uint16_t last_packet_id = 0;  // next to clean_session: they share a word
     std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
     RingQueue<QueuedMessage> queue;      // waiting for an in-flight slot or a connection
-    std::size_t queued_bytes = 0;         // payload bytes in `queue`
     RingQueue<InflightMessage> inflight; // in send order, for resend order [MQTT-4.6.0-1]
-    std::map<std::uint16_t, std::int64_t> awaiting_rel;  // inbound QoS 2 ids -> received at (ms)
-    std::uint16_t last_packet_id = 0;
+    std::size_t queued_bytes = 0;         // payload bytes in `queue`
+    // Inbound QoS 2 ids -> received at (ms). Created by the first QoS 2
+    // PUBLISH in: most clients never send one, and an empty std::map is six
+    // words in every session (memory per idle connection).
+    using AwaitingRel = std::map<std::uint16_t, std::int64_t>;
+    std::unique_ptr<AwaitingRel> awaiting_rel;
     std::uint64_t dropped = 0;
     std::uint64_t messages_in = 0;
     std::uint64_t messages_out = 0;
+    // Kept with the session rather than in a record of its own: no extra
+    // allocation per connected client (memory per idle connection).
+    ClientStatus status;
 };
 
 class SessionStore {
