@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "mqtt/net/epoll_set.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::net {
@@ -17,6 +18,10 @@ IoPool::IoPool(std::size_t threads) {
         // Posting from other threads stays safe.
         contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
         guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
+        // Made now rather than by the first connection: creating it can fail
+        // (epoll_create1: out of descriptors), and here that stops start-up
+        // with a clear error instead of escaping an accept handler later.
+        EpollSet::of(*contexts_.back());
     }
 }
 
