@@ -3,6 +3,9 @@
 // direction, limits).
 #include "mqtt/codec.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <memory>
 #include <variant>
 
 #include "mqtt/topic.hpp"
@@ -368,13 +371,28 @@ void encode_remaining_length(std::size_t value, std::string& out) {
     } while (value > 0);
 }
 
+void Decoder::feed(std::string_view bytes) {
+    if (bytes.empty()) return;
+    const std::size_t want = std::size_t{size_} + bytes.size();
+    if (want > capacity_) {
+        const std::size_t grown = std::max(want, std::size_t{capacity_} * 2);
+        auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+        if (size_ > 0) std::memcpy(bigger.get(), buffer_.get(), size_);
+        buffer_ = std::move(bigger);
+        capacity_ = static_cast<std::uint32_t>(grown);
+    }
+    std::memcpy(buffer_.get() + size_, bytes.data(), bytes.size());
+    size_ = static_cast<std::uint32_t>(want);
+}
+
 Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
-    if (error_) {
+    if (error_ != Errc::ok) {
         ec = error_;
         return Status::error;
     }
     const auto fail = [&](std::error_code e) {
-        error_ = e;
+        // Every decoding error is one of ours (errors.hpp), so its value is kept.
+        error_ = static_cast<Errc>(e.value());
         ec = e;
         return Status::error;
     };
@@ -382,15 +400,16 @@ Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
         // Only the unfinished packet stays, so the buffer never holds more
         // than one packet plus whatever the last feed() added.
         if (consumed_ > 0) {
-            buffer_.erase(0, consumed_);
+            size_ -= consumed_;
+            if (size_ > 0) std::memmove(buffer_.get(), buffer_.get() + consumed_, size_);
             consumed_ = 0;
         }
         return Status::need_more;
     };
 
-    const std::size_t avail = buffer_.size() - consumed_;
+    const std::size_t avail = size_ - consumed_;
     if (avail == 0) return need_more();
-    const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data()) + consumed_;
+    const auto* p = reinterpret_cast<const unsigned char*>(buffer_.get()) + consumed_;
     if (auto e = validate_first_byte(p[0])) return fail(e);
 
     std::size_t remaining = 0;
@@ -412,7 +431,7 @@ Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
     if (total > max_packet_size_) return fail(Errc::packet_too_large);
     if (avail < total) return need_more();
 
-    const std::string_view body(buffer_.data() + consumed_ + header, remaining);
+    const std::string_view body(buffer_.get() + consumed_ + header, remaining);
     if (auto e = decode(p[0], body, out)) return fail(e);
     consumed_ += static_cast<std::uint32_t>(total);
     ec.clear();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -42,7 +43,7 @@ public:
     explicit Decoder(std::size_t max_packet_size = max_remaining_length + 5) noexcept
         : max_packet_size_(static_cast<std::uint32_t>(std::min<std::size_t>(max_packet_size, max_remaining_length + 5))) {}
 
-    void feed(std::string_view bytes) { buffer_.append(bytes); }
+    void feed(std::string_view bytes);
 
     enum class Status { packet, need_more, error };
     // Status::packet: `out` holds the next packet. Status::error: `ec` says why;
@@ -51,23 +52,26 @@ public:
 
     // Bytes received but not yet consumed by next() (bounded by max_packet_size
     // once a complete header has been seen).
-    std::size_t buffered() const noexcept { return buffer_.size() - consumed_; }
+    std::size_t buffered() const noexcept { return size_ - consumed_; }
 
     // Frees the buffer unless it holds part of a packet: an idle connection
     // then keeps none (memory per idle connection).
     void shrink() noexcept {
         if (buffered() != 0) return;
-        std::string().swap(buffer_);
-        consumed_ = 0;
+        buffer_.reset();
+        capacity_ = size_ = consumed_ = 0;
     }
 
 private:
-    // 32 bits: a packet is at most 256 MiB [MQTT-2.2.3], and every connection
-    // holds a decoder (memory per idle connection).
+    // 32-bit sizes and a bare array rather than a std::string: a packet is at
+    // most 256 MiB [MQTT-2.2.3], and every connection holds a decoder (memory
+    // per idle connection).
     std::uint32_t max_packet_size_;
     std::uint32_t consumed_ = 0;
-    std::string buffer_;
-    std::error_code error_;  // sticky: framing is lost after the first error
+    std::uint32_t size_ = 0;
+    std::uint32_t capacity_ = 0;
+    std::unique_ptr<char[]> buffer_;
+    Errc error_ = Errc::ok;  // sticky: framing is lost after the first error
 };
 
 // UTF-8 string rules of §1.5.3 with the server's POLICY (reject controls

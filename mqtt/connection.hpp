@@ -66,7 +66,10 @@ public:
     // connection whose buffer is over its limit.
     virtual std::size_t buffered_bytes() const noexcept = 0;
 
-    virtual const PeerInfo& peer() const noexcept = 0;
+    // Built on each call (REST, events, authentication; never per message): a
+    // transport keeps its peer compactly rather than as strings (memory per
+    // idle connection).
+    virtual PeerInfo peer() const = 0;
 };
 
 }  // namespace mqgate::mqtt

@@ -52,23 +52,35 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
       write_timeout_(std::chrono::duration_cast<Seconds>(options.write_timeout)),
       close_flush_timeout_(std::chrono::duration_cast<Seconds>(options.close_flush_timeout)),
       slot_(std::move(slot)),
-      decoder_(broker.limits().max_packet_size),
-      last_received_(Clock::now()) {
+      protocol_(options.protocol),
+      decoder_(broker.limits().max_packet_size) {
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     const auto remote = socket.remote_endpoint(ec);
-    if (!ec) {
-        peer_.address = address_text(remote.address());
-        peer_.port = remote.port();
-    }
+    if (!ec) remote_ = remote;
     const auto local = socket.local_endpoint(ec);
-    if (!ec) peer_.local_port = local.port();
-    peer_.protocol = options.protocol;
+    if (!ec) local_port_ = local.port();
     if (options.max_publish_rate != 0)
         throttle_ = std::make_unique<Throttle>(TokenBucket(options.max_publish_rate),
                                                asio::steady_timer(stream_.get_executor()));
-    peer_.tls_common_name = options.tls_common_name;
+    if constexpr (!raw) tls_common_name_ = options.tls_common_name;
+}
+
+template <class Stream>
+mqtt::PeerInfo StreamConnection<Stream>::peer() const {
+    mqtt::PeerInfo p;
+    p.address = address_text(remote_.address());
+    p.port = remote_.port();
+    p.local_port = local_port_;
+    p.protocol = protocol_;
+    if constexpr (!raw) p.tls_common_name = tls_common_name_;
+    return p;
+}
+
+template <class Stream>
+std::string StreamConnection<Stream>::peer_text() const {
+    return address_text(remote_.address()) + ':' + std::to_string(remote_.port());
 }
 
 template <class Stream>
@@ -82,7 +94,7 @@ void StreamConnection<Stream>::begin(std::shared_ptr<mqtt::ClientLink> link) {
     }
     link_ = std::move(link);
     last_received_ = Clock::now();
-    LOG_DEBUG("connection from " << peer_.address << ':' << peer_.port << " (" << peer_.protocol << ')');
+    LOG_DEBUG("connection from " << peer_text() << " (" << protocol_ << ')');
     DeadlineSweeper::of(stream_.get_executor()).add(this->shared_from_this());
     if constexpr (raw) {
         if (const auto ec = stream_.watch(this->shared_from_this())) finish(DisconnectReason::network_error);
@@ -156,7 +168,7 @@ bool StreamConnection<Stream>::throttled() {
     publish_throttled_total().fetch_add(1, std::memory_order_relaxed);
     if (!throttle_->logged) {
         throttle_->logged = true;
-        LOG_WARN("client at " << peer_.address << ':' << peer_.port << " is over mqtt.max_publish_rate ("
+        LOG_WARN("client at " << peer_text() << " is over mqtt.max_publish_rate ("
                               << throttle_->bucket.rate() << "/s): reading paused while it is");
     }
     // What was read stays in the decoder; the pause ends with the debt. The
@@ -192,26 +204,29 @@ void StreamConnection<Stream>::send(mqtt::Frame frame) {
 
 template <class Stream>
 bool StreamConnection<Stream>::take_batch() {
+    if (!batch_) batch_ = std::make_unique<WriteBatch>();
+    auto& b = *batch_;
     {
         std::lock_guard lock(mutex_);
-        while (!outbound_.empty() && writing_.size() < max_batch_frames && writing_bytes_ < max_batch_bytes) {
-            writing_bytes_ += static_cast<std::uint32_t>(outbound_.front().size());
-            writing_.push_back(std::move(outbound_.front()));
+        while (!outbound_.empty() && b.frames.size() < max_batch_frames && b.bytes < max_batch_bytes) {
+            b.bytes += static_cast<std::uint32_t>(outbound_.front().size());
+            b.frames.push_back(std::move(outbound_.front()));
             outbound_.pop_front();
         }
-        if (writing_.empty()) write_scheduled_ = false;
+        if (b.frames.empty()) write_scheduled_ = false;
     }
-    if (writing_.empty()) {
+    if (b.frames.empty()) {
         if (close_requested_.load(std::memory_order_acquire)) closing();
         return false;
     }
-    write_buffers_.clear();
-    for (const auto& f : writing_) {
-        write_buffers_.push_back(asio::buffer(f.head));
-        if (f.payload_of && !f.payload_of->payload.empty()) write_buffers_.push_back(asio::buffer(f.payload_of->payload));
+    b.buffers.clear();
+    for (const auto& f : b.frames) {
+        b.buffers.push_back(asio::buffer(f.head));
+        if (f.payload_of && !f.payload_of->payload.empty()) b.buffers.push_back(asio::buffer(f.payload_of->payload));
     }
+    b.pos = 0;
+    b.started = Clock::now();
     socket_writing_ = true;
-    write_started_ = Clock::now();
     return true;
 }
 
@@ -224,7 +239,7 @@ void StreamConnection<Stream>::write() {
         if (!take_batch()) return;
         // A span, not the vector: the write operation copies its buffer sequence,
         // and a vector copy is an allocation per write (callgrind: malloc_consolidate).
-        asio::async_write(stream_, std::span<const asio::const_buffer>(write_buffers_),
+        asio::async_write(stream_, std::span<const asio::const_buffer>(batch_->buffers),
                           [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                               self->on_write(ec, n);
                           });
@@ -234,9 +249,9 @@ void StreamConnection<Stream>::write() {
 template <class Stream>
 void StreamConnection<Stream>::on_write(const boost::system::error_code& ec, std::size_t n) {
     socket_writing_ = false;
-    buffered_.fetch_sub(writing_bytes_, std::memory_order_relaxed);
-    writing_.clear();
-    writing_bytes_ = 0;
+    buffered_.fetch_sub(batch_->bytes, std::memory_order_relaxed);
+    batch_->frames.clear();
+    batch_->bytes = 0;
     broker_.count_bytes(0, n);  // RawTcpStream counts as it writes and passes 0
     if (finished_) return;
     if (ec) {
@@ -265,18 +280,18 @@ void StreamConnection<Stream>::write_raw() {
                     return;
                 }
                 if (!take_batch()) return;
-                write_pos_ = 0;
             }
+            auto& b = *batch_;
             boost::system::error_code ec;
-            const std::span<const asio::const_buffer> buffers(write_buffers_);
-            std::size_t n = stream_.write_some(buffers.subspan(write_pos_), ec);
+            const std::span<const asio::const_buffer> buffers(b.buffers);
+            std::size_t n = stream_.write_some(buffers.subspan(b.pos), ec);
             if (ec == asio::error::would_block) ec = {};  // took nothing: wait below
             if (ec) return on_write(ec, 0);
             broker_.count_bytes(0, n);
-            while (n > 0 && n >= write_buffers_[write_pos_].size()) n -= write_buffers_[write_pos_++].size();
-            if (n > 0) write_buffers_[write_pos_] += n;
+            while (n > 0 && n >= b.buffers[b.pos].size()) n -= b.buffers[b.pos++].size();
+            if (n > 0) b.buffers[b.pos] += n;
             // Not all taken: the socket's buffer is full until EPOLLOUT.
-            const bool more = write_pos_ < write_buffers_.size();
+            const bool more = b.pos < b.buffers.size();
             if (const auto watch_ec = stream_.watch_write(more)) return on_write(watch_ec, 0);
             if (more) return;
             on_write({}, 0);
@@ -353,7 +368,7 @@ void StreamConnection<Stream>::finish(DisconnectReason reason) {
     socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
     if (throttle_) throttle_->timer.cancel();
-    LOG_DEBUG("connection " << peer_.address << ':' << peer_.port << " closed: " << mqtt::to_string(reason));
+    LOG_DEBUG("connection " << peer_text() << " closed: " << mqtt::to_string(reason));
     if (!link_) {
         unreported_ = reason;
         return;
@@ -375,12 +390,13 @@ void StreamConnection<Stream>::set_keepalive(std::chrono::seconds keepalive) {
 template <class Stream>
 void StreamConnection<Stream>::check(Clock::time_point now) {
     if (finished_) return;
-    if (!socket_writing_) {
+    if (!socket_writing_ && batch_) {
         // Nothing in flight: give back what the last burst left behind, so an
         // idle connection holds no buffers (memory per idle connection). A
-        // busy one just allocates them again.
-        std::vector<mqtt::Frame>().swap(writing_);
-        std::vector<asio::const_buffer>().swap(write_buffers_);
+        // busy one just allocates them again. Frames queued are always taken
+        // into a batch next, so a connection without one has no queue to give
+        // back either, and an idle connection's sweep takes no lock.
+        batch_.reset();
         std::lock_guard lock(mutex_);
         outbound_.shrink();
     }
@@ -394,15 +410,15 @@ void StreamConnection<Stream>::check(Clock::time_point now) {
         finish(reason.value_or(DisconnectReason::network_error));
         return;
     }
-    if (socket_writing_ && now >= write_started_ + write_timeout_) {
-        LOG_INFO("closing " << peer_.address << ':' << peer_.port << ": write stalled for "
+    if (socket_writing_ && now >= batch_->started + write_timeout_) {
+        LOG_INFO("closing " << peer_text() << ": write stalled for "
                             << write_timeout_.count() << " s");
         finish(DisconnectReason::slow_consumer);
         return;
     }
     if (!close_requested_.load(std::memory_order_acquire)) {
         if (!connected_ && now >= last_received_ + connect_timeout_) {
-            LOG_DEBUG("closing " << peer_.address << ':' << peer_.port << ": no CONNECT in time");
+            LOG_DEBUG("closing " << peer_text() << ": no CONNECT in time");
             close(DisconnectReason::connect_timeout);
             return;  // closing() watches the flush from here
         }

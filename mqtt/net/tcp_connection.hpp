@@ -13,8 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -30,6 +30,7 @@
 #include "mqtt/net/epoll_set.hpp"
 #include "mqtt/net/publish_rate.hpp"
 #include "mqtt/net/raw_tcp_stream.hpp"
+#include "mqtt/net/small_mutex.hpp"
 #include "mqtt/ring_queue.hpp"
 
 namespace mqgate::net {
@@ -62,7 +63,7 @@ public:
     void close(mqtt::DisconnectReason why) override;
     void set_keepalive(std::chrono::seconds keepalive) override;
     std::size_t buffered_bytes() const noexcept override { return buffered_.load(std::memory_order_relaxed); }
-    const mqtt::PeerInfo& peer() const noexcept override { return peer_; }
+    mqtt::PeerInfo peer() const override;
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -93,10 +94,13 @@ private:
 
     // Members are kept lean: thousands of idle connections each hold one of
     // these (bench/: idle scenario, memory per connection). Hence 32-bit
-    // durations and no optional<time_point>.
+    // durations, no optional<time_point>, the peer kept as an endpoint rather
+    // than a PeerInfo of strings, and write state made only while writing.
     using Seconds = std::chrono::duration<std::uint32_t>;
     using Millis = std::chrono::duration<std::uint32_t, std::milli>;
-    struct NoBuffer {};
+    template <int>
+    struct Nothing {};
+    std::string peer_text() const;  // "address:port", for logs
 
     Stream stream_;
     mqtt::Broker& broker_;
@@ -105,7 +109,13 @@ private:
     Seconds close_flush_timeout_;
     Millis keepalive_limit_{0};  // 1.5 x keepalive; 0 = none
     ConnectionSlot slot_;
-    mqtt::PeerInfo peer_;
+    boost::asio::ip::tcp::endpoint remote_;
+    std::uint16_t local_port_ = 0;
+    // Executor-only, here to fill the word after the endpoint.
+    std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
+    const char* protocol_;  // PeerInfo::protocol
+    // PeerInfo::tls_common_name: only TLS can have one (TLS, and WebSocket over TLS).
+    [[no_unique_address]] std::conditional_t<raw, Nothing<0>, std::string> tls_common_name_;
     std::shared_ptr<mqtt::ClientLink> link_;
     mqtt::Decoder decoder_;
     // mqtt.max_publish_rate; only made when it is on.
@@ -117,28 +127,32 @@ private:
     std::unique_ptr<Throttle> throttle_;
     // Wrapped streams (TLS, WebSocket) read into this; a plain socket reads into
     // its thread's buffer instead, so an idle TCP connection holds none.
-    [[no_unique_address]] std::conditional_t<raw, NoBuffer, std::vector<char>> read_buffer_;
+    [[no_unique_address]] std::conditional_t<raw, Nothing<1>, std::vector<char>> read_buffer_;
 
     // Shared with other threads (under mutex_).
-    std::mutex mutex_;
-    mqtt::RingQueue<mqtt::Frame> outbound_;
-    std::atomic<std::size_t> buffered_{0};
+    // The four small fields share one word.
+    SmallMutex mutex_;
     std::optional<mqtt::DisconnectReason> close_reason_;
     bool write_scheduled_ = false;  // a write is posted or in flight
     std::atomic<bool> close_requested_{false};
+    mqtt::RingQueue<mqtt::Frame> outbound_;
+    std::atomic<std::size_t> buffered_{0};
 
-    // Executor-only state; the small fields first, next to the ones above, so
-    // they share one word.
+    // Executor-only state.
     bool socket_writing_ = false;
     bool finished_ = false;
     bool connected_ = false;  // a first packet arrived: the connect timeout is over
-    std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
-    std::uint32_t writing_bytes_ = 0;  // a batch is at most max_batch_bytes plus one packet
-    std::uint32_t write_pos_ = 0;  // RawTcpStream: first write_buffers_ entry not fully written
-    std::vector<mqtt::Frame> writing_;
-    std::vector<boost::asio::const_buffer> write_buffers_;
+    // The frames being written. Made by the first write and dropped by the
+    // sweep once nothing is being written: an idle connection holds none.
+    struct WriteBatch {
+        std::vector<mqtt::Frame> frames;
+        std::vector<boost::asio::const_buffer> buffers;
+        std::uint32_t bytes = 0;  // a batch is at most max_batch_bytes plus one packet
+        std::uint32_t pos = 0;    // RawTcpStream: first `buffers` entry not fully written
+        Clock::time_point started;
+    };
+    std::unique_ptr<WriteBatch> batch_;
     Clock::time_point last_received_;  // until connected_: when the connection began
-    Clock::time_point write_started_;
     Clock::time_point flush_deadline_{};  // none while zero
 };
 

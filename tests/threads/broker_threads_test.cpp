@@ -28,7 +28,7 @@ public:
     void close(DisconnectReason) override { closed_ = true; }
     void set_keepalive(std::chrono::seconds) override {}
     std::size_t buffered_bytes() const noexcept override { return 0; }
-    const PeerInfo& peer() const noexcept override { return peer_; }
+    PeerInfo peer() const override { return peer_; }
 
     std::vector<Packet> take() {
         std::lock_guard lock(mutex_);

@@ -33,7 +33,7 @@ public:
     }
     void set_keepalive(std::chrono::seconds k) override { keepalive = k; }
     std::size_t buffered_bytes() const noexcept override { return buffered; }
-    const PeerInfo& peer() const noexcept override { return info; }
+    PeerInfo peer() const override { return info; }
 
     template <class T>
     T pop() {
