@@ -50,7 +50,6 @@ void DeadlineSweeper::sweep() {
             watched_.pop_back();
         }
     }
-    if (watched_.capacity() > 64 && watched_.size() < watched_.capacity() / 4) watched_.shrink_to_fit();
     // Nothing left to watch: no wake-ups until the next add().
     if (!watched_.empty()) arm();
 }

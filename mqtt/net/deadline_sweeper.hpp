@@ -9,9 +9,9 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
-#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution_context.hpp>
@@ -49,7 +49,8 @@ private:
     void sweep();
 
     std::mutex mutex_;
-    std::vector<std::weak_ptr<Watched>> watched_;
+    // A deque for the reason EpollSet::owners_ is one.
+    std::deque<std::weak_ptr<Watched>> watched_;
     // Made in the constructor, so the timer service is registered before this
     // one and outlives it (services are destroyed newest first).
     boost::asio::steady_timer timer_;

@@ -42,7 +42,6 @@ void EpollSet::release(Handler& handler) {
         owners_[i]->index_ = i;
     }
     owners_.pop_back();
-    if (owners_.capacity() > 64 && owners_.size() < owners_.capacity() / 4) owners_.shrink_to_fit();
     // Events for it may still wait in the batch being dispatched: it must
     // outlive the batch (its on_ready() then sees it is finished).
     asio::post(context_, [owner = std::move(owner)] {});
@@ -96,7 +95,8 @@ void EpollSet::dispatch() {
 
 void EpollSet::shutdown() {
     // Breaks the ownership of connections still open when the context goes.
-    std::vector<std::shared_ptr<Handler>> owners;
+    // Moved out first, so the set is already empty while they are destroyed.
+    std::deque<std::shared_ptr<Handler>> owners;
     owners.swap(owners_);
     owners.clear();
 }

@@ -15,9 +15,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <system_error>
-#include <vector>
 
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/io_context.hpp>
@@ -64,7 +64,10 @@ private:
 
     boost::asio::io_context& context_;
     boost::asio::posix::stream_descriptor epoll_;
-    std::vector<std::shared_ptr<Handler>> owners_;
+    // A deque, not a vector: it grows and shrinks a block at a time, where a
+    // vector's doubling leaves up to half its slots unused (memory per idle
+    // connection), and it gives back blocks as connections leave.
+    std::deque<std::shared_ptr<Handler>> owners_;
     bool armed_ = false;   // an async_wait on epoll_ is outstanding
     bool posted_ = false;  // a dispatch() is posted
 };

@@ -202,9 +202,24 @@ void StreamConnection<Stream>::send(mqtt::Frame frame) {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->write(); });
 }
 
+// One spare batch per I/O thread: a connection borrows it for a write and
+// gives it back once the write is done, so a thread's connections share one
+// batch between them and a burst of new connections (each writes a CONNACK)
+// leaves no batch behind each.
+template <class Stream>
+std::unique_ptr<typename StreamConnection<Stream>::WriteBatch>& StreamConnection<Stream>::spare_batch() {
+    thread_local std::unique_ptr<WriteBatch> spare;
+    return spare;
+}
+
+template <class Stream>
+void StreamConnection<Stream>::give_back_batch() {
+    if (auto& spare = spare_batch(); !spare) spare = std::move(batch_);
+}
+
 template <class Stream>
 bool StreamConnection<Stream>::take_batch() {
-    if (!batch_) batch_ = std::make_unique<WriteBatch>();
+    if (!batch_) batch_ = spare_batch() ? std::move(spare_batch()) : std::make_unique<WriteBatch>();
     auto& b = *batch_;
     {
         std::lock_guard lock(mutex_);
@@ -216,9 +231,11 @@ bool StreamConnection<Stream>::take_batch() {
         if (b.frames.empty()) write_scheduled_ = false;
     }
     if (b.frames.empty()) {
+        give_back_batch();
         if (close_requested_.load(std::memory_order_acquire)) closing();
         return false;
     }
+    wrote_ = true;
     b.buffers.clear();
     for (const auto& f : b.frames) {
         b.buffers.push_back(asio::buffer(f.head));
@@ -252,6 +269,7 @@ void StreamConnection<Stream>::on_write(const boost::system::error_code& ec, std
     buffered_.fetch_sub(batch_->bytes, std::memory_order_relaxed);
     batch_->frames.clear();
     batch_->bytes = 0;
+    give_back_batch();
     broker_.count_bytes(0, n);  // RawTcpStream counts as it writes and passes 0
     if (finished_) return;
     if (ec) {
@@ -390,12 +408,12 @@ void StreamConnection<Stream>::set_keepalive(std::chrono::seconds keepalive) {
 template <class Stream>
 void StreamConnection<Stream>::check(Clock::time_point now) {
     if (finished_) return;
-    if (!socket_writing_ && batch_) {
+    if (!socket_writing_ && wrote_) {
         // Nothing in flight: give back what the last burst left behind, so an
         // idle connection holds no buffers (memory per idle connection). A
-        // busy one just allocates them again. Frames queued are always taken
-        // into a batch next, so a connection without one has no queue to give
-        // back either, and an idle connection's sweep takes no lock.
+        // busy one just allocates them again; one that wrote nothing since
+        // the last sweep has nothing to give back, and takes no lock.
+        wrote_ = false;
         batch_.reset();
         std::lock_guard lock(mutex_);
         outbound_.shrink();

@@ -142,8 +142,10 @@ private:
     bool socket_writing_ = false;
     bool finished_ = false;
     bool connected_ = false;  // a first packet arrived: the connect timeout is over
-    // The frames being written. Made by the first write and dropped by the
-    // sweep once nothing is being written: an idle connection holds none.
+    bool wrote_ = false;      // a batch was taken since the last sweep
+    // The frames being written. Borrowed from the thread's spare for a write
+    // (spare_batch()) and given back after it, or, when another connection's
+    // is already back, dropped by the sweep: an idle connection holds none.
     struct WriteBatch {
         std::vector<mqtt::Frame> frames;
         std::vector<boost::asio::const_buffer> buffers;
@@ -152,6 +154,8 @@ private:
         Clock::time_point started;
     };
     std::unique_ptr<WriteBatch> batch_;
+    static std::unique_ptr<WriteBatch>& spare_batch();
+    void give_back_batch();
     Clock::time_point last_received_;  // until connected_: when the connection began
     Clock::time_point flush_deadline_{};  // none while zero
 };
