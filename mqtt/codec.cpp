@@ -385,7 +385,7 @@ void Decoder::feed(std::string_view bytes) {
     size_ = static_cast<std::uint32_t>(want);
 }
 
-Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
+Decoder::Status Decoder::frame(std::string_view avail, Packet& out, std::size_t& used, std::error_code& ec) {
     if (error_ != Errc::ok) {
         ec = error_;
         return Status::error;
@@ -396,27 +396,15 @@ Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
         ec = e;
         return Status::error;
     };
-    const auto need_more = [&] {
-        // Only the unfinished packet stays, so the buffer never holds more
-        // than one packet plus whatever the last feed() added.
-        if (consumed_ > 0) {
-            size_ -= consumed_;
-            if (size_ > 0) std::memmove(buffer_.get(), buffer_.get() + consumed_, size_);
-            consumed_ = 0;
-        }
-        return Status::need_more;
-    };
-
-    const std::size_t avail = size_ - consumed_;
-    if (avail == 0) return need_more();
-    const auto* p = reinterpret_cast<const unsigned char*>(buffer_.get()) + consumed_;
+    if (avail.empty()) return Status::need_more;
+    const auto* p = reinterpret_cast<const unsigned char*>(avail.data());
     if (auto e = validate_first_byte(p[0])) return fail(e);
 
     std::size_t remaining = 0;
     std::size_t k = 0;
     for (;; ++k) {
         if (k == 4) return fail(Errc::remaining_length_too_long);
-        if (1 + k >= avail) return need_more();
+        if (1 + k >= avail.size()) return Status::need_more;
         const unsigned char b = p[1 + k];
         remaining |= static_cast<std::size_t>(b & 0x7F) << (7 * k);
         if (!(b & 0x80)) {
@@ -429,13 +417,41 @@ Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
     const std::size_t header = 2 + k;
     const std::size_t total = header + remaining;
     if (total > max_packet_size_) return fail(Errc::packet_too_large);
-    if (avail < total) return need_more();
+    if (avail.size() < total) return Status::need_more;
 
-    const std::string_view body(buffer_.get() + consumed_ + header, remaining);
-    if (auto e = decode(p[0], body, out)) return fail(e);
-    consumed_ += static_cast<std::uint32_t>(total);
+    if (auto e = decode(p[0], avail.substr(header, remaining), out)) return fail(e);
+    used = total;
     ec.clear();
     return Status::packet;
+}
+
+Decoder::Status Decoder::next(Packet& out, std::error_code& ec) {
+    std::size_t used = 0;
+    const auto status = frame({buffer_.get() + consumed_, buffered()}, out, used, ec);
+    if (status == Status::packet) {
+        consumed_ += static_cast<std::uint32_t>(used);
+    } else if (status == Status::need_more && consumed_ > 0) {
+        // Only the unfinished packet stays, so the buffer never holds more
+        // than one packet plus whatever the last feed() added.
+        size_ -= consumed_;
+        if (size_ > 0) std::memmove(buffer_.get(), buffer_.get() + consumed_, size_);
+        consumed_ = 0;
+    }
+    return status;
+}
+
+Decoder::Status Decoder::next(std::string_view& input, Packet& out, std::error_code& ec) {
+    if (buffered() == 0) {
+        std::size_t used = 0;
+        const auto status = frame(input, out, used, ec);
+        if (status != Status::need_more) {
+            input.remove_prefix(used);
+            return status;
+        }
+    }
+    feed(input);
+    input = {};
+    return next(out, ec);
 }
 
 }  // namespace mqgate::mqtt

@@ -36,8 +36,8 @@ void encode_publish_header(bool dup, std::uint8_t qos, bool retain, std::string_
 void encode_remaining_length(std::size_t value, std::string& out);
 
 // Incremental framing: bytes go in split at any boundary, whole packets come
-// out. One copy: bytes are appended into an internal buffer, and each packet's
-// fields are copied out of it once by decode().
+// out. Each packet's fields are copied out once by decode(); bytes are first
+// appended into an internal buffer, unless next(input, ...) decodes them in place.
 class Decoder {
 public:
     explicit Decoder(std::size_t max_packet_size = max_remaining_length + 5) noexcept
@@ -49,6 +49,14 @@ public:
     // Status::packet: `out` holds the next packet. Status::error: `ec` says why;
     // the stream is unusable from then on.
     Status next(Packet& out, std::error_code& ec);
+
+    // As feed(input) then next(), without the copy while the decoder holds no
+    // unfinished packet: whole packets are decoded straight out of `input`,
+    // which is advanced past them. Only an unfinished packet is copied in
+    // (input is then empty), so a connection whose reads hold whole packets
+    // needs no buffer at all. A caller that stops before need_more must
+    // feed() what is left of `input` if it is to be decoded later.
+    Status next(std::string_view& input, Packet& out, std::error_code& ec);
 
     // Bytes received but not yet consumed by next() (bounded by max_packet_size
     // once a complete header has been seen).
@@ -63,6 +71,9 @@ public:
     }
 
 private:
+    // Frames and decodes the packet at the start of `avail`; `used` is its size.
+    Status frame(std::string_view avail, Packet& out, std::size_t& used, std::error_code& ec);
+
     // 32-bit sizes and a bare array rather than a std::string: a packet is at
     // most 256 MiB [MQTT-2.2.3], and every connection holds a decoder (memory
     // per idle connection).

@@ -133,16 +133,15 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, cons
     if (close_requested_.load(std::memory_order_acquire)) return;
     broker_.count_bytes(n, 0);
     last_received_ = Clock::now();
-    decoder_.feed({data, n});
-    drain();
+    drain({data, n});
 }
 
 template <class Stream>
-void StreamConnection<Stream>::drain() {
+void StreamConnection<Stream>::drain(std::string_view input) {
     for (;;) {
         mqtt::Packet packet;
         std::error_code dec_ec;
-        const auto status = decoder_.next(packet, dec_ec);
+        const auto status = decoder_.next(input, packet, dec_ec);
         if (status == mqtt::Decoder::Status::need_more) break;
         if (status == mqtt::Decoder::Status::error) {
             link_->malformed(dec_ec);
@@ -154,8 +153,12 @@ void StreamConnection<Stream>::drain() {
         connected_ = true;
         const bool publish = std::holds_alternative<mqtt::Publish>(packet);
         link_->packet(std::move(packet));
+        // After close() nothing more is processed [MQTT-3.1.4-5]: the rest is dropped.
         if (close_requested_.load(std::memory_order_acquire)) return;
-        if (publish && throttled()) return;
+        if (publish && throttled()) {
+            decoder_.feed(input);  // `input` is gone by the time reading resumes
+            return;
+        }
     }
     read();
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -74,9 +75,9 @@ private:
     void begin(std::shared_ptr<mqtt::ClientLink> link);
     void read();
     void on_read(const boost::system::error_code& ec, const char* data, std::size_t n);
-    // Hands every whole packet in the decoder to the broker, then reads on,
-    // unless the publish rate says to pause first.
-    void drain();
+    // Hands every whole packet in the decoder and `input` (what was just read)
+    // to the broker, then reads on, unless the publish rate says to pause first.
+    void drain(std::string_view input = {});
     bool throttled();
     void write();
     // Moves queued frames into writing_ and write_buffers_; false when none
