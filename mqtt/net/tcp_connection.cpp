@@ -232,6 +232,12 @@ bool StreamConnection<Stream>::take_batch() {
             outbound_.pop_front();
         }
         if (b.frames.empty()) write_scheduled_ = false;
+        // A connection quiet until this write (none since the last sweep) is
+        // most likely quiet again after it (a CONNACK, a PINGRESP): its ring
+        // goes back now rather than at the next sweep, so a burst of new
+        // connections does not leave a ring behind each for a quarter second
+        // (memory per idle connection). A busy connection keeps its ring.
+        if (!wrote_ && outbound_.empty()) outbound_.shrink();
     }
     if (b.frames.empty()) {
         give_back_batch();
