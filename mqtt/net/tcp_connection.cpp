@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <limits>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -24,6 +25,13 @@ namespace {
 // a single write (and its stall timer) arbitrarily large.
 constexpr std::size_t max_batch_frames = 64;
 constexpr std::size_t max_batch_bytes = 256 * 1024;
+
+// Clamped, not wrapped, should a timeout ever exceed what the field holds.
+template <class Seconds>
+Seconds short_seconds(std::chrono::seconds s) {
+    return Seconds(static_cast<typename Seconds::rep>(
+        std::clamp<std::chrono::seconds::rep>(s.count(), 0, std::numeric_limits<typename Seconds::rep>::max())));
+}
 
 std::string address_text(const asio::ip::address& a) {
     if (a.is_v6() && a.to_v6().is_v4_mapped())
@@ -48,9 +56,9 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
                                            ConnectionSlot slot)
     : stream_(std::move(stream)),
       broker_(broker),
-      connect_timeout_(std::chrono::duration_cast<Seconds>(options.connect_timeout)),
-      write_timeout_(std::chrono::duration_cast<Seconds>(options.write_timeout)),
-      close_flush_timeout_(std::chrono::duration_cast<Seconds>(options.close_flush_timeout)),
+      connect_timeout_(short_seconds<Seconds>(options.connect_timeout)),
+      write_timeout_(short_seconds<Seconds>(options.write_timeout)),
+      close_flush_timeout_(short_seconds<Seconds>(options.close_flush_timeout)),
       slot_(std::move(slot)),
       protocol_(options.protocol),
       decoder_(broker.limits().max_packet_size) {
@@ -375,7 +383,10 @@ void StreamConnection<Stream>::closing() {
         finish(reason);
         return;
     }
-    if (flush_deadline_ == Clock::time_point{}) flush_deadline_ = Clock::now() + close_flush_timeout_;
+    if (!flushing_) {
+        flushing_ = true;
+        last_received_ = Clock::now() + close_flush_timeout_;  // now the flush deadline
+    }
 }
 
 template <class Stream>
@@ -428,7 +439,7 @@ void StreamConnection<Stream>::check(Clock::time_point now) {
         outbound_.shrink();
     }
     decoder_.shrink();
-    if (flush_deadline_ != Clock::time_point{} && now >= flush_deadline_) {
+    if (flushing_ && now >= last_received_) {
         std::optional<DisconnectReason> reason;
         {
             std::lock_guard lock(mutex_);

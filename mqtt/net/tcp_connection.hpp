@@ -94,10 +94,11 @@ private:
     void check(Clock::time_point now) override;
 
     // Members are kept lean: thousands of idle connections each hold one of
-    // these (bench/: idle scenario, memory per connection). Hence 32-bit
+    // these (bench/: idle scenario, memory per connection). Hence short
     // durations, no optional<time_point>, the peer kept as an endpoint rather
     // than a PeerInfo of strings, and write state made only while writing.
-    using Seconds = std::chrono::duration<std::uint32_t>;
+    // Seconds: the configured timeouts are at most an hour (config_json.cpp).
+    using Seconds = std::chrono::duration<std::uint16_t>;
     using Millis = std::chrono::duration<std::uint32_t, std::milli>;
     template <int>
     struct Nothing {};
@@ -105,15 +106,20 @@ private:
 
     Stream stream_;
     mqtt::Broker& broker_;
+    Millis keepalive_limit_{0};  // 1.5 x keepalive; 0 = none
     Seconds connect_timeout_;
     Seconds write_timeout_;
     Seconds close_flush_timeout_;
-    Millis keepalive_limit_{0};  // 1.5 x keepalive; 0 = none
+    // Executor-only state, here to share the word with the timeouts.
+    std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
+    bool socket_writing_ = false;
+    bool finished_ = false;
+    bool connected_ = false;  // a first packet arrived: the connect timeout is over
+    bool wrote_ = false;      // a batch was taken since the last sweep
     ConnectionSlot slot_;
     boost::asio::ip::tcp::endpoint remote_;
     std::uint16_t local_port_ = 0;
-    // Executor-only, here to fill the word after the endpoint.
-    std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
+    bool flushing_ = false;  // close() waits for queued frames until the flush deadline
     const char* protocol_;  // PeerInfo::protocol
     // PeerInfo::tls_common_name: only TLS can have one (TLS, and WebSocket over TLS).
     [[no_unique_address]] std::conditional_t<raw, Nothing<0>, std::string> tls_common_name_;
@@ -139,11 +145,7 @@ private:
     mqtt::RingQueue<mqtt::Frame> outbound_;
     std::atomic<std::size_t> buffered_{0};
 
-    // Executor-only state.
-    bool socket_writing_ = false;
-    bool finished_ = false;
-    bool connected_ = false;  // a first packet arrived: the connect timeout is over
-    bool wrote_ = false;      // a batch was taken since the last sweep
+    // More executor-only state.
     // The frames being written. Borrowed from the thread's spare for a write
     // (spare_batch()) and given back after it, or, when another connection's
     // is already back, dropped by the sweep: an idle connection holds none.
@@ -157,8 +159,10 @@ private:
     std::unique_ptr<WriteBatch> batch_;
     static std::unique_ptr<WriteBatch>& spare_batch();
     void give_back_batch();
-    Clock::time_point last_received_;  // until connected_: when the connection began
-    Clock::time_point flush_deadline_{};  // none while zero
+    // Until connected_: when the connection began. Once flushing_: the flush
+    // deadline instead, as nothing is received after close() (one field for
+    // both, memory per idle connection).
+    Clock::time_point last_received_;
 };
 
 using TcpConnection = StreamConnection<RawTcpStream>;
