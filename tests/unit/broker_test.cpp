@@ -2,6 +2,7 @@
 // a fake clock: no sockets, no threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "mqtt/broker.hpp"
@@ -367,6 +368,42 @@ TEST_F(BrokerTest, KickClosesAndWillFires) {
     EXPECT_EQ(watcher.conn->pop<Publish>().payload, "kicked");
     EXPECT_EQ(broker.client("v")->disconnect_reason, "kicked");
     EXPECT_FALSE(broker.kick("v"));
+}
+
+TEST_F(BrokerTest, SubscriptionsMadeOnFirstSubscribeAreVisibleThroughTheApi) {
+    auto idle = connect("idle");
+    auto c = connect("s");
+    EXPECT_EQ(broker.client("idle")->subscriptions, 0u);
+    EXPECT_EQ(broker.client("s")->subscriptions, 0u);
+    EXPECT_TRUE(broker.subscriptions().empty());
+
+    subscribe(c, "b/#", 1, 1);
+    subscribe(c, "a", 0, 0);
+    subscribe(c, "b/#", 2, 2);  // replaces the granted QoS
+    EXPECT_EQ(broker.client("s")->subscriptions, 2u);
+    EXPECT_EQ(broker.client("idle")->subscriptions, 0u);
+    auto subs = broker.subscriptions();
+    ASSERT_EQ(subs.size(), 2u);
+    std::sort(subs.begin(), subs.end(), [](const auto& x, const auto& y) { return x.filter < y.filter; });
+    EXPECT_EQ(subs[0].client_id, "s");
+    EXPECT_EQ(subs[0].filter, "a");
+    EXPECT_EQ(subs[0].qos, 0);
+    EXPECT_EQ(subs[1].filter, "b/#");
+    EXPECT_EQ(subs[1].qos, 2);
+    EXPECT_EQ(broker.stats().subscriptions, 2u);
+
+    c.link->packet(Unsubscribe{11, {"a", "b/#", "never"}});
+    EXPECT_EQ(c.conn->pop<Unsuback>().packet_id, 11);
+    EXPECT_EQ(broker.client("s")->subscriptions, 0u);
+    EXPECT_TRUE(broker.subscriptions().empty());
+    EXPECT_EQ(broker.stats().subscriptions, 0u);
+
+    // Subscribing again after the last one went routes as before.
+    subscribe(c, "b/#", 0, 0);
+    auto pub = connect("pub");
+    publish(pub, "b/x", "hello", 0);
+    EXPECT_EQ(c.conn->pop<Publish>().payload, "hello");
+    EXPECT_EQ(broker.client("s")->subscriptions, 1u);
 }
 
 TEST_F(BrokerTest, SubscriptionOverLimitsRefusedAndCounted) {

@@ -2,6 +2,8 @@
 
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mqtt/storage.hpp"
 
@@ -29,19 +31,19 @@ TEST(MemorySessionStore, CreateFindErase) {
 TEST(MemorySessionStore, AddressesStayStableWhileOthersComeAndGo) {
     auto store = make_memory_session_store();
     SessionState& first = store->create("first");
-    first.subscriptions["a/#"] = 1;
+    first.subscriptions.set("a/#", 1);
     // Enough insertions to force the map to rehash several times.
     for (int i = 0; i < 2000; ++i) store->create("c" + std::to_string(i));
     for (int i = 0; i < 2000; i += 2) store->erase("c" + std::to_string(i));
     EXPECT_EQ(store->find("first"), &first);
-    EXPECT_EQ(first.subscriptions.at("a/#"), 1);
+    EXPECT_EQ(first.subscriptions.find("a/#")->second, 1);
     EXPECT_EQ(store->size(), 1001u);
 }
 
 TEST(MemorySessionStore, CreateReplacesAnExistingSession) {
     auto store = make_memory_session_store();
     SessionState& old = store->create("c");
-    old.subscriptions["t"] = 2;
+    old.subscriptions.set("t", 2);
     old.last_packet_id = 9;
     old.clean_session = false;
 
@@ -52,6 +54,37 @@ TEST(MemorySessionStore, CreateReplacesAnExistingSession) {
     EXPECT_TRUE(fresh.subscriptions.empty());
     EXPECT_EQ(fresh.last_packet_id, 0);
     EXPECT_TRUE(fresh.clean_session);
+}
+
+TEST(SessionSubscriptions, EmptyUntilTheFirstAndAgainAfterTheLast) {
+    mqgate::mqtt::SessionSubscriptions subs;
+    EXPECT_TRUE(subs.empty());
+    EXPECT_EQ(subs.size(), 0u);
+    EXPECT_EQ(subs.begin(), subs.end());
+    EXPECT_FALSE(subs.contains("a"));
+    EXPECT_EQ(subs.find("a"), subs.end());
+    EXPECT_FALSE(subs.erase("a"));
+
+    subs.set("b/#", 1);
+    subs.set("a", 0);
+    subs.set("b/#", 2);  // replaces the QoS, no second entry
+    EXPECT_FALSE(subs.empty());
+    EXPECT_EQ(subs.size(), 2u);
+    EXPECT_TRUE(subs.contains("a"));
+    ASSERT_NE(subs.find("b/#"), subs.end());
+    EXPECT_EQ(subs.find("b/#")->second, 2);
+    std::vector<std::pair<std::string, int>> seen;
+    for (const auto& [filter, qos] : subs) seen.emplace_back(filter, qos);
+    EXPECT_EQ(seen, (std::vector<std::pair<std::string, int>>{{"a", 0}, {"b/#", 2}}));  // in filter order
+
+    EXPECT_FALSE(subs.erase("c"));
+    EXPECT_TRUE(subs.erase("a"));
+    EXPECT_FALSE(subs.erase("a"));
+    EXPECT_TRUE(subs.erase("b/#"));
+    EXPECT_TRUE(subs.empty());
+    EXPECT_EQ(subs.begin(), subs.end());
+    subs.set("again", 1);  // usable after the last one went
+    EXPECT_EQ(subs.size(), 1u);
 }
 
 TEST(MemorySessionStore, ForEachVisitsEverySessionMutably) {
