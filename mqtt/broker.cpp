@@ -75,7 +75,7 @@ void Broker::unsubscribe(std::uint64_t subscription_id) {
     core_->internal_.erase(it);
 }
 
-ClientInfo BrokerCore::client_info(const std::string& id, bool clean_session, const ClientStatus& status,
+ClientInfo BrokerCore::client_info(std::string_view id, bool clean_session, const ClientStatus& status,
                                    const SessionState* s) const {
     ClientInfo info;
     info.client_id = id;
@@ -132,7 +132,7 @@ std::vector<SubscriptionInfo> Broker::subscriptions() const {
     Op op(*core_);
     std::vector<SubscriptionInfo> out;
     core_->sessions_->for_each([&](SessionState& s) {
-        for (const auto& [filter, qos] : s.subscriptions) out.push_back({s.client_id, filter, qos});
+        for (const auto& [filter, qos] : s.subscriptions) out.push_back({std::string(s.client_id), filter, qos});
     });
     return out;
 }

@@ -175,7 +175,7 @@ void BrokerCore::publish_will(Link& link) {
 
 void BrokerCore::discard_session(SessionState& s) {
     for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
-    const std::string id = s.client_id;
+    const std::string id(s.client_id);  // a copy: the session's own goes with it in erase()
     // The status outlives the session, bounded by remember_disconnected().
     records_.insert_or_assign(id, ClientRecord{s.clean_session, std::move(s.status)});
     sessions_->erase(id);

@@ -125,7 +125,7 @@ public:
     void emit(Event ev);
     Event event_for(const Link& link, EventType type) const;
     // `s`: the client's session, if it has one.
-    ClientInfo client_info(const std::string& id, bool clean_session, const ClientStatus& status,
+    ClientInfo client_info(std::string_view id, bool clean_session, const ClientStatus& status,
                            const SessionState* s) const;
     void remember_disconnected(const std::string& client_id);
     BrokerStats snapshot() const;

@@ -106,7 +106,12 @@ struct ClientStatus {
 
 // The part of a session that outlives its connection [MQTT-3.1.2-4].
 struct SessionState {
-    std::string client_id;
+    // Set by the store that made the state, and pointing into storage it
+    // keeps as long as the state lives: the memory store holds the id's
+    // bytes in the state's own block, one allocation per session rather than
+    // two when the id is longer than std::string's 15-character small buffer
+    // (memory per idle connection). Copy it to keep it past erase().
+    std::string_view client_id;
     // The live connection, if any; the broker's own bookkeeping, not stored
     // state. A field rather than a map from session to link: one hash node
     // less per connected client (memory per idle connection).
