@@ -85,10 +85,10 @@ ClientInfo BrokerCore::client_info(std::string_view id, bool clean_session, cons
     if (s && s->link) {
         const Link& link = *s->link;
         info.connected = true;
-        info.username = link.username_;
+        info.username = link.username();
         if (link.conn_) info.peer = link.conn_->peer();
         info.keepalive = link.keepalive_;
-        if (link.will_) info.will_topic = link.will_->topic;
+        if (const Will* will = link.will()) info.will_topic = will->topic;
     } else if (status.departure) {
         info.username = status.departure->username;
         info.peer = status.departure->peer;
@@ -193,7 +193,7 @@ void Broker::shutdown() {
     // Every attached link, including those still waiting for CONNECT: each
     // close lets its transport finish and release the connection.
     for (Link& link : core_->links_) {
-        link.will_.reset();  // the broker is going away, not the client
+        link.drop_will();  // the broker is going away, not the client
         core_->close_link(link, DisconnectReason::server_shutdown);
     }
 }

@@ -51,6 +51,19 @@ private:
     friend class Broker;
     enum class State : std::uint8_t { awaiting_connect, connected, closing, closed };
 
+    void set_extras(std::string username, std::optional<Will> will) {
+        if (username.empty() && !will) return;
+        extras_ = std::make_unique<Extras>(
+            Extras{std::move(username), will ? std::make_unique<Will>(std::move(*will)) : nullptr});
+    }
+    std::string_view username() const noexcept { return extras_ ? std::string_view(extras_->username) : std::string_view(); }
+    const Will* will() const noexcept { return extras_ ? extras_->will.get() : nullptr; }
+    // The will, now gone from the link (null if there was none).
+    [[nodiscard]] std::unique_ptr<Will> take_will() noexcept { return extras_ ? std::move(extras_->will) : nullptr; }
+    void drop_will() noexcept {
+        if (extras_) extras_->will.reset();
+    }
+
     // The session's client id: the only copy of it while connected. Empty
     // before CONNECT and once the session is detached (takeover, close).
     std::string_view client_id() const noexcept {
@@ -63,8 +76,16 @@ private:
     // without closed() (a test double) leaves no dangling entry behind.
     using Hook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
     Hook attached_;
-    std::string username_;
-    std::unique_ptr<Will> will_;  // a pointer: most clients set none, and every Link counts
+    // What CONNECT may carry and many clients leave out: a username
+    // (authenticated clients) and a will. One pointer, null when there is
+    // neither, instead of a std::string and a pointer in every Link (memory
+    // per idle connection: the make_shared block is 88 B instead of 120; a
+    // client with a username or a will pays a 40 B block on top).
+    struct Extras {
+        std::string username;
+        std::unique_ptr<Will> will;
+    };
+    std::unique_ptr<Extras> extras_;
     SessionState* session_ = nullptr;  // set while connected and owning its client id
     State state_ = State::awaiting_connect;
     bool clean_session_ = true;

@@ -23,7 +23,7 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
             LOG_WARN("client '" << link.client_id() << "': subscription refused by mqtt.max_subscriptions_per_session / "
                                    "max_topic_levels (logged once per connection)");
         }
-        if (over_limit || !auth_->authorize(link.username_, link.client_id(), want.filter, Access::read)) {
+        if (over_limit || !auth_->authorize(link.username(), link.client_id(), want.filter, Access::read)) {
             ++stats_.subscribe_refused;
             ack.return_codes.push_back(suback_failure);
             continue;

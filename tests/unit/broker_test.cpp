@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <string_view>
 
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
@@ -67,9 +68,24 @@ struct Client {
     }
 };
 
+// Lets everyone in as AllowAllAuthorizer does, and records whom each
+// authorize() call was for.
+class RecordingAuthorizer final : public Authorizer {
+public:
+    ConnectReturn authenticate(const Connect& connect, const PeerInfo& peer, std::string& identity) override {
+        return AllowAllAuthorizer().authenticate(connect, peer, identity);
+    }
+    bool authorize(std::string_view username, std::string_view client_id, std::string_view topic,
+                   Access) override {
+        checks.push_back(std::string(username) + "/" + std::string(client_id) + ":" + std::string(topic));
+        return true;
+    }
+    std::vector<std::string> checks;  // "username/client id:topic or filter"
+};
+
 class BrokerTest : public ::testing::Test {
 protected:
-    BrokerTest() : broker(make_options(), nullptr, nullptr, nullptr, [this] { return now; }) {
+    BrokerTest() : broker(make_options(), auth, nullptr, nullptr, [this] { return now; }) {
         broker.observe([this](const Event& e) { events.push_back(e); });
     }
 
@@ -81,7 +97,8 @@ protected:
     }
 
     Client connect(const std::string& id, bool clean = true, std::optional<Will> will = std::nullopt,
-                   ConnectReturn expect = ConnectReturn::accepted, bool* session_present = nullptr) {
+                   ConnectReturn expect = ConnectReturn::accepted, bool* session_present = nullptr,
+                   std::optional<std::string> username = std::nullopt) {
         Client c;
         c.link = broker.attach(c.conn);
         Connect pkt;
@@ -89,6 +106,7 @@ protected:
         pkt.clean_session = clean;
         pkt.keepalive = 30;
         pkt.will = std::move(will);
+        pkt.username = std::move(username);
         c.link->packet(pkt);
         auto ack = c.conn->pop<Connack>();
         EXPECT_EQ(ack.return_code, expect);
@@ -114,6 +132,7 @@ protected:
     }
 
     std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
+    std::shared_ptr<RecordingAuthorizer> auth = std::make_shared<RecordingAuthorizer>();
     Broker broker;
     std::vector<Event> events;
 };
@@ -356,6 +375,56 @@ TEST_F(BrokerTest, TakeoverClosesOldConnectionAndPublishesItsWill) {
     publish(pub, "t", "to-new", 0);
     EXPECT_EQ(second.conn->pop<Publish>().payload, "to-new");
     EXPECT_TRUE(broker.client("same")->connected);
+}
+
+TEST_F(BrokerTest, UsernameAndWillOfEachKindOfClient) {
+    auto watcher = connect("w");
+    subscribe(watcher, "will/#", 0, 0);
+    auto anon = connect("anon");
+    auto anon_will = connect("anon-will", true, Will{"will/anon", "a", 0, false});
+    auto named = connect("named", true, std::nullopt, ConnectReturn::accepted, nullptr, "bob");
+    auto named_will = connect("named-will", true, Will{"will/named", "n", 0, false}, ConnectReturn::accepted,
+                              nullptr, "alice");
+
+    const auto expect = [&](const char* id, const char* username, std::optional<std::string> will_topic) {
+        const auto info = broker.client(id);
+        ASSERT_TRUE(info) << id;
+        EXPECT_EQ(info->username, username) << id;
+        EXPECT_EQ(info->will_topic, will_topic) << id;
+    };
+    expect("anon", "", std::nullopt);
+    expect("anon-will", "", "will/anon");
+    expect("named", "bob", std::nullopt);
+    expect("named-will", "alice", "will/named");
+    const auto connected = std::find_if(events.begin(), events.end(), [](const Event& e) {
+        return e.type == EventType::client_connected && e.client_id == "named-will";
+    });
+    ASSERT_NE(connected, events.end());
+    EXPECT_EQ(connected->username, "alice");
+
+    // The ACL sees the username for subscribe, publish and the will.
+    auth->checks.clear();
+    subscribe(named_will, "x", 0, 0);
+    publish(named_will, "x", "p", 0);
+    EXPECT_EQ(named_will.conn->pop<Publish>().payload, "p");
+    named_will.finish(DisconnectReason::network_error);
+    EXPECT_EQ(watcher.conn->pop<Publish>().payload, "n");
+    EXPECT_EQ(auth->checks,
+              (std::vector<std::string>{"alice/named-will:x", "alice/named-will:x", "alice/named-will:will/named"}));
+    // The will went with the connection; the username stays in the departure.
+    expect("named-will", "alice", std::nullopt);
+    EXPECT_FALSE(broker.client("named-will")->connected);
+
+    // DISCONNECT discards the will and keeps the username.
+    named.link->packet(Disconnect{});
+    named.finish(DisconnectReason::network_error);
+    anon_will.link->packet(Disconnect{});
+    anon_will.finish(DisconnectReason::network_error);
+    EXPECT_TRUE(watcher.conn->received.empty());
+    expect("named", "bob", std::nullopt);
+    expect("anon-will", "", std::nullopt);
+    anon.finish(DisconnectReason::network_error);
+    expect("anon", "", std::nullopt);
 }
 
 TEST_F(BrokerTest, KickClosesAndWillFires) {
