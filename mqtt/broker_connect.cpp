@@ -109,7 +109,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     link.session_ = session;
     session->link = &link;
 
-    records_.erase(c.client_id);  // a departed client's record: the session holds the status now
+    forget_disconnected(c.client_id);
     session->status = ClientStatus{now_ms(), 0, nullptr};
 
     ++stats_.connections_total;
@@ -176,20 +176,30 @@ void BrokerCore::discard_session(SessionState& s) {
     for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
     const std::string id(s.client_id);  // a copy: the session's own goes with it in erase()
     // The status outlives the session, bounded by remember_disconnected().
-    records_.insert_or_assign(id, ClientRecord{s.clean_session, std::move(s.status)});
+    ClientRecord record{s.clean_session, std::move(s.status), {}};
     sessions_->erase(id);
-    remember_disconnected(id);
+    remember_disconnected(id, std::move(record));
 }
 
-void BrokerCore::remember_disconnected(const std::string& client_id) {
+void BrokerCore::remember_disconnected(const std::string& client_id, ClientRecord record) {
     // Departed clean clients keep their status record for the API, bounded:
     // the oldest records go first. A client that connected again since has
     // its status in its session and no record here.
+    forget_disconnected(client_id);
     departed_.push_back(client_id);
+    record.departed = std::prev(departed_.end());
+    records_.emplace(client_id, std::move(record));
     while (departed_.size() > options_.limits.max_disconnected_records) {
         records_.erase(departed_.front());
         departed_.pop_front();
     }
+}
+
+void BrokerCore::forget_disconnected(const std::string& client_id) {
+    const auto it = records_.find(client_id);
+    if (it == records_.end()) return;
+    departed_.erase(it->second.departed);
+    records_.erase(it);
 }
 
 }  // namespace mqgate::mqtt

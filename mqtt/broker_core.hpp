@@ -8,7 +8,7 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -33,6 +33,7 @@ class BrokerCore;
 struct ClientRecord {
     bool clean_session = true;
     ClientStatus status;
+    std::list<std::string>::iterator departed;  // its id in BrokerCore::departed_
 };
 
 // One attached connection. Every idle client holds one, so fields are ordered
@@ -148,7 +149,10 @@ public:
     // `s`: the client's session, if it has one.
     ClientInfo client_info(std::string_view id, bool clean_session, const ClientStatus& status,
                            const SessionState* s) const;
-    void remember_disconnected(const std::string& client_id);
+    // Keeps `record` for the API, the newest of at most
+    // max_disconnected_records; replaces any older record of the client.
+    void remember_disconnected(const std::string& client_id, ClientRecord record);
+    void forget_disconnected(const std::string& client_id);  // connected again: the session has its status
     BrokerStats snapshot() const;
     void publish_sys();
     void expire_awaiting_rel();
@@ -179,7 +183,9 @@ public:
     std::size_t connected_ = 0;
     // Departed clients without a session: client id -> status for the API.
     std::unordered_map<std::string, ClientRecord> records_;
-    std::deque<std::string> departed_;  // ids of discarded sessions, oldest first: bounds records_
+    // The ids in records_, oldest departure first, one entry per id (a
+    // second entry would evict the record of a later departure early).
+    std::list<std::string> departed_;
 
     struct InternalSubscriber {
         std::string filter;

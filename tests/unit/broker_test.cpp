@@ -85,7 +85,8 @@ public:
 
 class BrokerTest : public ::testing::Test {
 protected:
-    BrokerTest() : broker(make_options(), auth, nullptr, nullptr, [this] { return now; }) {
+    BrokerTest() : BrokerTest(make_options()) {}
+    explicit BrokerTest(BrokerOptions options) : broker(std::move(options), auth, nullptr, nullptr, [this] { return now; }) {
         broker.observe([this](const Event& e) { events.push_back(e); });
     }
 
@@ -540,6 +541,54 @@ TEST_F(BrokerTest, AwaitingRelExpires) {
     subscribe(sub, "t", 0, 0);
     publish(pub, "t", "again", 2, false, 9);
     EXPECT_EQ(sub.conn->pop<Publish>().payload, "again");
+}
+
+// A broker that keeps the status of only three departed clean-session clients.
+class BrokerRecordsTest : public BrokerTest {
+protected:
+    BrokerRecordsTest() : BrokerTest(three_records()) {}
+    static BrokerOptions three_records() {
+        BrokerOptions o = make_options();
+        o.limits.max_disconnected_records = 3;
+        return o;
+    }
+    void come_and_go(const std::string& id) { connect(id).finish(); }
+    bool remembered(const std::string& id) { return broker.client(id).has_value(); }
+};
+
+TEST_F(BrokerRecordsTest, OldestDeparturesAreForgottenFirst) {
+    for (const char* id : {"a", "b", "c", "d"}) come_and_go(id);
+    EXPECT_FALSE(remembered("a"));
+    EXPECT_TRUE(remembered("b"));
+    EXPECT_TRUE(remembered("c"));
+    EXPECT_TRUE(remembered("d"));
+    EXPECT_EQ(broker.clients().size(), 3u);
+}
+
+TEST_F(BrokerRecordsTest, AClientThatDepartsAgainIsRememberedFromItsLastDeparture) {
+    come_and_go("x");
+    come_and_go("x");  // its earlier departure must not count any more
+    come_and_go("a");
+    come_and_go("b");
+    EXPECT_TRUE(remembered("x"));  // among the three latest departures
+    EXPECT_TRUE(remembered("a"));
+    EXPECT_TRUE(remembered("b"));
+    come_and_go("c");
+    EXPECT_FALSE(remembered("x"));
+    EXPECT_EQ(broker.clients().size(), 3u);
+}
+
+TEST_F(BrokerRecordsTest, AReconnectedClientLeavesRoomForOthers) {
+    come_and_go("x");
+    auto x = connect("x");  // connected again: its status is in its session now
+    come_and_go("a");
+    come_and_go("b");
+    come_and_go("c");
+    EXPECT_TRUE(remembered("a"));  // the three records are a, b and c
+    EXPECT_TRUE(remembered("b"));
+    EXPECT_TRUE(remembered("c"));
+    EXPECT_TRUE(broker.client("x")->connected);
+    EXPECT_EQ(broker.clients().size(), 4u);
 }
 
 }  // namespace
