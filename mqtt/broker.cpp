@@ -75,7 +75,7 @@ void Broker::unsubscribe(std::uint64_t subscription_id) {
     core_->internal_.erase(it);
 }
 
-ClientInfo BrokerCore::client_info(const std::string& id, bool clean_session, const ClientStatus& status,
+ClientInfo BrokerCore::client_info(std::string_view id, bool clean_session, const ClientStatus& status,
                                    const SessionState* s) const {
     ClientInfo info;
     info.client_id = id;
@@ -85,10 +85,10 @@ ClientInfo BrokerCore::client_info(const std::string& id, bool clean_session, co
     if (s && s->link) {
         const Link& link = *s->link;
         info.connected = true;
-        info.username = link.username_;
+        info.username = link.username();
         if (link.conn_) info.peer = link.conn_->peer();
         info.keepalive = link.keepalive_;
-        if (link.will_) info.will_topic = link.will_->topic;
+        if (const Will* will = link.will()) info.will_topic = will->topic;
     } else if (status.departure) {
         info.username = status.departure->username;
         info.peer = status.departure->peer;
@@ -132,7 +132,7 @@ std::vector<SubscriptionInfo> Broker::subscriptions() const {
     Op op(*core_);
     std::vector<SubscriptionInfo> out;
     core_->sessions_->for_each([&](SessionState& s) {
-        for (const auto& [filter, qos] : s.subscriptions) out.push_back({s.client_id, filter, qos});
+        for (const auto& [filter, qos] : s.subscriptions) out.push_back({std::string(s.client_id), filter, qos});
     });
     return out;
 }
@@ -193,7 +193,7 @@ void Broker::shutdown() {
     // Every attached link, including those still waiting for CONNECT: each
     // close lets its transport finish and release the connection.
     for (Link& link : core_->links_) {
-        link.will_.reset();  // the broker is going away, not the client
+        link.drop_will();  // the broker is going away, not the client
         core_->close_link(link, DisconnectReason::server_shutdown);
     }
 }

@@ -31,7 +31,7 @@ void BrokerCore::on_packet(Link& link, Packet&& p) {
         case PacketType::pingreq: return send(link, Pingresp{});
         case PacketType::disconnect:
             // A clean end: the will is discarded [MQTT-3.1.2-10].
-            link.will_.reset();
+            link.drop_will();
             return close_link(link, DisconnectReason::normal);
         case PacketType::connect: return protocol_error(link, Errc::second_connect);  // [MQTT-3.1.0-2]
         default: return protocol_error(link, Errc::unexpected_packet_type);
@@ -103,14 +103,13 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     }
 
     link.state_ = Link::State::connected;
-    link.username_ = std::move(identity);
-    if (c.will) link.will_ = std::make_unique<Will>(std::move(*c.will));
+    link.set_extras(std::move(identity), std::move(c.will));
     link.clean_session_ = c.clean_session;
     link.keepalive_ = c.keepalive;
     link.session_ = session;
     session->link = &link;
 
-    records_.erase(c.client_id);  // a departed client's record: the session holds the status now
+    forget_disconnected(c.client_id);
     session->status = ClientStatus{now_ms(), 0, nullptr};
 
     ++stats_.connections_total;
@@ -144,7 +143,7 @@ void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
         --connected_;
         session->status.disconnected_at_ms = now_ms();
         session->status.departure = std::make_unique<Departure>(Departure{
-            link.username_, link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
+            std::string(link.username()), link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
         if (session->clean_session) {
             discard_session(*session);  // [MQTT-3.1.2-6]
         } else {
@@ -155,10 +154,10 @@ void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
 }
 
 void BrokerCore::publish_will(Link& link) {
-    if (!link.will_) return;
-    Will will = std::move(*link.will_);
-    link.will_.reset();
-    if (!auth_->authorize(link.username_, link.client_id(), will.topic, Access::write)) {
+    const std::unique_ptr<Will> taken = link.take_will();
+    if (!taken) return;
+    Will& will = *taken;
+    if (!auth_->authorize(link.username(), link.client_id(), will.topic, Access::write)) {
         ++stats_.publish_denied;
         return;
     }
@@ -175,22 +174,32 @@ void BrokerCore::publish_will(Link& link) {
 
 void BrokerCore::discard_session(SessionState& s) {
     for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
-    const std::string id = s.client_id;
+    const std::string id(s.client_id);  // a copy: the session's own goes with it in erase()
     // The status outlives the session, bounded by remember_disconnected().
-    records_.insert_or_assign(id, ClientRecord{s.clean_session, std::move(s.status)});
+    ClientRecord record{s.clean_session, std::move(s.status), {}};
     sessions_->erase(id);
-    remember_disconnected(id);
+    remember_disconnected(id, std::move(record));
 }
 
-void BrokerCore::remember_disconnected(const std::string& client_id) {
+void BrokerCore::remember_disconnected(const std::string& client_id, ClientRecord record) {
     // Departed clean clients keep their status record for the API, bounded:
     // the oldest records go first. A client that connected again since has
     // its status in its session and no record here.
+    forget_disconnected(client_id);
     departed_.push_back(client_id);
+    record.departed = std::prev(departed_.end());
+    records_.emplace(client_id, std::move(record));
     while (departed_.size() > options_.limits.max_disconnected_records) {
         records_.erase(departed_.front());
         departed_.pop_front();
     }
+}
+
+void BrokerCore::forget_disconnected(const std::string& client_id) {
+    const auto it = records_.find(client_id);
+    if (it == records_.end()) return;
+    departed_.erase(it->second.departed);
+    records_.erase(it);
 }
 
 }  // namespace mqgate::mqtt

@@ -94,7 +94,7 @@ Event BrokerCore::event_for(const Link& link, EventType type) const {
     ev.type = type;
     ev.timestamp_ms = now_ms();
     ev.client_id = link.client_id();
-    ev.username = link.username_;
+    ev.username = link.username();
     if (link.conn_) {
         const PeerInfo& peer = link.conn_->peer();
         ev.address = peer.address;

@@ -29,7 +29,7 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     ++stats_.messages_received;
     // POLICY [MQTT-3.3.5-2]: an unauthorized PUBLISH is acknowledged as usual
     // and dropped, so a 3.1.1 client is not disconnected in a loop.
-    if (auth_->authorize(link.username_, link.client_id(), p.topic, Access::write)) {
+    if (auth_->authorize(link.username(), link.client_id(), p.topic, Access::write)) {
         route(make_message(std::move(p.topic), std::move(p.payload), p.qos, p.retain, std::string(link.client_id())));
     } else {
         ++stats_.publish_denied;

@@ -15,7 +15,7 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
     std::vector<std::size_t> granted_index;
     for (std::size_t i = 0; i < sub.subscriptions.size(); ++i) {
         const Subscription& want = sub.subscriptions[i];
-        const bool exists = s.subscriptions.count(want.filter) > 0;
+        const bool exists = s.subscriptions.contains(want.filter);
         const bool over_limit = topic_levels(want.filter) > lim.max_topic_levels ||
                                 (!exists && s.subscriptions.size() >= lim.max_subscriptions_per_session);
         if (over_limit && !link.subscription_limit_logged_) {
@@ -23,12 +23,12 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
             LOG_WARN("client '" << link.client_id() << "': subscription refused by mqtt.max_subscriptions_per_session / "
                                    "max_topic_levels (logged once per connection)");
         }
-        if (over_limit || !auth_->authorize(link.username_, link.client_id(), want.filter, Access::read)) {
+        if (over_limit || !auth_->authorize(link.username(), link.client_id(), want.filter, Access::read)) {
             ++stats_.subscribe_refused;
             ack.return_codes.push_back(suback_failure);
             continue;
         }
-        s.subscriptions[want.filter] = want.qos;
+        s.subscriptions.set(want.filter, want.qos);
         subscriptions_.insert(want.filter, &s, want.qos);
         ack.return_codes.push_back(want.qos);
         granted_index.push_back(i);
@@ -54,7 +54,7 @@ void BrokerCore::send_retained(Link&, SessionState& s, const std::string& filter
 void BrokerCore::on_unsubscribe(Link& link, Unsubscribe&& unsub) {
     SessionState& s = *link.session_;
     for (const std::string& filter : unsub.filters) {
-        if (s.subscriptions.erase(filter) == 0) continue;
+        if (!s.subscriptions.erase(filter)) continue;
         subscriptions_.erase(filter, &s);
         auto ev = event_for(link, EventType::session_unsubscribed);
         ev.topic = filter;

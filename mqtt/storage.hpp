@@ -50,6 +50,43 @@ struct InflightMessage {
 
 class Link;  // the broker's side of a live connection (broker_core.hpp)
 
+// A session's subscriptions: filter -> granted QoS, in filter order. The map
+// is made by the first SUBSCRIBE and freed with the last UNSUBSCRIBE: most
+// clients of a large fleet never subscribe, and an empty std::map is six
+// words in every session (memory per idle connection).
+class SessionSubscriptions {
+public:
+    using Map = std::map<std::string, std::uint8_t, std::less<>>;
+    using const_iterator = Map::const_iterator;
+
+    bool empty() const noexcept { return !map_; }
+    std::size_t size() const noexcept { return map_ ? map_->size() : 0; }
+    bool contains(std::string_view filter) const { return map_ && map_->contains(filter); }
+    const_iterator find(std::string_view filter) const { return map_ ? map_->find(filter) : end(); }
+    // Without a map, begin() == end(): value-initialized iterators compare
+    // equal, as the empty range they stand for.
+    const_iterator begin() const noexcept { return map_ ? map_->cbegin() : const_iterator(); }
+    const_iterator end() const noexcept { return map_ ? map_->cend() : const_iterator(); }
+
+    // Adds `filter`, or replaces its QoS if it is there.
+    void set(const std::string& filter, std::uint8_t qos) {
+        if (!map_) map_ = std::make_unique<Map>();
+        map_->insert_or_assign(filter, qos);
+    }
+    // Returns whether `filter` was there.
+    bool erase(std::string_view filter) {
+        if (!map_) return false;
+        const auto it = map_->find(filter);
+        if (it == map_->end()) return false;
+        map_->erase(it);
+        if (map_->empty()) map_.reset();
+        return true;
+    }
+
+private:
+    std::unique_ptr<Map> map_;
+};
+
 // How a client that is no longer connected was connected, for the API.
 struct Departure {
     std::string username;
@@ -69,14 +106,19 @@ struct ClientStatus {
 
 // The part of a session that outlives its connection [MQTT-3.1.2-4].
 struct SessionState {
-    std::string client_id;
+    // Set by the store that made the state, and pointing into storage it
+    // keeps as long as the state lives: the memory store holds the id's
+    // bytes in the state's own block, one allocation per session rather than
+    // two when the id is longer than std::string's 15-character small buffer
+    // (memory per idle connection). Copy it to keep it past erase().
+    std::string_view client_id;
     // The live connection, if any; the broker's own bookkeeping, not stored
     // state. A field rather than a map from session to link: one hash node
     // less per connected client (memory per idle connection).
     Link* link = nullptr;
     bool clean_session = true;
     std::uint16_t last_packet_id = 0;  // next to clean_session: they share a word
-    std::map<std::string, std::uint8_t, std::less<>> subscriptions;  // filter -> granted QoS
+    SessionSubscriptions subscriptions;
     RingQueue<QueuedMessage> queue;      // waiting for an in-flight slot or a connection
     RingQueue<InflightMessage> inflight; // in send order, for resend order [MQTT-4.6.0-1]
     std::size_t queued_bytes = 0;         // payload bytes in `queue`

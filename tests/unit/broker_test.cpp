@@ -2,7 +2,9 @@
 // a fake clock: no sockets, no threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
+#include <string_view>
 
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
@@ -66,9 +68,25 @@ struct Client {
     }
 };
 
+// Lets everyone in as AllowAllAuthorizer does, and records whom each
+// authorize() call was for.
+class RecordingAuthorizer final : public Authorizer {
+public:
+    ConnectReturn authenticate(const Connect& connect, const PeerInfo& peer, std::string& identity) override {
+        return AllowAllAuthorizer().authenticate(connect, peer, identity);
+    }
+    bool authorize(std::string_view username, std::string_view client_id, std::string_view topic,
+                   Access) override {
+        checks.push_back(std::string(username) + "/" + std::string(client_id) + ":" + std::string(topic));
+        return true;
+    }
+    std::vector<std::string> checks;  // "username/client id:topic or filter"
+};
+
 class BrokerTest : public ::testing::Test {
 protected:
-    BrokerTest() : broker(make_options(), nullptr, nullptr, nullptr, [this] { return now; }) {
+    BrokerTest() : BrokerTest(make_options()) {}
+    explicit BrokerTest(BrokerOptions options) : broker(std::move(options), auth, nullptr, nullptr, [this] { return now; }) {
         broker.observe([this](const Event& e) { events.push_back(e); });
     }
 
@@ -80,7 +98,8 @@ protected:
     }
 
     Client connect(const std::string& id, bool clean = true, std::optional<Will> will = std::nullopt,
-                   ConnectReturn expect = ConnectReturn::accepted, bool* session_present = nullptr) {
+                   ConnectReturn expect = ConnectReturn::accepted, bool* session_present = nullptr,
+                   std::optional<std::string> username = std::nullopt) {
         Client c;
         c.link = broker.attach(c.conn);
         Connect pkt;
@@ -88,6 +107,7 @@ protected:
         pkt.clean_session = clean;
         pkt.keepalive = 30;
         pkt.will = std::move(will);
+        pkt.username = std::move(username);
         c.link->packet(pkt);
         auto ack = c.conn->pop<Connack>();
         EXPECT_EQ(ack.return_code, expect);
@@ -113,6 +133,7 @@ protected:
     }
 
     std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
+    std::shared_ptr<RecordingAuthorizer> auth = std::make_shared<RecordingAuthorizer>();
     Broker broker;
     std::vector<Event> events;
 };
@@ -357,6 +378,56 @@ TEST_F(BrokerTest, TakeoverClosesOldConnectionAndPublishesItsWill) {
     EXPECT_TRUE(broker.client("same")->connected);
 }
 
+TEST_F(BrokerTest, UsernameAndWillOfEachKindOfClient) {
+    auto watcher = connect("w");
+    subscribe(watcher, "will/#", 0, 0);
+    auto anon = connect("anon");
+    auto anon_will = connect("anon-will", true, Will{"will/anon", "a", 0, false});
+    auto named = connect("named", true, std::nullopt, ConnectReturn::accepted, nullptr, "bob");
+    auto named_will = connect("named-will", true, Will{"will/named", "n", 0, false}, ConnectReturn::accepted,
+                              nullptr, "alice");
+
+    const auto expect = [&](const char* id, const char* username, std::optional<std::string> will_topic) {
+        const auto info = broker.client(id);
+        ASSERT_TRUE(info) << id;
+        EXPECT_EQ(info->username, username) << id;
+        EXPECT_EQ(info->will_topic, will_topic) << id;
+    };
+    expect("anon", "", std::nullopt);
+    expect("anon-will", "", "will/anon");
+    expect("named", "bob", std::nullopt);
+    expect("named-will", "alice", "will/named");
+    const auto connected = std::find_if(events.begin(), events.end(), [](const Event& e) {
+        return e.type == EventType::client_connected && e.client_id == "named-will";
+    });
+    ASSERT_NE(connected, events.end());
+    EXPECT_EQ(connected->username, "alice");
+
+    // The ACL sees the username for subscribe, publish and the will.
+    auth->checks.clear();
+    subscribe(named_will, "x", 0, 0);
+    publish(named_will, "x", "p", 0);
+    EXPECT_EQ(named_will.conn->pop<Publish>().payload, "p");
+    named_will.finish(DisconnectReason::network_error);
+    EXPECT_EQ(watcher.conn->pop<Publish>().payload, "n");
+    EXPECT_EQ(auth->checks,
+              (std::vector<std::string>{"alice/named-will:x", "alice/named-will:x", "alice/named-will:will/named"}));
+    // The will went with the connection; the username stays in the departure.
+    expect("named-will", "alice", std::nullopt);
+    EXPECT_FALSE(broker.client("named-will")->connected);
+
+    // DISCONNECT discards the will and keeps the username.
+    named.link->packet(Disconnect{});
+    named.finish(DisconnectReason::network_error);
+    anon_will.link->packet(Disconnect{});
+    anon_will.finish(DisconnectReason::network_error);
+    EXPECT_TRUE(watcher.conn->received.empty());
+    expect("named", "bob", std::nullopt);
+    expect("anon-will", "", std::nullopt);
+    anon.finish(DisconnectReason::network_error);
+    expect("anon", "", std::nullopt);
+}
+
 TEST_F(BrokerTest, KickClosesAndWillFires) {
     auto watcher = connect("w");
     subscribe(watcher, "will", 0, 0);
@@ -367,6 +438,42 @@ TEST_F(BrokerTest, KickClosesAndWillFires) {
     EXPECT_EQ(watcher.conn->pop<Publish>().payload, "kicked");
     EXPECT_EQ(broker.client("v")->disconnect_reason, "kicked");
     EXPECT_FALSE(broker.kick("v"));
+}
+
+TEST_F(BrokerTest, SubscriptionsMadeOnFirstSubscribeAreVisibleThroughTheApi) {
+    auto idle = connect("idle");
+    auto c = connect("s");
+    EXPECT_EQ(broker.client("idle")->subscriptions, 0u);
+    EXPECT_EQ(broker.client("s")->subscriptions, 0u);
+    EXPECT_TRUE(broker.subscriptions().empty());
+
+    subscribe(c, "b/#", 1, 1);
+    subscribe(c, "a", 0, 0);
+    subscribe(c, "b/#", 2, 2);  // replaces the granted QoS
+    EXPECT_EQ(broker.client("s")->subscriptions, 2u);
+    EXPECT_EQ(broker.client("idle")->subscriptions, 0u);
+    auto subs = broker.subscriptions();
+    ASSERT_EQ(subs.size(), 2u);
+    std::sort(subs.begin(), subs.end(), [](const auto& x, const auto& y) { return x.filter < y.filter; });
+    EXPECT_EQ(subs[0].client_id, "s");
+    EXPECT_EQ(subs[0].filter, "a");
+    EXPECT_EQ(subs[0].qos, 0);
+    EXPECT_EQ(subs[1].filter, "b/#");
+    EXPECT_EQ(subs[1].qos, 2);
+    EXPECT_EQ(broker.stats().subscriptions, 2u);
+
+    c.link->packet(Unsubscribe{11, {"a", "b/#", "never"}});
+    EXPECT_EQ(c.conn->pop<Unsuback>().packet_id, 11);
+    EXPECT_EQ(broker.client("s")->subscriptions, 0u);
+    EXPECT_TRUE(broker.subscriptions().empty());
+    EXPECT_EQ(broker.stats().subscriptions, 0u);
+
+    // Subscribing again after the last one went routes as before.
+    subscribe(c, "b/#", 0, 0);
+    auto pub = connect("pub");
+    publish(pub, "b/x", "hello", 0);
+    EXPECT_EQ(c.conn->pop<Publish>().payload, "hello");
+    EXPECT_EQ(broker.client("s")->subscriptions, 1u);
 }
 
 TEST_F(BrokerTest, SubscriptionOverLimitsRefusedAndCounted) {
@@ -434,6 +541,54 @@ TEST_F(BrokerTest, AwaitingRelExpires) {
     subscribe(sub, "t", 0, 0);
     publish(pub, "t", "again", 2, false, 9);
     EXPECT_EQ(sub.conn->pop<Publish>().payload, "again");
+}
+
+// A broker that keeps the status of only three departed clean-session clients.
+class BrokerRecordsTest : public BrokerTest {
+protected:
+    BrokerRecordsTest() : BrokerTest(three_records()) {}
+    static BrokerOptions three_records() {
+        BrokerOptions o = make_options();
+        o.limits.max_disconnected_records = 3;
+        return o;
+    }
+    void come_and_go(const std::string& id) { connect(id).finish(); }
+    bool remembered(const std::string& id) { return broker.client(id).has_value(); }
+};
+
+TEST_F(BrokerRecordsTest, OldestDeparturesAreForgottenFirst) {
+    for (const char* id : {"a", "b", "c", "d"}) come_and_go(id);
+    EXPECT_FALSE(remembered("a"));
+    EXPECT_TRUE(remembered("b"));
+    EXPECT_TRUE(remembered("c"));
+    EXPECT_TRUE(remembered("d"));
+    EXPECT_EQ(broker.clients().size(), 3u);
+}
+
+TEST_F(BrokerRecordsTest, AClientThatDepartsAgainIsRememberedFromItsLastDeparture) {
+    come_and_go("x");
+    come_and_go("x");  // its earlier departure must not count any more
+    come_and_go("a");
+    come_and_go("b");
+    EXPECT_TRUE(remembered("x"));  // among the three latest departures
+    EXPECT_TRUE(remembered("a"));
+    EXPECT_TRUE(remembered("b"));
+    come_and_go("c");
+    EXPECT_FALSE(remembered("x"));
+    EXPECT_EQ(broker.clients().size(), 3u);
+}
+
+TEST_F(BrokerRecordsTest, AReconnectedClientLeavesRoomForOthers) {
+    come_and_go("x");
+    auto x = connect("x");  // connected again: its status is in its session now
+    come_and_go("a");
+    come_and_go("b");
+    come_and_go("c");
+    EXPECT_TRUE(remembered("a"));  // the three records are a, b and c
+    EXPECT_TRUE(remembered("b"));
+    EXPECT_TRUE(remembered("c"));
+    EXPECT_TRUE(broker.client("x")->connected);
+    EXPECT_EQ(broker.clients().size(), 4u);
 }
 
 }  // namespace
