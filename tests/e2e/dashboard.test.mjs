@@ -81,6 +81,9 @@ test('overview: header, live stream indicator, counters and the rate chart', asy
   for (let i = 0; i < 5; i++) await mosquittoPub(gateway.mqttPort, { topic: `overview/tick/${i}`, payload: String(i) });
   await listener.waitForLine(/^overview\/tick\/4 4$/);
   await page.waitForFunction(() => !['0', '–'].includes(document.querySelector('#rate-out').textContent), null, WAIT);
+  // The last mosquitto_pub may still count as connected in the stats poll
+  // that was current a moment ago: wait for the next one to show the listener alone.
+  await page.locator('#stat-connections', { hasText: /^1$/ }).waitFor(WAIT);
   assert.equal(await page.locator('#stat-connections').textContent(), '1');
   await listener.kill();
   assert.equal(await page.title(), 'Overview · mqgate');
