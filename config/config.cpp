@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -68,6 +69,9 @@ const char* usage() noexcept {
 namespace {
 
 std::string read_file(const std::string& path) {
+    // A directory opens as a stream and reads as empty: say what it is instead of a parse error.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw ConfigError(path, "", "is a directory, not a config file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError(path, "", std::string("cannot open: ") + std::strerror(errno));
     std::ostringstream text;

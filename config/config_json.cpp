@@ -8,6 +8,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "config/config.hpp"
+#include "support/json_check.hpp"
 
 namespace mqgate::config {
 
@@ -298,16 +299,10 @@ void apply_json(Config& c, const json& j, const std::string& source) {
 }
 
 void apply_json_text(Config& config, const std::string& text, const std::string& source) {
-    json j;
-    try {
-        j = json::parse(text, nullptr, true, /*ignore_comments=*/true);
-    } catch (const json::parse_error& e) {
-        // what() is "[json.exception.parse_error.101] parse error at line L, column C: ..."
-        std::string reason = e.what();
-        if (auto pos = reason.find("] "); pos != std::string::npos) reason.erase(0, pos + 2);
-        throw ConfigError(source, "", reason);
-    }
-    apply_json(config, j, source);
+    // A key given twice would silently take the last value.
+    if (auto defect = json_check::check(text, /*allow_comments=*/true))
+        throw ConfigError(source, defect->key, defect->message);
+    apply_json(config, json::parse(text, nullptr, true, /*ignore_comments=*/true), source);
 }
 
 namespace {

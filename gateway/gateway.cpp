@@ -1,7 +1,10 @@
 #include "gateway/gateway.hpp"
 
+#include <cctype>
 #include <iostream>
 #include <stdexcept>
+
+#include <boost/system/system_error.hpp>
 
 #include "gateway/event_sys.hpp"
 #include "mqtt/net/tcp_connection.hpp"
@@ -16,6 +19,14 @@ namespace {
 // Connections get this long to flush and close on SIGTERM before the I/O
 // threads are stopped under them.
 constexpr std::chrono::seconds shutdown_grace{2};
+
+// The OS's reason ("address already in use"), without Boost's source location.
+std::string listen_failure(const std::exception& cause) {
+    const auto* system = dynamic_cast<const boost::system::system_error*>(&cause);
+    std::string reason = system ? system->code().message() : cause.what();
+    if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+    return reason;
+}
 
 }  // namespace
 
@@ -63,6 +74,10 @@ Gateway::Gateway(config::Config config, std::string version)
 
 Gateway::~Gateway() = default;
 
+ListenError::ListenError(const std::string& bind, std::uint16_t port, const std::exception& cause)
+    : std::runtime_error("cannot listen on " + (bind.find(':') == std::string::npos ? bind : "[" + bind + "]") + ":" +
+                         std::to_string(port) + ": " + listen_failure(cause)) {}
+
 void Gateway::bind_listeners() {
     net::ConnectionOptions options;
     options.connect_timeout = config_.mqtt.connect_timeout;
@@ -77,8 +92,7 @@ void Gateway::bind_listeners() {
             mqtt_listeners_.push_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, l.bind, l.port,
                                                                          mqtt_connections_, std::move(on_accept)));
         } catch (const std::exception& e) {
-            throw std::runtime_error("cannot listen for mqtt on " + l.bind + ":" + std::to_string(l.port) + ": " +
-                                     e.what());
+            throw ListenError(l.bind, l.port, e);
         }
     }
     const auto& h = config_.http;
@@ -101,8 +115,7 @@ void Gateway::bind_listeners() {
         try {
             http_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, http_server_options(l)));
         } catch (const std::exception& e) {
-            throw std::runtime_error("cannot listen for http on " + l.bind + ":" + std::to_string(l.port) + ": " +
-                                     e.what());
+            throw ListenError(l.bind, l.port, e);
         }
         serve_http(*http_servers_.back());
     }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ namespace mqgate::gateway {
 // start-up would; throws config::ConfigError naming the key on a bad one.
 void check_tls_files(const config::Config& config);
 
+// A listener that cannot bind, e.g. "cannot listen on 0.0.0.0:1883: address
+// already in use": start-up stops with exit code 2, as for a bad config.
+class ListenError : public std::runtime_error {
+public:
+    ListenError(const std::string& bind, std::uint16_t port, const std::exception& cause);
+};
+
 class Gateway {
 public:
     Gateway(config::Config config, std::string version);
@@ -34,8 +42,7 @@ public:
     Gateway(const Gateway&) = delete;
     Gateway& operator=(const Gateway&) = delete;
 
-    // Binds every listener (throws std::runtime_error naming the one that
-    // failed), prints the "listening" lines and "ready" on stdout, and serves
+    // Binds every listener (throws ListenError naming the one that failed), prints the "listening" lines and "ready" on stdout, and serves
     // until SIGINT/SIGTERM. Returns the process exit code.
     int run();
 

@@ -31,8 +31,6 @@ std::shared_ptr<net::TlsContext> tls_context(const config::Config& config, const
     }
 }
 
-std::string endpoint_text(const std::string& bind, std::uint16_t port) { return bind + ":" + std::to_string(port); }
-
 // The config key of a TLS listener, as errors name it: "listeners.mqtts[0]".
 std::string listener_key(const char* kind, std::size_t index) {
     return std::string("listeners.") + kind + "[" + std::to_string(index) + "]";
@@ -66,7 +64,7 @@ void Gateway::bind_tls_listeners() {
             mqtts_listeners_.push_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, l.bind, l.port,
                                                                           mqtt_connections_, std::move(on_accept)));
         } catch (const std::exception& e) {
-            throw std::runtime_error("cannot listen for mqtts on " + endpoint_text(l.bind, l.port) + ": " + e.what());
+            throw ListenError(l.bind, l.port, e);
         }
     }
     for (std::size_t i = 0; i < config_.listeners.https.size(); ++i) {
@@ -76,7 +74,7 @@ void Gateway::bind_tls_listeners() {
         try {
             https_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
         } catch (const std::exception& e) {
-            throw std::runtime_error("cannot listen for https on " + endpoint_text(l.bind, l.port) + ": " + e.what());
+            throw ListenError(l.bind, l.port, e);
         }
         serve_http(*https_servers_.back());
     }

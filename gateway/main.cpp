@@ -8,6 +8,16 @@
 #include "gateway/gateway.hpp"
 #include "support/log.hpp"
 
+namespace {
+
+// Start-up errors may quote a bad file's content: no raw control bytes on the terminal.
+int fail(const std::exception& e, int code) {
+    std::cerr << "mqgate: " << mqgate::log::escape_controls(e.what()) << '\n';
+    return code;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace mqgate;
     if (argc >= 2 && std::string_view(argv[1]) == "passwd") return config::passwd_command(argc - 2, argv + 2);
@@ -15,7 +25,7 @@ int main(int argc, char** argv) {
     try {
         invocation = config::load_config(argc, argv);
     } catch (const config::ConfigError& e) {
-        std::cerr << "mqgate: " << e.what() << '\n';
+        fail(e, 2);
         if (e.source() == "command line") std::cerr << config::usage();
         return 2;
     }
@@ -27,11 +37,9 @@ int main(int argc, char** argv) {
                 config::load_auth_state(invocation.config.auth);  // the password, ACL and token files too
                 gateway::check_tls_files(invocation.config);       // and the TLS certificates and keys
             } catch (const config::AuthFileError& e) {
-                std::cerr << "mqgate: " << e.what() << '\n';
-                return 2;
+                return fail(e, 2);
             } catch (const config::ConfigError& e) {
-                std::cerr << "mqgate: " << e.what() << '\n';
-                return 2;
+                return fail(e, 2);
             }
             std::cout << config::to_json(invocation.config).dump(2) << '\n';
             return 0;
@@ -42,13 +50,12 @@ int main(int argc, char** argv) {
         gateway::Gateway gateway(std::move(invocation.config), MQGATE_VERSION);
         return gateway.run();
     } catch (const config::AuthFileError& e) {
-        std::cerr << "mqgate: " << e.what() << '\n';
-        return 2;
+        return fail(e, 2);
     } catch (const config::ConfigError& e) {  // a TLS listener's certificate or key file
-        std::cerr << "mqgate: " << e.what() << '\n';
-        return 2;
+        return fail(e, 2);
+    } catch (const gateway::ListenError& e) {  // the address is taken or not this host's
+        return fail(e, 2);
     } catch (const std::exception& e) {
-        std::cerr << "mqgate: " << e.what() << '\n';
-        return 1;
+        return fail(e, 1);
     }
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "gateway/event_json.hpp"
+#include "support/json_check.hpp"
 
 namespace mqgate::http {
 namespace {
@@ -34,8 +35,11 @@ JsonBody read_json_body(const Call& call) {
         body.error = error_response(415, "unsupported_media_type", "Content-Type must be application/json");
         return body;
     }
+    if (auto defect = json_check::check(call.request.body)) {
+        body.error = error_response(400, "invalid_json", "request body is not valid JSON: " + defect->message);
+        return body;
+    }
     body.value = nlohmann::json::parse(call.request.body, nullptr, false);
-    if (body.value.is_discarded()) body.error = error_response(400, "invalid_json", "request body is not valid JSON");
     return body;
 }
 

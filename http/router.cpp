@@ -135,8 +135,9 @@ void Router::add_cors(const Request& request, Response& response) const {
     if (cors_allowed(request.origin)) response.headers.emplace_back("Access-Control-Allow-Origin", request.origin);
 }
 
-Response Router::dispatch(const Request& request) const {
-    Response response = [&]() -> Response {
+Router::Admission Router::admit(const Request& request) const {
+    Admission admission;
+    admission.answer = [&]() -> std::optional<Response> {
         const std::string_view target = request.target;
         const auto qmark = target.find('?');
         const std::string_view raw_path = target.substr(0, qmark);
@@ -152,9 +153,12 @@ Response Router::dispatch(const Request& request) const {
             segments.push_back(std::move(*decoded));
         }
 
+        // RFC 9110 9.3.2: HEAD is GET without the body.
+        const std::string_view method = request.method == "HEAD" ? std::string_view("GET") : request.method;
         std::vector<std::string> allowed;
-        for (const auto& route : routes_) {
-            Call call{request, {}, {}, {}};
+        for (std::size_t index = 0; index < routes_.size(); ++index) {
+            const auto& route = routes_[index];
+            std::map<std::string, std::string, std::less<>> path;
             std::string tail_error;
             std::size_t i = 0;
             bool matched = true;
@@ -164,7 +168,7 @@ Response Router::dispatch(const Request& request) const {
                     ++i;
                 } else if (seg.kind == Segment::param) {
                     matched = i < segments.size() && !segments[i].empty();
-                    if (matched) call.path[seg.text] = segments[i];
+                    if (matched) path[seg.text] = segments[i];
                     ++i;
                 } else {
                     matched = i < segments.size();
@@ -174,15 +178,17 @@ Response Router::dispatch(const Request& request) const {
                         if (k > i) joined += '/';
                         joined += segments[k];
                     }
-                    call.path[seg.text] = std::move(joined);
+                    path[seg.text] = std::move(joined);
                     i = segments.size();
                 }
                 if (!matched) break;
             }
             if (!matched || i != segments.size()) continue;
-            if (route.method != request.method) {
-                if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end())
+            if (route.method != method) {
+                if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
                     allowed.push_back(route.method);
+                    if (route.method == "GET") allowed.push_back("HEAD");
+                }
                 continue;
             }
             if (!tail_error.empty())
@@ -190,10 +196,12 @@ Response Router::dispatch(const Request& request) const {
                                       "'" + tail_error + "' in the path must not contain an encoded '/' (%2F): "
                                       "write each level as its own path segment");
             if (authorizer_) {
-                if (auto refused = authorizer_(request, route.pattern, call.caller)) return std::move(*refused);
+                if (auto refused = authorizer_(request, route.pattern, admission.caller)) return std::move(*refused);
             }
-            call.query = std::move(*query);
-            return route.handler(call);
+            admission.route = index;
+            admission.path = std::move(path);
+            admission.query = std::move(*query);
+            return std::nullopt;
         }
         if (allowed.empty()) {
             if (fallback_) return fallback_(request);
@@ -219,6 +227,14 @@ Response Router::dispatch(const Request& request) const {
         r.headers.emplace_back("Allow", join_methods(allowed));
         return r;
     }();
+    if (admission.answer) add_cors(request, *admission.answer);
+    return admission;
+}
+
+Response Router::run(const Request& request, Admission admission) const {
+    if (admission.answer) return std::move(*admission.answer);
+    Call call{request, std::move(admission.path), std::move(admission.query), std::move(admission.caller)};
+    Response response = routes_[admission.route].handler(call);
     add_cors(request, response);
     return response;
 }

@@ -88,9 +88,23 @@ public:
     // Origins allowed to read responses from a browser; empty turns CORS off.
     void set_cors_origins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
 
-    // 404 for an unknown path, 405 + Allow for a known path with another
-    // method, OPTIONS (CORS preflight or not) → 204 with the allowed methods.
-    Response dispatch(const Request& request) const;
+    // What the request line and header alone decide, so that a request to
+    // be refused never has its body read: either `answer` (404, 405 + Allow
+    // for a known path with another method, OPTIONS (CORS preflight or not)
+    // → 204 with the allowed methods, the authorizer's 401/403, a static
+    // file), or the route whose handler run() calls once the body is in.
+    // HEAD is served by the GET routes (the session drops the body).
+    struct Admission {
+        std::optional<Response> answer;
+        std::size_t route = 0;
+        std::map<std::string, std::string, std::less<>> path;
+        Query query;
+        Caller caller;
+    };
+    Admission admit(const Request& request) const;
+    // The admitted route's handler with the complete request, or the answer.
+    Response run(const Request& request, Admission admission) const;
+    Response dispatch(const Request& request) const { return run(request, admit(request)); }
 
     // Every (method, path) served, with "{name+}" written "{name}" as OpenAPI
     // does.

@@ -172,14 +172,49 @@ void Session::read_header() {
 
 void Session::on_header(beast::error_code ec) {
     if (read_failed(ec)) return;
-    // curl and others wait for this before sending a larger body.
-    if (iequals(parser_->get()[bhttp::field::expect], "100-continue") && !parser_->is_done())
-        queue_raw({"HTTP/1.1 100 Continue\r\n\r\n", false, true});
-    if (parser_->is_done()) {
-        handle_request();
-    } else {
-        read_body();
+    const bool body_pending = !parser_->is_done();
+    if (context_->streams && Streams::serves(parser_->get().target())) {
+        if (!body_pending) return hand_over();
+        return answer_without_body(
+            error_response(400, "bad_request", "a WebSocket upgrade or stream request must not have a body"));
     }
+    // Authentication, authorization and routing look at the header only: a
+    // request to be refused never has its body read (nor a 100 Continue).
+    request_ = header_request();
+    admission_ = context_->router.admit(request_);
+    if (admission_.answer) return answer_without_body(*admission_.answer);
+    if (!body_pending) return handle_request();
+    // curl and others wait for this before sending a larger body.
+    if (iequals(parser_->get()[bhttp::field::expect], "100-continue"))
+        queue_raw({"HTTP/1.1 100 Continue\r\n\r\n", false, true});
+    read_body();
+}
+
+Request Session::header_request() const {
+    const auto& message = parser_->get();
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.content_type = std::string(message[bhttp::field::content_type]);
+    request.origin = std::string(message[bhttp::field::origin]);
+    request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
+    request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
+    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
+    request.authorization = std::string(message[bhttp::field::authorization]);
+    request.sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
+    return request;
+}
+
+void Session::answer_without_body(const Response& response) {
+    reading_ = false;
+    first_request_ = false;
+    // The unread body would be taken for the next request: close after the answer.
+    const bool keep_alive = parser_->is_done() && parser_->get().keep_alive();
+    const unsigned version = parser_->get().version();
+    const bool head = parser_->get().method() == bhttp::verb::head;
+    parser_.reset();
+    queue(response, keep_alive, version, head);
+    wait_for_request();
 }
 
 void Session::read_body() {
@@ -196,28 +231,21 @@ void Session::on_body(beast::error_code ec) {
 void Session::handle_request() {
     reading_ = false;
     first_request_ = false;
-    if (context_->streams && Streams::serves(parser_->get().target())) return hand_over();
     auto& message = parser_->get();
-    Request request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    request.content_type = std::string(message[bhttp::field::content_type]);
-    request.origin = std::string(message[bhttp::field::origin]);
-    request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
-    request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
-    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
-    request.authorization = std::string(message[bhttp::field::authorization]);
-    request.sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
-    request.body = std::move(message.body());
+    request_.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
     parser_.reset();
 
-    queue(context_->router.dispatch(request), keep_alive, version, request.method == "HEAD");
+    const Response response = context_->router.run(request_, std::move(admission_));
+    queue(response, keep_alive, version, request_.method == "HEAD");
+    request_ = {};
+    admission_ = {};
     wait_for_request();
 }
 
 void Session::hand_over() {
+    reading_ = false;
     closing_ = true;
     if (writing_ || !outgoing_.empty()) {
         // Earlier pipelined answers would share the socket with the new owner.

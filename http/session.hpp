@@ -51,6 +51,10 @@ private:
     void read_header();
     bool read_failed(boost::beast::error_code ec);
     void on_header(boost::beast::error_code ec);
+    // The request line and header as the router sees them (no body yet).
+    Request header_request() const;
+    // Answers a request on its header alone; a body still unread closes the connection.
+    void answer_without_body(const Response& response);
     void read_body();
     void on_body(boost::beast::error_code ec);
     void handle_request();
@@ -73,6 +77,8 @@ private:
     boost::beast::flat_buffer buffer_;
     std::shared_ptr<const SessionContext> context_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    Request request_;  // the request being read, admitted on its header
+    Router::Admission admission_;
     std::deque<Outgoing> outgoing_;
     std::size_t responses_queued_ = 0;  // outgoing_ minus interim answers
     std::chrono::steady_clock::time_point header_deadline_;

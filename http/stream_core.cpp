@@ -10,6 +10,7 @@
 #include "gateway/event_json.hpp"
 #include "gateway/event_payload.hpp"
 #include "mqtt/topic.hpp"
+#include "support/json_check.hpp"
 
 namespace mqgate::http {
 namespace {
@@ -260,8 +261,9 @@ void StreamCore::error(const json& id, std::string_view code, std::string messag
 }
 
 void StreamCore::handle(std::string_view text) {
+    if (auto defect = json_check::check(text))
+        return error(nullptr, "invalid_json", "the message is not valid JSON: " + defect->message);
     const json op = json::parse(text, nullptr, false);
-    if (op.is_discarded()) return error(nullptr, "invalid_json", "the message is not valid JSON");
     if (!op.is_object()) return error(nullptr, "invalid_request", "an op must be a JSON object");
     json id = nullptr;
     if (const auto it = op.find("id"); it != op.end()) {

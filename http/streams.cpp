@@ -6,7 +6,9 @@
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
+#include "gateway/event_payload.hpp"
 #include "http/router.hpp"
 #include "http/sse_stream.hpp"
 #include "http/stream_admission.hpp"
@@ -20,12 +22,20 @@ namespace {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 
 constexpr std::string_view mqtt_path = "/mqtt";
 constexpr std::string_view stream_path = "/api/v1/stream";
 constexpr std::string_view sse_path = "/api/v1/stream/sse";
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// RFC 6455 4.2.1: the key is base64 of 16 bytes, i.e. 24 characters.
+bool valid_websocket_key(std::string_view key) {
+    if (key.size() != 24) return false;
+    const auto bytes = payload::base64_decode(key);
+    return bytes && bytes->size() == 16;
+}
 
 }  // namespace
 
@@ -92,6 +102,10 @@ void take_over(const Streams& streams, net::FlexStream connection, StreamRequest
     const auto path = path_of(target);
     Caller caller;
     if (auto refusal = admit_stream(s.options, path, request, caller)) return refuse(std::move(connection), *refusal);
+    if (path != sse_path && websocket::is_upgrade(request) &&
+        !valid_websocket_key(request[bhttp::field::sec_websocket_key]))
+        return refuse(std::move(connection), 400, "invalid_websocket_key",
+                      "Sec-WebSocket-Key must be 16 bytes in base64 (24 characters)");
     if (path == mqtt_path)
         return accept_mqtt_ws(std::move(connection), std::move(request), s.broker, s.options, s.mqtt_connections);
     std::shared_ptr<StreamTransport> stream;

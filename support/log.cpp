@@ -35,6 +35,23 @@ std::optional<Level> parse_level(std::string_view name) noexcept {
     return std::nullopt;
 }
 
+std::string escape_controls(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) {
+            out += c;
+            continue;
+        }
+        constexpr char hex[] = "0123456789abcdef";
+        out += "\\x";
+        out += hex[byte >> 4];
+        out += hex[byte & 0xf];
+    }
+    return out;
+}
+
 void write(Level level, std::string_view message) {
     using namespace std::chrono;
     const auto now = system_clock::now();
@@ -45,8 +62,9 @@ void write(Level level, std::string_view message) {
     char stamp[64];
     std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    const std::string line = escape_controls(message);
     std::lock_guard lock(write_mutex);
-    std::fprintf(stderr, "%s %-5s %.*s\n", stamp, to_string(level), static_cast<int>(message.size()), message.data());
+    std::fprintf(stderr, "%s %-5s %.*s\n", stamp, to_string(level), static_cast<int>(line.size()), line.data());
 }
 
 }  // namespace mqgate::log

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <sstream>
+#include <string>
 #include <string_view>
 
 namespace mqgate::log {
@@ -12,7 +13,11 @@ enum class Level { trace, debug, info, warn, error, off };
 
 void set_level(Level level) noexcept;
 bool enabled(Level level) noexcept;
+// One line on stderr; control bytes in `message` (a bad file's content
+// quoted in an error, a newline that would forge a line) are escaped.
 void write(Level level, std::string_view message);
+// `text` with bytes below 0x20 and 0x7f written as \xNN (UTF-8 is kept).
+std::string escape_controls(std::string_view text);
 std::optional<Level> parse_level(std::string_view name) noexcept;
 const char* to_string(Level level) noexcept;
 

@@ -367,7 +367,7 @@ class ErrorsAndProtocolTest(RestTestCase):
         self.assert_error(response, 405, "method_not_allowed")
         self.assertEqual(response[1]["allow"], "POST, OPTIONS")
         response = self.request("PUT", "/api/v1/clients/x")
-        self.assertEqual(response[1]["allow"], "GET, DELETE, OPTIONS")
+        self.assertEqual(response[1]["allow"], "GET, HEAD, DELETE, OPTIONS")
 
     def test_oversize_body_is_413(self):
         big = json.dumps({"topic": "a", "payload": "x" * (2 << 20)}).encode()

@@ -88,6 +88,13 @@ test('malformed ops get an error frame and the stream stays open', async () => {
   assert.equal((await s.next((f) => f.id === 11)).error.code, 'invalid_payload');
   s.send({ op: 'events', id: 12, filter: ['client.exploded'] });
   assert.equal((await s.next((f) => f.id === 12)).error.code, 'invalid_event');
+  // A repeated key (a proxy reading the first "topic" sees another message) and deep nesting.
+  s.send('{"op":"publish","id":14,"topic":"js/public","payload":"x","topic":"js/secret"}');
+  const dup = await s.next((f) => f.type === 'error' && /duplicate key 'topic'/.test(f.error.message));
+  assert.equal(dup.error.code, 'invalid_json');
+  s.send(`{"op":"ping","id":15,"x":${'['.repeat(100)}${']'.repeat(100)}}`);
+  const deep = await s.next((f) => f.type === 'error' && /nesting/.test(f.error.message));
+  assert.equal(deep.error.code, 'invalid_json');
   s.send({ op: 'ping', id: 13 });
   assert.deepEqual(await s.next((f) => f.id === 13), { type: 'pong', id: 13 });
 });

@@ -193,6 +193,16 @@ TEST_F(ConfigTest, SyntaxErrorNamesLineAndColumn) {
     expect_mentions(e, path, "", "line 3, column");
 }
 
+TEST_F(ConfigTest, RepeatedKeyNamesTheKey) {
+    const auto path = write_file("{\n  \"mqtt\": { \"max_inflight\": 3, // first\n  \"max_inflight\": 30 }\n}\n");
+    expect_mentions(load_error({"--config", path}), path, "mqtt.max_inflight", "duplicate key 'max_inflight'");
+}
+
+TEST_F(ConfigTest, DirectoryAsConfigFileSaysSo) {
+    const auto dir = ::testing::TempDir();
+    expect_mentions(load_error({"--config", dir}), dir, "", "is a directory");
+}
+
 TEST_F(ConfigTest, UnknownKeyNamesTheKeyPath) {
     const auto path = write_file(R"({ "mqtt": { "max_inflght": 3 } })");
     expect_mentions(load_error({"--config", path}), path, "mqtt.max_inflght", "unknown key");

@@ -85,7 +85,64 @@ TEST(Router, WrongMethodIs405WithAllow) {
 
     r = router.dispatch(get("/api/v1/clients/x", "PUT"));
     EXPECT_EQ(r.status, 405);
-    EXPECT_EQ(header(r, "Allow"), "GET, DELETE, OPTIONS");
+    EXPECT_EQ(header(r, "Allow"), "GET, HEAD, DELETE, OPTIONS");
+}
+
+// RFC 9110 9.3.2: HEAD is served wherever GET is (the session drops the body).
+TEST(Router, HeadIsServedByTheGetRoutes) {
+    const auto router = make_router();
+    auto r = router.dispatch(get("/api/v1/clients/dev-1", "HEAD"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(json::parse(r.body)["path"]["clientid"], "dev-1");
+    EXPECT_EQ(router.dispatch(get("/api/v1/retained/a/b", "HEAD")).status, 200);
+
+    r = router.dispatch(get("/api/v1/publish", "HEAD"));
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(header(r, "Allow"), "POST, OPTIONS");
+    r = router.dispatch(get("/api/v1/clients", "OPTIONS"));
+    EXPECT_EQ(r.status, 204);
+    EXPECT_EQ(header(r, "Allow"), "GET, HEAD, OPTIONS");
+}
+
+// What the session decides on the header: refusals come with no handler
+// run; an admitted request runs its handler once the body is in.
+TEST(Router, AdmitDecidesOnTheHeaderAlone) {
+    auto router = make_router();
+    int authorized = 0;
+    router.set_authorizer([&](const Request& r, const std::string&, mqgate::http::Caller& caller)
+                              -> std::optional<Response> {
+        ++authorized;
+        if (r.authorization.empty()) return mqgate::http::error_response(401, "unauthorized", "no");
+        caller.name = r.authorization;
+        return std::nullopt;
+    });
+    router.add("POST", "/api/v1/echo-body", [](const Call& call) {
+        return mqgate::http::json_response(200, {{"body", call.request.body}, {"caller", call.caller.name}});
+    });
+    auto request = get("/api/v1/echo-body", "POST");
+    auto admission = router.admit(request);
+    ASSERT_TRUE(admission.answer);
+    EXPECT_EQ(admission.answer->status, 401);
+
+    for (const char* target : {"/api/v1/nothing", "/api/v1/publish/x"}) {
+        admission = router.admit(get(target, "POST"));
+        ASSERT_TRUE(admission.answer) << target;
+        EXPECT_EQ(admission.answer->status, 404) << target;
+    }
+    admission = router.admit(get("/api/v1/clients", "POST"));
+    ASSERT_TRUE(admission.answer);
+    EXPECT_EQ(admission.answer->status, 405);
+    EXPECT_EQ(authorized, 1);  // 404 and 405 never ask the authorizer
+
+    request.authorization = "alice";
+    admission = router.admit(request);
+    ASSERT_FALSE(admission.answer);
+    EXPECT_EQ(authorized, 2);
+    request.body = "payload";
+    const auto r = router.run(request, std::move(admission));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(json::parse(r.body), json({{"body", "payload"}, {"caller", "alice"}}));
+    EXPECT_EQ(authorized, 2);  // run() does not authorize again
 }
 
 TEST(Router, TopicInPathDecodesEachLevel) {

@@ -72,6 +72,20 @@ TEST(StreamCore, ErrorsEchoTheIdAndKeepGoing) {
     EXPECT_EQ(out[3], json::parse(R"({"type":"pong","id":7})"));
 }
 
+// A proxy reading the first "topic" would see another message than the gateway.
+TEST(StreamCore, RepeatedKeysAndDeepNestingAreInvalidJson) {
+    Fixture f;
+    f.core->handle(R"({"op":"publish","id":1,"topic":"public/x","payload":"p","topic":"secret/y"})");
+    f.core->handle(R"({"op":"ping","id":2,"x":)" + std::string(100, '[') + std::string(100, ']') + "}");
+    f.core->handle(R"({"op":"ping","id":3,"x":{"a":[{"b":1}]}})");
+    const auto out = f.drain();
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[0]["error"]["code"], "invalid_json");
+    EXPECT_NE(out[0]["error"]["message"].get<std::string>().find("duplicate key 'topic'"), std::string::npos);
+    EXPECT_EQ(out[1]["error"]["code"], "invalid_json");
+    EXPECT_EQ(out[2], json::parse(R"({"type":"pong","id":3})"));
+}
+
 TEST(StreamCore, QosZeroIsDroppedWhenHalfFullAndCountedLater) {
     Fixture f({1 << 20, 10, 100});
     f.core->subscribe("t", 0);
