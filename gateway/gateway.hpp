@@ -13,6 +13,7 @@
 #include "config/authorizer.hpp"
 #include "config/config.hpp"
 #include "gateway/event_log.hpp"
+#include "gateway/exposure.hpp"
 #include "http/http_auth.hpp"
 #include "http/server.hpp"
 #include "http/streams.hpp"
@@ -41,11 +42,12 @@ public:
 
 private:
     void bind_listeners();
-    http::ServerOptions http_server_options(const config::Listener& l) const;
+    http::ServerOptions http_server_options(const std::string& address, std::uint16_t port) const;
     void serve_http(http::Server& server);
-    static void announce(const char* kind, const boost::asio::ip::tcp::endpoint& endpoint);
     using TcpListeners = std::vector<std::shared_ptr<net::TcpListener>>;
     using HttpServers = std::vector<std::unique_ptr<http::Server>>;
+    // Creates, wires and keeps one http(s) server; returns the port it bound.
+    std::uint16_t bind_http(HttpServers& servers, http::ServerOptions options);
     static void start_listeners(const char* mqtt_kind, const TcpListeners& mqtt, const char* http_kind,
                                 const HttpServers& http);
     static void stop_listeners(const TcpListeners& mqtt, const HttpServers& http);
@@ -61,6 +63,7 @@ private:
     void await_connections_closed(std::chrono::steady_clock::time_point deadline);
 
     config::Config config_;
+    std::vector<BoundListener> bound_;  // every socket listening, for the exposure checks
     // Declaration order is destruction order in reverse: the pool's contexts
     // must outlive every timer, socket and listener, and the broker must
     // outlive the I/O threads that call into it.
