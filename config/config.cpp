@@ -36,6 +36,12 @@ mqtt::BrokerOptions Config::broker_options(std::string version) const {
     return o;
 }
 
+bool valid_bind(const std::string& bind) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(bind, ec);
+    return !ec || bind == loopback_bind;
+}
+
 Environment process_environment() {
     Environment env;
     for (char** e = environ; e && *e; ++e) {
@@ -55,7 +61,8 @@ const char* usage() noexcept {
            "  --config FILE     JSON config file (comments allowed); without it the defaults apply\n"
            "  --mqtt-port N     port of the first MQTT listener (0 = ephemeral)\n"
            "  --http-port N     port of the first HTTP listener (0 = ephemeral)\n"
-           "  --bind ADDR       bind address of every listener\n"
+           "  --bind ADDR       bind address of every listener (default localhost: 127.0.0.1 and ::1\n"
+           "                    only; 0.0.0.0 opens mqgate to the network)\n"
            "  --threads N       I/O threads (0 = number of cores)\n"
            "  --log-level L     trace, debug, info, warn, error or off\n"
            "  --check-config    validate, print the effective config as JSON and exit\n"
@@ -94,9 +101,7 @@ std::uint16_t port_or_throw(std::string_view text, const std::string& source, co
 }
 
 std::string address_or_throw(const std::string& text, const std::string& source, const std::string& key) {
-    boost::system::error_code ec;
-    boost::asio::ip::make_address(text, ec);
-    if (ec) throw ConfigError(source, key, "not an IP address: \"" + text + "\"");
+    if (!valid_bind(text)) throw ConfigError(source, key, "not an IP address or \"localhost\": \"" + text + "\"");
     return text;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,8 +20,16 @@
 
 namespace mqgate::config {
 
+// A listener's "bind" may name the loopback interface instead of an address:
+// 127.0.0.1, and ::1 where the host has IPv6 (on the same port). The default
+// listeners use it, so mqgate without a config is reachable from this machine only.
+inline constexpr std::string_view loopback_bind = "localhost";
+
+// An IP address or loopback_bind.
+bool valid_bind(const std::string& bind);
+
 struct Listener {
-    std::string bind = "0.0.0.0";  // IP address to listen on
+    std::string bind = "0.0.0.0";  // IP address to listen on, or loopback_bind; an entry without one binds all
     std::uint16_t port = 0;        // 0 = an ephemeral port (printed at start-up)
 };
 
@@ -33,9 +42,9 @@ struct TlsListener : Listener {
 };
 
 struct Listeners {
-    std::vector<Listener> mqtt{Listener{"0.0.0.0", 1883}};  // MQTT over TCP
+    std::vector<Listener> mqtt{Listener{std::string(loopback_bind), 1883}};  // MQTT over TCP
     std::vector<TlsListener> mqtts;                         // MQTT over TLS (default port 8883)
-    std::vector<Listener> http{Listener{"0.0.0.0", 8080}};  // REST, streams, /mqtt WebSocket, dashboard
+    std::vector<Listener> http{Listener{std::string(loopback_bind), 8080}};  // REST, streams, /mqtt WS, dashboard
     std::vector<TlsListener> https;                         // the same over TLS (default port 8443)
 };
 

@@ -5,8 +5,6 @@
 #include <set>
 #include <string_view>
 
-#include <boost/asio/ip/address.hpp>
-
 #include "config/config.hpp"
 #include "support/json_check.hpp"
 
@@ -127,11 +125,8 @@ constexpr std::uint64_t unlimited = std::numeric_limits<std::uint32_t>::max();
 constexpr std::uint64_t one_day = 86'400;
 
 void read_listener(ObjectReader& r, Listener& l) {
-    if (r.string("bind", l.bind)) {
-        boost::system::error_code ec;
-        boost::asio::ip::make_address(l.bind, ec);
-        if (ec) r.fail(join(r.path(), "bind"), "not an IP address: \"" + l.bind + "\"");
-    }
+    if (r.string("bind", l.bind) && !valid_bind(l.bind))
+        r.fail(join(r.path(), "bind"), "not an IP address or \"localhost\": \"" + l.bind + "\"");
     r.integer("port", l.port, 0, 65535);
 }
 

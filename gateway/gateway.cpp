@@ -1,12 +1,10 @@
 #include "gateway/gateway.hpp"
 
-#include <cctype>
 #include <iostream>
-#include <stdexcept>
 
-#include <boost/system/system_error.hpp>
-
+#include "gateway/bind_listener.hpp"
 #include "gateway/event_sys.hpp"
+#include "gateway/exposure.hpp"
 #include "mqtt/net/tcp_connection.hpp"
 #include "support/log.hpp"
 
@@ -20,31 +18,15 @@ namespace {
 // threads are stopped under them.
 constexpr std::chrono::seconds shutdown_grace{2};
 
-// The OS's reason ("address already in use"), without Boost's source location.
-std::string listen_failure(const std::exception& cause) {
-    const auto* system = dynamic_cast<const boost::system::system_error*>(&cause);
-    std::string reason = system ? system->code().message() : cause.what();
-    if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
-    return reason;
-}
-
 }  // namespace
 
-// Tests and scripts parse these lines: keep the format.
-void Gateway::announce(const char* kind, const asio::ip::tcp::endpoint& endpoint) {
-    const auto address = endpoint.address();
-    std::cout << "listening " << kind << ' '
-              << (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) << ':'
-              << endpoint.port() << std::endl;
-}
-
 // One kind of MQTT listener and one kind of HTTP server (plain or TLS): start
-// accepting and announce each.
+// accepting and announce each. Tests and scripts parse these lines: keep the format.
 void Gateway::start_listeners(const char* mqtt_kind, const TcpListeners& mqtt, const char* http_kind,
                               const HttpServers& http) {
     for (const auto& l : mqtt) {
         l->start();
-        announce(mqtt_kind, l->local_endpoint());
+        std::cout << "listening " << mqtt_kind << ' ' << endpoint_text(l->local_endpoint()) << std::endl;
     }
     for (const auto& s : http) {
         s->start();
@@ -74,10 +56,6 @@ Gateway::Gateway(config::Config config, std::string version)
 
 Gateway::~Gateway() = default;
 
-ListenError::ListenError(const std::string& bind, std::uint16_t port, const std::exception& cause)
-    : std::runtime_error("cannot listen on " + (bind.find(':') == std::string::npos ? bind : "[" + bind + "]") + ":" +
-                         std::to_string(port) + ": " + listen_failure(cause)) {}
-
 void Gateway::bind_listeners() {
     net::ConnectionOptions options;
     options.connect_timeout = config_.mqtt.connect_timeout;
@@ -85,15 +63,15 @@ void Gateway::bind_listeners() {
     options.protocol = "mqtt";
     options.max_publish_rate = config_.mqtt.max_publish_rate;
     for (const auto& l : config_.listeners.mqtt) {
-        try {
-            auto on_accept = [broker = broker_.get(), options](asio::ip::tcp::socket socket, net::ConnectionSlot slot) {
-                net::TcpConnection::start(net::RawTcpStream(std::move(socket)), *broker, options, std::move(slot));
-            };
-            mqtt_listeners_.push_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, l.bind, l.port,
-                                                                         mqtt_connections_, std::move(on_accept)));
-        } catch (const std::exception& e) {
-            throw ListenError(l.bind, l.port, e);
-        }
+        auto on_accept = [broker = broker_.get(), options](asio::ip::tcp::socket socket, net::ConnectionSlot slot) {
+            net::TcpConnection::start(net::RawTcpStream(std::move(socket)), *broker, options, std::move(slot));
+        };
+        bind_listener("mqtt", l, false, [&](const std::string& address, std::uint16_t port) {
+            return mqtt_listeners_
+                .emplace_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, address, port,
+                                                                 mqtt_connections_, on_accept))
+                ->port();
+        }, bound_);
     }
     const auto& h = config_.http;
     http::StreamOptions stream_options;
@@ -112,21 +90,26 @@ void Gateway::bind_listeners() {
     };
     streams_ = std::make_shared<http::Streams>(*broker_, events_, std::move(stream_options), mqtt_connections_);
     for (const auto& l : config_.listeners.http) {
-        try {
-            http_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, http_server_options(l)));
-        } catch (const std::exception& e) {
-            throw ListenError(l.bind, l.port, e);
-        }
-        serve_http(*http_servers_.back());
+        bind_listener("http", l, false, [&](const std::string& address, std::uint16_t port) {
+            return bind_http(http_servers_, http_server_options(address, port));
+        }, bound_);
     }
     bind_tls_listeners();
 }
 
-http::ServerOptions Gateway::http_server_options(const config::Listener& l) const {
+std::uint16_t Gateway::bind_http(HttpServers& servers, http::ServerOptions options) {
+    auto& server = *servers.emplace_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
+    serve_http(server);
+    return server.port();
+}
+
+http::ServerOptions Gateway::http_server_options(const std::string& address, std::uint16_t port) const {
     const auto& h = config_.http;
-    return http::ServerOptions{l.bind,           l.port,         h.max_header_size, h.max_body_size,
+    // Listeners are all bound before the first request, and bound_ outlives the servers.
+    auto open = [this] { return open_listeners(bound_, config_.auth.allow_anonymous, auth_->state()->http_open()); };
+    return http::ServerOptions{address,          port,           h.max_header_size, h.max_body_size,
                                h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
-                               h.cors_origins,   nullptr};
+                               h.cors_origins,   nullptr,        std::move(open)};
 }
 
 // What every http and https listener serves besides the REST routes.
@@ -139,12 +122,10 @@ void Gateway::serve_http(http::Server& server) {
 }
 
 int Gateway::run() {
-    if (config_.auth.allow_anonymous && config_.auth.password_file.empty())
-        LOG_WARN("anonymous access is allowed and no password file is set: anyone can connect and publish");
     if (!config_.auth.acl_file.empty() && config_.auth.password_file.empty())
         LOG_WARN("an ACL file is set without a password file: MQTT usernames are not verified");
-    if (auth_->state()->http_open()) LOG_WARN("no users or API tokens: the HTTP API is open to anyone");
     bind_listeners();
+    log_exposure(bound_, config_.auth.allow_anonymous, auth_->state()->http_open());
     start_listeners("mqtt", mqtt_listeners_, "http", http_servers_);
     start_listeners("mqtts", mqtts_listeners_, "https", https_servers_);
     // Signals are caught before "ready" is announced, so a SIGTERM sent the

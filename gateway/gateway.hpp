@@ -14,6 +14,7 @@
 #include "config/authorizer.hpp"
 #include "config/config.hpp"
 #include "gateway/event_log.hpp"
+#include "gateway/exposure.hpp"
 #include "http/http_auth.hpp"
 #include "http/server.hpp"
 #include "http/streams.hpp"
@@ -28,13 +29,6 @@ namespace mqgate::gateway {
 // start-up would; throws config::ConfigError naming the key on a bad one.
 void check_tls_files(const config::Config& config);
 
-// A listener that cannot bind, e.g. "cannot listen on 0.0.0.0:1883: address
-// already in use": start-up stops with exit code 2, as for a bad config.
-class ListenError : public std::runtime_error {
-public:
-    ListenError(const std::string& bind, std::uint16_t port, const std::exception& cause);
-};
-
 class Gateway {
 public:
     Gateway(config::Config config, std::string version);
@@ -42,17 +36,19 @@ public:
     Gateway(const Gateway&) = delete;
     Gateway& operator=(const Gateway&) = delete;
 
-    // Binds every listener (throws ListenError naming the one that failed), prints the "listening" lines and "ready" on stdout, and serves
-    // until SIGINT/SIGTERM. Returns the process exit code.
+    // Binds every listener (throws ListenError naming the one that failed),
+    // prints the "listening" lines and "ready" on stdout, and serves until
+    // SIGINT/SIGTERM. Returns the process exit code.
     int run();
 
 private:
     void bind_listeners();
-    http::ServerOptions http_server_options(const config::Listener& l) const;
+    http::ServerOptions http_server_options(const std::string& address, std::uint16_t port) const;
     void serve_http(http::Server& server);
-    static void announce(const char* kind, const boost::asio::ip::tcp::endpoint& endpoint);
     using TcpListeners = std::vector<std::shared_ptr<net::TcpListener>>;
     using HttpServers = std::vector<std::unique_ptr<http::Server>>;
+    // Creates, wires and keeps one http(s) server; returns the port it bound.
+    std::uint16_t bind_http(HttpServers& servers, http::ServerOptions options);
     static void start_listeners(const char* mqtt_kind, const TcpListeners& mqtt, const char* http_kind,
                                 const HttpServers& http);
     static void stop_listeners(const TcpListeners& mqtt, const HttpServers& http);
@@ -68,6 +64,7 @@ private:
     void await_connections_closed(std::chrono::steady_clock::time_point deadline);
 
     config::Config config_;
+    std::vector<BoundListener> bound_;  // every socket listening, for the exposure checks
     // Declaration order is destruction order in reverse: the pool's contexts
     // must outlive every timer, socket and listener, and the broker must
     // outlive the I/O threads that call into it.

@@ -1,7 +1,5 @@
 // The TLS listeners (mqtts, https) and their certificate reload on SIGHUP.
-#include <iostream>
-#include <stdexcept>
-
+#include "gateway/bind_listener.hpp"
 #include "gateway/gateway.hpp"
 #include "mqtt/net/tls_connection.hpp"
 #include "support/log.hpp"
@@ -60,23 +58,21 @@ void Gateway::bind_tls_listeners() {
         auto on_accept = [broker = broker_.get(), options, tls](asio::ip::tcp::socket socket, net::ConnectionSlot slot) {
             net::start_tls_connection(std::move(socket), std::move(slot), tls, *broker, options);
         };
-        try {
-            mqtts_listeners_.push_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, l.bind, l.port,
-                                                                          mqtt_connections_, std::move(on_accept)));
-        } catch (const std::exception& e) {
-            throw ListenError(l.bind, l.port, e);
-        }
+        bind_listener("mqtts", l, l.require_client_cert, [&](const std::string& address, std::uint16_t port) {
+            return mqtts_listeners_
+                .emplace_back(std::make_shared<net::TcpListener>(pool_.at(0), pool_, address, port,
+                                                                 mqtt_connections_, on_accept))
+                ->port();
+        }, bound_);
     }
     for (std::size_t i = 0; i < config_.listeners.https.size(); ++i) {
         const auto& l = config_.listeners.https[i];
-        auto options = http_server_options(l);
-        options.tls = tls_contexts_.emplace_back(tls_context(config_, l, listener_key("https", i)));
-        try {
-            https_servers_.push_back(std::make_unique<http::Server>(pool_, *broker_, events_, std::move(options)));
-        } catch (const std::exception& e) {
-            throw ListenError(l.bind, l.port, e);
-        }
-        serve_http(*https_servers_.back());
+        auto tls = tls_contexts_.emplace_back(tls_context(config_, l, listener_key("https", i)));
+        bind_listener("https", l, l.require_client_cert, [&](const std::string& address, std::uint16_t port) {
+            auto options = http_server_options(address, port);
+            options.tls = tls;
+            return bind_http(https_servers_, std::move(options));
+        }, bound_);
     }
 }
 

@@ -6,6 +6,8 @@
 
 #include <functional>
 
+#include "http/options.hpp"
+
 namespace mqgate::mqtt {
 class Broker;
 }
@@ -21,6 +23,7 @@ struct ApiContext {
     mqtt::Broker& broker;
     gateway::EventLog& events;
     std::function<bool()> ready;  // /readyz: listeners up and not shutting down
+    OpenListeners open_listeners;  // /api/v1/stats; null = none
 };
 
 // Everything below; the context's references must outlive the router.

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "gateway/event_json.hpp"
 #include "gateway/event_log.hpp"
@@ -100,7 +101,14 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const gateway::EventLog&
     return e.take();
 }
 
-nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s) {
+nlohmann::json open_listeners_json(const std::vector<OpenListener>& listeners) {
+    auto out = nlohmann::json::array();
+    for (const auto& l : listeners) out.push_back({{"kind", l.kind}, {"address", l.address}, {"open", l.open}});
+    return out;
+}
+
+nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s,
+                          const std::vector<OpenListener>& open_listeners) {
     const auto now = now_ms();
     return {
         {"node", node},
@@ -124,6 +132,8 @@ nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s) {
         {"uptime_seconds", s.uptime_seconds},
         {"time", gateway::rfc3339_utc(now)},
         {"time_ms", now},
+        {"open_access", !open_listeners.empty()},
+        {"open_listeners", open_listeners_json(open_listeners)},
     };
 }
 
@@ -133,7 +143,10 @@ void add_status_routes(Router& router, const ApiContext& context) {
     mqtt::Broker& broker = context.broker;
     gateway::EventLog& log = context.events;
 
-    router.add("GET", "/api/v1/stats", [&broker](const Call&) { return json_response(200, stats_json(broker.node_name(), broker.stats())); });
+    router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners](const Call&) {
+        return json_response(200, stats_json(broker.node_name(), broker.stats(),
+                                             open ? open() : std::vector<OpenListener>{}));
+    });
 
     router.add("GET", "/metrics", [&broker, &log](const Call&) {
         Response r;

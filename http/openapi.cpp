@@ -257,7 +257,12 @@ const std::string& openapi_document() {
         "sessions": {"type": "integer"}, "subscriptions": {"type": "integer"}, "retained": {"type": "integer"}, "inflight": {"type": "integer"}, "queued": {"type": "integer"},
         "messages_received": {"type": "integer"}, "messages_sent": {"type": "integer"}, "messages_dropped": {"type": "integer"}, "publish_denied": {"type": "integer"},
         "subscribe_refused": {"type": "integer"}, "protocol_errors": {"type": "integer"}, "bytes_received": {"type": "integer"}, "bytes_sent": {"type": "integer"}, "uptime_seconds": {"type": "integer"},
-        "time": {"type": "string", "format": "date-time"}, "time_ms": {"type": "integer"}}}
+        "time": {"type": "string", "format": "date-time"}, "time_ms": {"type": "integer"},
+        "open_access": {"type": "boolean", "description": "True when a listener beyond the loopback interface lets anyone in without credentials (see open_listeners)."},
+        "open_listeners": {"type": "array", "items": {"type": "object", "properties": {
+          "kind": {"type": "string", "enum": ["mqtt", "mqtts", "http", "https"]},
+          "address": {"type": "string", "description": "The bound address and port, e.g. 0.0.0.0:1883 or [::]:8080."},
+          "open": {"type": "array", "items": {"type": "string", "enum": ["anonymous_mqtt", "http_api"]}, "description": "anonymous_mqtt: MQTT (on http listeners: over /mqtt) without a username (auth.allow_anonymous); http_api: the REST API and streams without credentials (no users and no tokens)."}}}}}}
     }
   }
 })json";

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <memory>
 #include <vector>
@@ -14,6 +15,16 @@ class TlsContext;
 }
 
 namespace mqgate::http {
+
+// A listener reachable beyond the loopback interface and what it lets anyone
+// do without credentials (slugs "anonymous_mqtt", "http_api").
+struct OpenListener {
+    std::string kind;     // mqtt, mqtts, http, https
+    std::string address;  // as announced: "0.0.0.0:1883", "[::]:8080"
+    std::vector<std::string> open;
+};
+// Asked on each /api/v1/stats: users and tokens can change on SIGHUP.
+using OpenListeners = std::function<std::vector<OpenListener>()>;
 
 struct ServerOptions {
     std::string bind = "0.0.0.0";
@@ -26,6 +37,7 @@ struct ServerOptions {
     std::size_t max_pipelined = 8;
     std::vector<std::string> cors_origins;  // empty: CORS off; "*" allows any origin
     std::shared_ptr<const net::TlsContext> tls;  // https: every connection starts with a TLS handshake; null = http
+    OpenListeners open_listeners;                // /api/v1/stats "open_access"; null = none
 };
 
 }  // namespace mqgate::http

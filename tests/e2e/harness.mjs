@@ -1,4 +1,5 @@
-// Starts the gateway binary (MQGATE_BINARY) on loopback with ephemeral ports
+// Starts the gateway binary (MQGATE_BINARY) on loopback (or `bind`: traffic
+// still goes to 127.0.0.1) with ephemeral ports
 // and learns the ports from its "listening <kind> <addr>:<port>" lines, then
 // waits for "ready". Every wait is bounded.
 import { spawn } from 'node:child_process';
@@ -15,9 +16,9 @@ export function gatewayBinary() {
 }
 
 // Ports default to 0 (any free one); a restart passes the previous ones.
-export async function startGateway({ args = [], mqttPort = 0, httpPort = 0 } = {}) {
+export async function startGateway({ args = [], mqttPort = 0, httpPort = 0, bind = '127.0.0.1' } = {}) {
   const child = spawn(gatewayBinary(),
-    ['--bind', '127.0.0.1', '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...args],
+    ['--bind', bind, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
   createInterface({ input: child.stderr }).on('line', (line) => output.push(line));
@@ -35,7 +36,7 @@ export async function startGateway({ args = [], mqttPort = 0, httpPort = 0 } = {
     });
     lines.on('line', (line) => {
       output.push(line);
-      const m = /^listening (\w+) 127\.0\.0\.1:(\d+)$/.exec(line);
+      const m = /^listening (\w+) \S+:(\d+)$/.exec(line);
       if (m) ports[m[1]] ??= Number(m[2]);
       if (line === 'ready') {
         clearTimeout(timer);

@@ -22,7 +22,7 @@ START_TIMEOUT = 20.0   # generous: sanitizer builds start slowly
 STOP_TIMEOUT = 10.0
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer")
-LISTENING = re.compile(r"^listening (\w+) 127\.0\.0\.1:(\d+)$")
+LISTENING = re.compile(r"^listening (\w+) (\S+):(\d+)$")
 
 
 def gateway_binary():
@@ -40,9 +40,14 @@ def gateway_binary():
 
 
 class Gateway:
-    def __init__(self, config=None):
+    """`bind`: the --bind flag (None: none, so the config or the defaults
+    decide). Whatever it binds, tests talk to 127.0.0.1 only."""
+
+    def __init__(self, config=None, bind="127.0.0.1"):
         self.config = config
+        self.bind = bind
         self.ports = {}
+        self.listening = []  # (kind, address, port) as announced
         self.proc = None
         self.workdir = tempfile.mkdtemp(prefix="mqgate-it-")
         self.log_path = os.path.join(self.workdir, "stderr.log")
@@ -54,7 +59,8 @@ class Gateway:
         return self.ports["mqtt"]
 
     def start(self):
-        cmd = [gateway_binary(), "--bind", "127.0.0.1", "--mqtt-port", "0", "--http-port", "0"]
+        cmd = [gateway_binary()] + (["--bind", self.bind] if self.bind else [])
+        cmd += ["--mqtt-port", "0", "--http-port", "0"]
         if self.config is not None:
             path = os.path.join(self.workdir, "mqgate.json")
             with open(path, "w") as f:
@@ -96,7 +102,9 @@ class Gateway:
                 self._stdout_lines.append(line)
                 match = LISTENING.match(line)
                 if match:
-                    self.ports[match.group(1)] = int(match.group(2))
+                    kind, address, port = match.group(1), match.group(2), int(match.group(3))
+                    self.listening.append((kind, address, port))
+                    self.ports[kind] = port
                 elif line == "ready":
                     if "mqtt" not in self.ports:
                         raise AssertionError("'ready' without an mqtt listener: %r"
@@ -165,10 +173,11 @@ class GatewayTestCase(unittest.TestCase):
     """One gateway per test class; `config` (a dict) becomes its config file."""
 
     config = None
+    bind = "127.0.0.1"
 
     @classmethod
     def setUpClass(cls):
-        cls.gateway = Gateway(cls.config)
+        cls.gateway = Gateway(cls.config, cls.bind)
         cls.gateway.start()
         cls.port = cls.gateway.mqtt_port
 

@@ -65,9 +65,10 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
     EXPECT_EQ(c.threads, 0u);
     EXPECT_EQ(c.log_level, log::Level::info);
     ASSERT_EQ(c.listeners.mqtt.size(), 1u);
-    EXPECT_EQ(c.listeners.mqtt[0].bind, "0.0.0.0");
+    EXPECT_EQ(c.listeners.mqtt[0].bind, "localhost");  // loopback only until the operator opens it
     EXPECT_EQ(c.listeners.mqtt[0].port, 1883);
     ASSERT_EQ(c.listeners.http.size(), 1u);
+    EXPECT_EQ(c.listeners.http[0].bind, "localhost");
     EXPECT_EQ(c.listeners.http[0].port, 8080);
     EXPECT_TRUE(c.listeners.mqtts.empty());
     EXPECT_EQ(c.mqtt.limits.max_packet_size, 1048576u);
@@ -257,6 +258,17 @@ TEST_F(ConfigTest, BadCommandLineUsage) {
     expect_mentions(load_error({"--mqtt-port", "http"}), "command line", "--mqtt-port", "port number");
     expect_mentions(load_error({"--threads", "-1"}), "command line", "--threads", "must be between 0 and 1024");
     expect_mentions(load_error({"--bind", "not-an-ip"}), "command line", "--bind", "not an IP address");
+}
+
+TEST_F(ConfigTest, LocalhostIsTheOnlyNameABindAccepts) {
+    const auto path = write_file(R"({ "listeners": { "mqtt": [ { "bind": "localhost", "port": 1 } ] } })");
+    EXPECT_EQ(load({"--config", path}).config.listeners.mqtt[0].bind, "localhost");
+    const Config opened = load({"--bind", "0.0.0.0"}).config;
+    EXPECT_EQ(opened.listeners.mqtt[0].bind, "0.0.0.0");
+    EXPECT_EQ(opened.listeners.http[0].bind, "0.0.0.0");
+    EXPECT_EQ(load({}, {{"MQGATE_HTTP_BIND", "localhost"}}).config.listeners.http[0].bind, "localhost");
+    const auto name = write_file(R"({ "listeners": { "mqtt": [ { "bind": "example.org" } ] } })");
+    expect_mentions(load_error({"--config", name}), name, "listeners.mqtt[0].bind", "not an IP address or");
 }
 
 TEST_F(ConfigTest, EffectiveConfigRoundTrips) {

@@ -37,7 +37,7 @@ struct Api {
     mqgate::mqtt::Broker broker{mqgate::mqtt::BrokerOptions{}};
     mqgate::gateway::EventLog events{10};
     mqgate::http::Router router;
-    Api() { mqgate::http::add_api_routes(router, {broker, events, [] { return true; }}); }
+    Api() { mqgate::http::add_api_routes(router, {broker, events, [] { return true; }, nullptr}); }
 };
 
 TEST(OpenApi, IsOpenApi3) {

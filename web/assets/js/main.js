@@ -42,11 +42,22 @@ async function pollStats() {
     document.getElementById('hdr-connections').textContent = formatNumber(stats.connections);
     document.getElementById('hdr-in').textContent = formatNumber(rateIn);
     document.getElementById('hdr-out').textContent = formatNumber(rateOut);
+    renderOpenAccess(stats.open_listeners ?? []);
     bus.dispatchEvent(new CustomEvent('stats', { detail: { stats, rateIn, rateOut } }));
   } catch {
     // Shown by the connection indicator and the login dialog; try again.
   }
   setTimeout(pollStats, STATS_PERIOD_MS);
+}
+
+// --- open access: listeners beyond loopback that let anyone in ------------
+const OPEN_MEANS = { anonymous_mqtt: 'anonymous MQTT', http_api: 'HTTP API without credentials' };
+function renderOpenAccess(listeners) {
+  const badge = document.getElementById('open-access');
+  badge.hidden = listeners.length === 0;
+  badge.title = listeners
+    .map((l) => `${l.kind} ${l.address}: ${l.open.map((o) => OPEN_MEANS[o] ?? o).join(', ')}`)
+    .join('\n');
 }
 
 // --- connection indicator ---------------------------------------------------
