@@ -81,12 +81,9 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
     EXPECT_TRUE(c.auth.allow_anonymous);
 }
 
-// The build passes sources by absolute path, so the repository root is
-// found from this file's own.
-std::string repo_file(const std::string& relative) {
-    std::string here = __FILE__;
-    return here.substr(0, here.rfind("/tests/unit/")) + "/" + relative;
-}
+// The repository root comes from the build (MQGATE_SOURCE_DIR): __FILE__ is
+// relative to the build directory when ccache's base_dir rewrites the paths.
+std::string repo_file(const std::string& relative) { return std::string(MQGATE_SOURCE_DIR) + "/" + relative; }
 
 TEST_F(ConfigTest, ShippedDefaultFileEqualsBuiltInDefaults) {
     const Invocation from_file = load({"--config", repo_file("config/default.json")});
