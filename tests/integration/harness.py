@@ -40,8 +40,9 @@ def gateway_binary():
 
 
 class Gateway:
-    def __init__(self, config=None):
+    def __init__(self, config=None, preexec_fn=None):
         self.config = config
+        self.preexec_fn = preexec_fn  # runs in the child before exec (e.g. resource limits)
         self.ports = {}
         self.proc = None
         self.workdir = tempfile.mkdtemp(prefix="mqgate-it-")
@@ -62,7 +63,7 @@ class Gateway:
             cmd += ["--config", path]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=log)
+                                         stderr=log, preexec_fn=self.preexec_fn)
         try:
             self._wait_ready()
         except Exception:
@@ -165,10 +166,11 @@ class GatewayTestCase(unittest.TestCase):
     """One gateway per test class; `config` (a dict) becomes its config file."""
 
     config = None
+    preexec_fn = None  # a staticmethod run in the gateway's process before exec
 
     @classmethod
     def setUpClass(cls):
-        cls.gateway = Gateway(cls.config)
+        cls.gateway = Gateway(cls.config, cls.preexec_fn)
         cls.gateway.start()
         cls.port = cls.gateway.mqtt_port
 
