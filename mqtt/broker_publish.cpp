@@ -159,7 +159,8 @@ void BrokerCore::resend_inflight(Link& link, SessionState& s) {
 
 namespace {
 auto find_inflight(SessionState& s, std::uint16_t id) {
-    return std::find_if(s.inflight.begin(), s.inflight.end(), [id](const InflightMessage& m) { return m.packet_id == id; });
+    return std::find_if(s.inflight.begin(), s.inflight.end(),
+                        [id](const InflightMessage& m) { return m.packet_id == id; });
 }
 }  // namespace
 

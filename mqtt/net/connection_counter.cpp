@@ -16,7 +16,9 @@ ConnectionSlot::~ConnectionSlot() {
 
 bool ConnectionSlot::refusing() const noexcept { return counter_ && counter_->refusing_; }
 
-ConnectionSlot ConnectionCounter::try_acquire_refusing() { return refused_ ? refused_->try_acquire() : ConnectionSlot{}; }
+ConnectionSlot ConnectionCounter::try_acquire_refusing() {
+    return refused_ ? refused_->try_acquire() : ConnectionSlot{};
+}
 
 ConnectionSlot ConnectionCounter::try_acquire() {
     const std::size_t before = live_.fetch_add(1, std::memory_order_relaxed);

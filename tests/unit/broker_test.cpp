@@ -689,7 +689,8 @@ TEST_F(BrokerRecordsTest, ADepartedClientKeepsItsCounters) {
     EXPECT_EQ(gone->messages_out, 2u);
     EXPECT_EQ(gone->messages_in, 1u);
     const auto listed = broker.clients();
-    const auto it = std::find_if(listed.begin(), listed.end(), [](const ClientInfo& c) { return c.client_id == "slow"; });
+    const auto it =
+        std::find_if(listed.begin(), listed.end(), [](const ClientInfo& c) { return c.client_id == "slow"; });
     ASSERT_NE(it, listed.end());
     EXPECT_EQ(it->dropped, 3u);
 }
