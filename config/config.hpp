@@ -50,7 +50,7 @@ struct Listeners {
 
 // The "mqtt" section: broker limits plus the transport's timeouts.
 struct MqttOptions {
-    // max_packet_size 1048576, max_client_id_length 256, max_topic_levels 128,
+    // max_packet_size 1048576, max_connect_size 65536, max_client_id_length 256, max_topic_levels 128,
     // max_subscriptions_per_session 1000, max_inflight 20,
     // max_queued_messages 1000, max_queued_bytes 1048576, max_awaiting_rel 100,
     // await_rel_timeout 300 s, max_outbound_buffer 1048576, max_keepalive 0

@@ -160,6 +160,7 @@ void read_listeners(ObjectReader& parent, std::string_view key, std::vector<L>& 
 void read_mqtt(ObjectReader& r, MqttOptions& m) {
     auto& l = m.limits;
     r.integer("max_packet_size", l.max_packet_size, 16, 268'435'460);
+    r.integer("max_connect_size", l.max_connect_size, 128, 268'435'460);
     r.integer("max_client_id_length", l.max_client_id_length, 23, 65535);
     r.integer("max_topic_levels", l.max_topic_levels, 1, 65535);
     r.integer("max_subscriptions_per_session", l.max_subscriptions_per_session, 1, unlimited);
@@ -350,6 +351,7 @@ json to_json(const Config& c) {
           {"https", list_json(c.listeners.https, tls_listener_json)}}},
         {"mqtt",
          {{"max_packet_size", l.max_packet_size},
+          {"max_connect_size", l.max_connect_size},
           {"max_client_id_length", l.max_client_id_length},
           {"max_topic_levels", l.max_topic_levels},
           {"max_subscriptions_per_session", l.max_subscriptions_per_session},

@@ -35,7 +35,8 @@ std::optional<SysMessage> sys_event_message(const std::string& node, const mqtt:
 std::uint64_t publish_sys_events(mqtt::Broker& broker, std::string node) {
     // Observers run outside the broker's lock, so publishing from one is safe.
     return broker.observe([&broker, node = std::move(node)](const mqtt::Event& e) {
-        if (auto m = sys_event_message(node, e)) broker.publish(std::move(m->topic), std::move(m->payload), 0, false);
+        if (auto m = sys_event_message(node, e))
+            broker.publish_as_broker(std::move(m->topic), std::move(m->payload), 0, false);
     });
 }
 

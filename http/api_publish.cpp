@@ -10,6 +10,7 @@
 #include "http/api.hpp"
 #include "http/api_util.hpp"
 #include "mqtt/broker.hpp"
+#include "mqtt/errors.hpp"
 #include "mqtt/topic.hpp"
 
 namespace mqgate::http {
@@ -64,6 +65,8 @@ Outcome publish_one(mqtt::Broker& broker, const Caller& caller, const nlohmann::
     if (payload.error) return error_outcome(400, payload.error->code, payload.error->message);
 
     const auto result = broker.publish(name, std::move(payload.bytes), qos, retain);
+    if (result.error == mqtt::Errc::sys_topic_forbidden)
+        return error_outcome(403, "forbidden_topic", "'" + name + "': " + result.error.message());
     if (result.error) return error_outcome(400, "invalid_topic", "'topic' was refused: " + result.error.message());
     if (result.matched == 0) return {202, {{"message", "no_matching_subscribers"}, {"matched", 0}}};
     return {200, {{"id", next_publish_id()}, {"matched", result.matched}}};

@@ -80,7 +80,8 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const gateway::EventLog&
     e.metric("mqgate_messages_sent_total", "counter", "PUBLISH messages sent to MQTT clients.", s.messages_sent);
     e.metric("mqgate_messages_dropped_total", "counter", "Messages dropped (queue full or slow consumer).",
              s.messages_dropped);
-    e.metric("mqgate_publish_denied_total", "counter", "PUBLISH messages refused by the ACL.", s.publish_denied);
+    e.metric("mqgate_publish_denied_total", "counter", "PUBLISH messages refused by the ACL, and client writes to $SYS.",
+             s.publish_denied);
     e.metric("mqgate_subscribe_refused_total", "counter",
              "Subscriptions refused (SUBACK 0x80): ACL, topic levels or subscription limit.", s.subscribe_refused);
     e.metric("mqgate_publish_throttled_total", "counter", "Times a connection paused for mqtt.max_publish_rate.",

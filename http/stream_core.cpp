@@ -9,6 +9,7 @@
 
 #include "gateway/event_json.hpp"
 #include "gateway/event_payload.hpp"
+#include "mqtt/errors.hpp"
 #include "mqtt/topic.hpp"
 #include "support/json_check.hpp"
 
@@ -336,6 +337,8 @@ void StreamCore::op_publish(const json& op, const json& id) {
     if (caller_.may && !caller_.may(name, mqtt::Access::write))
         return error(id, "forbidden", "the ACL does not let '" + caller_.name + "' publish to '" + name + "'");
     const auto result = broker_.publish(name, std::move(payload.bytes), qos, retain);
+    if (result.error == mqtt::Errc::sys_topic_forbidden)
+        return error(id, "forbidden_topic", "'" + name + "': " + result.error.message());
     if (result.error) return error(id, "invalid_topic", "'topic' was refused: " + result.error.message());
     reply(json{{"type", "ack"}, {"id", id}, {"op", "publish"}, {"matched", result.matched}});
 }

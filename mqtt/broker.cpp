@@ -32,6 +32,15 @@ const BrokerLimits& Broker::limits() const noexcept { return core_->options_.lim
 const std::string& Broker::node_name() const noexcept { return core_->options_.node_name; }
 
 PublishResult Broker::publish(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
+    if (is_sys_topic(topic)) {
+        Op op(*core_);
+        ++core_->stats_.publish_denied;
+        return PublishResult{Errc::sys_topic_forbidden, 0};
+    }
+    return publish_as_broker(std::move(topic), std::move(payload), qos, retain);
+}
+
+PublishResult Broker::publish_as_broker(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
     PublishResult result;
     if (qos > 2) {
         result.error = Errc::invalid_qos;
@@ -76,7 +85,7 @@ void Broker::unsubscribe(std::uint64_t subscription_id) {
 }
 
 ClientInfo BrokerCore::client_info(std::string_view id, bool clean_session, const ClientStatus& status,
-                                   const SessionState* s) const {
+                                   const SessionState* s, const ClientRecord* record) const {
     ClientInfo info;
     info.client_id = id;
     info.clean_session = clean_session;
@@ -102,6 +111,10 @@ ClientInfo BrokerCore::client_info(std::string_view id, bool clean_session, cons
         info.dropped = s->dropped;
         info.messages_in = s->messages_in;
         info.messages_out = s->messages_out;
+    } else if (record) {
+        info.dropped = record->dropped;
+        info.messages_in = record->messages_in;
+        info.messages_out = record->messages_out;
     }
     return info;
 }
@@ -113,7 +126,7 @@ std::vector<ClientInfo> Broker::clients() const {
     core_->sessions_->for_each(
         [&](SessionState& s) { out.push_back(core_->client_info(s.client_id, s.clean_session, s.status, &s)); });
     for (const auto& [id, rec] : core_->records_) {
-        out.push_back(core_->client_info(id, rec.clean_session, rec.status, nullptr));
+        out.push_back(core_->client_info(id, rec.clean_session, rec.status, nullptr, &rec));
     }
     return out;
 }
@@ -125,7 +138,7 @@ std::optional<ClientInfo> Broker::client(std::string_view client_id) const {
     }
     auto it = core_->records_.find(std::string(client_id));
     if (it == core_->records_.end()) return std::nullopt;
-    return core_->client_info(it->first, it->second.clean_session, it->second.status, nullptr);
+    return core_->client_info(it->first, it->second.clean_session, it->second.status, nullptr, &it->second);
 }
 
 std::vector<SubscriptionInfo> Broker::subscriptions() const {

@@ -82,7 +82,7 @@ struct BrokerStats {
     std::uint64_t messages_dropped = 0;    // dropped: queue full or slow QoS 0 consumer
     std::uint64_t bytes_received = 0;      // transport bytes, reported by transports
     std::uint64_t bytes_sent = 0;
-    std::uint64_t publish_denied = 0;      // dropped by the ACL
+    std::uint64_t publish_denied = 0;      // dropped by the ACL or written to $SYS by a client
     std::uint64_t subscribe_refused = 0;   // SUBACK 0x80: ACL, topic levels or subscription limit
     std::uint64_t connections_total = 0;   // accepted CONNECTs since start
     std::uint64_t protocol_errors = 0;
@@ -114,8 +114,12 @@ public:
     const std::string& node_name() const noexcept;
 
     // --- the narrow API ---
-    // Publish as an internal client: retained handling, ACL-free, no will.
+    // Publish as an internal client (REST, JSON stream): retained handling,
+    // ACL-free, no will. A topic starting with $SYS is refused
+    // (Errc::sys_topic_forbidden, counted in publish_denied): only the broker writes there.
     PublishResult publish(std::string topic, std::string payload, std::uint8_t qos, bool retain);
+    // The broker's own messages, $SYS included (the gateway's connection events).
+    PublishResult publish_as_broker(std::string topic, std::string payload, std::uint8_t qos, bool retain);
 
     // Internal subscriber (JSON streams, SSE). `on_message` runs outside the
     // broker lock, possibly on any thread; it must not block for long.

@@ -58,6 +58,13 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     if (c.will && topic_levels(c.will->topic) > lim.max_topic_levels) {
         return protocol_error(link, Errc::too_many_topic_levels);
     }
+    if (c.will && is_sys_topic(c.will->topic)) {
+        // POLICY: a will could never be published there (only the broker
+        // writes $SYS): refused now, so the client learns it, rather than
+        // dropped silently when the client goes.
+        ++stats_.publish_denied;
+        return reject(*this, link, ConnectReturn::not_authorized);
+    }
     if (auth != ConnectReturn::accepted) {
         LOG_INFO("connection from " << link.conn_->peer().address << " refused: code " << static_cast<int>(auth)
                                     << " (client id '" << c.client_id << "')");
@@ -176,7 +183,7 @@ void BrokerCore::discard_session(SessionState& s) {
     for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
     const std::string id(s.client_id);  // a copy: the session's own goes with it in erase()
     // The status outlives the session, bounded by remember_disconnected().
-    ClientRecord record{s.clean_session, std::move(s.status), {}};
+    ClientRecord record{s.clean_session, std::move(s.status), {}, s.dropped, s.messages_in, s.messages_out};
     sessions_->erase(id);
     remember_disconnected(id, std::move(record));
 }

@@ -121,7 +121,7 @@ void BrokerCore::protocol_error(Link& link, std::error_code ec) {
     ++stats_.protocol_errors;
     // Configured limits are worth an operator's attention; malformed input
     // from broken clients is not (at the default level).
-    if (ec == Errc::packet_too_large || ec == Errc::too_many_topic_levels) {
+    if (ec == Errc::packet_too_large || ec == Errc::connect_too_large || ec == Errc::too_many_topic_levels) {
         LOG_WARN("closing " << (link.conn_ ? link.conn_->peer().address : "") << " ('" << link.client_id()
                             << "'): " << ec.message());
         return close_link(link, DisconnectReason::protocol_error);

@@ -34,6 +34,11 @@ struct ClientRecord {
     bool clean_session = true;
     ClientStatus status;
     std::list<std::string>::iterator departed;  // its id in BrokerCore::departed_
+    // The session's counters when it went: REST shows what the client had
+    // (15k messages dropped), not the zeros of a session that is gone.
+    std::uint64_t dropped = 0;
+    std::uint64_t messages_in = 0;
+    std::uint64_t messages_out = 0;
 };
 
 // One attached connection. Every idle client holds one, so fields are ordered
@@ -146,9 +151,9 @@ public:
     // --- API helpers (lock held) ---
     void emit(Event ev);
     Event event_for(const Link& link, EventType type) const;
-    // `s`: the client's session, if it has one.
+    // `s`: the client's session, if it has one; else `record`, what is left of it.
     ClientInfo client_info(std::string_view id, bool clean_session, const ClientStatus& status,
-                           const SessionState* s) const;
+                           const SessionState* s, const ClientRecord* record = nullptr) const;
     // Keeps `record` for the API, the newest of at most
     // max_disconnected_records; replaces any older record of the client.
     void remember_disconnected(const std::string& client_id, ClientRecord record);

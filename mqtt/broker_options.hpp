@@ -10,6 +10,12 @@ namespace mqgate::mqtt {
 
 struct BrokerLimits {
     std::size_t max_packet_size = 1 << 20;           // bytes, whole packet
+    // Bytes a peer may make the transport buffer before it has authenticated:
+    // the first packet (the CONNECT) is refused on its header beyond this.
+    // 64 KiB: real CONNECTs are a few hundred bytes; a will payload (at most
+    // 65,535 by its length field) is the large part, and one close to that
+    // needs the limit raised.
+    std::size_t max_connect_size = 64 * 1024;
     std::size_t max_client_id_length = 256;          // bytes; longer -> CONNACK 0x02
     std::size_t max_topic_levels = 128;              // more -> protocol error (PUBLISH) / SUBACK 0x80
     std::size_t max_subscriptions_per_session = 1000;  // more -> SUBACK 0x80

@@ -28,12 +28,13 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     ++s.messages_in;
     ++stats_.messages_received;
     // POLICY [MQTT-3.3.5-2]: an unauthorized PUBLISH is acknowledged as usual
-    // and dropped, so a 3.1.1 client is not disconnected in a loop.
-    if (auth_->authorize(link.username(), link.client_id(), p.topic, Access::write)) {
+    // and dropped, so a 3.1.1 client is not disconnected in a loop. $SYS is
+    // the broker's alone, whatever the ACL says (as in Mosquitto).
+    if (!is_sys_topic(p.topic) && auth_->authorize(link.username(), link.client_id(), p.topic, Access::write)) {
         route(make_message(std::move(p.topic), std::move(p.payload), p.qos, p.retain, std::string(link.client_id())));
     } else {
         ++stats_.publish_denied;
-        LOG_DEBUG("publish by '" << link.client_id() << "' to '" << p.topic << "' denied by ACL");
+        LOG_DEBUG("publish by '" << link.client_id() << "' to '" << p.topic << "' denied ($SYS or ACL)");
     }
 
     if (p.qos == 1) {
@@ -156,11 +157,24 @@ void BrokerCore::resend_inflight(Link& link, SessionState& s) {
     }
 }
 
+namespace {
+auto find_inflight(SessionState& s, std::uint16_t id) {
+    return std::find_if(s.inflight.begin(), s.inflight.end(),
+                        [id](const InflightMessage& m) { return m.packet_id == id; });
+}
+}  // namespace
+
+// An ack of the wrong type for the message in flight under its id (PUBACK
+// for QoS 2, PUBREC or PUBCOMP for QoS 1, PUBCOMP before PUBREC) closes the
+// connection [MQTT-4.8.0-1]: left alone, the message would stay in flight,
+// holding a slot of the window, until the client reconnects. An ack for an id
+// not in flight is ignored (a late duplicate).
+
 void BrokerCore::on_puback(Link& link, std::uint16_t id) {
     SessionState& s = *link.session_;
-    auto it = std::find_if(s.inflight.begin(), s.inflight.end(),
-                           [id](const InflightMessage& m) { return m.packet_id == id && m.qos == 1; });
+    const auto it = find_inflight(s, id);
     if (it == s.inflight.end()) return;  // unknown id: nothing to release
+    if (it->qos != 1) return protocol_error(link, Errc::unexpected_ack);
     s.inflight.erase(it);
     pump_queue(link, s);
     commit(s);
@@ -168,8 +182,8 @@ void BrokerCore::on_puback(Link& link, std::uint16_t id) {
 
 void BrokerCore::on_pubrec(Link& link, std::uint16_t id) {
     SessionState& s = *link.session_;
-    auto it = std::find_if(s.inflight.begin(), s.inflight.end(),
-                           [id](const InflightMessage& m) { return m.packet_id == id && m.qos == 2; });
+    const auto it = find_inflight(s, id);
+    if (it != s.inflight.end() && it->qos != 2) return protocol_error(link, Errc::unexpected_ack);
     if (it != s.inflight.end() && !it->released) {
         it->released = true;
         it->message.reset();  // the payload is delivered; only the id is needed from now on
@@ -186,9 +200,9 @@ void BrokerCore::on_pubrel(Link& link, std::uint16_t id) {
 
 void BrokerCore::on_pubcomp(Link& link, std::uint16_t id) {
     SessionState& s = *link.session_;
-    auto it = std::find_if(s.inflight.begin(), s.inflight.end(),
-                           [id](const InflightMessage& m) { return m.packet_id == id && m.released; });
+    const auto it = find_inflight(s, id);
     if (it == s.inflight.end()) return;
+    if (!it->released) return protocol_error(link, Errc::unexpected_ack);  // QoS 1, or QoS 2 before PUBREC
     s.inflight.erase(it);
     pump_queue(link, s);
     commit(s);

@@ -174,6 +174,8 @@ template <typename Ack>
 std::error_code decode_ack(std::string_view body, Ack& a) {
     Reader r(body);
     if (!r.u16(a.packet_id)) return malformed();
+    // An ack answers a packet that had a non-zero id [MQTT-2.3.1-1].
+    if (a.packet_id == 0) return Errc::zero_packet_id;
     return finish(r);
 }
 
@@ -371,6 +373,9 @@ void encode_remaining_length(std::size_t value, std::string& out) {
     } while (value > 0);
 }
 
+// Every connection holds one (memory per idle connection).
+static_assert(sizeof(void*) != 8 || sizeof(Decoder) == 32);
+
 void Decoder::feed(std::string_view bytes) {
     if (bytes.empty()) return;
     const std::size_t want = std::size_t{size_} + bytes.size();
@@ -398,6 +403,8 @@ Decoder::Status Decoder::frame(std::string_view avail, Packet& out, std::size_t&
     };
     if (avail.empty()) return Status::need_more;
     const auto* p = reinterpret_cast<const unsigned char*>(avail.data());
+    constexpr unsigned char connect_first_byte = 0x10;  // type 1, flags 0000
+    if (connect_limit_ != 0 && p[0] != connect_first_byte) return fail(Errc::first_packet_not_connect);
     if (auto e = validate_first_byte(p[0])) return fail(e);
 
     std::size_t remaining = 0;
@@ -416,10 +423,12 @@ Decoder::Status Decoder::frame(std::string_view avail, Packet& out, std::size_t&
     }
     const std::size_t header = 2 + k;
     const std::size_t total = header + remaining;
+    if (connect_limit_ != 0 && total > connect_limit_) return fail(Errc::connect_too_large);
     if (total > max_packet_size_) return fail(Errc::packet_too_large);
     if (avail.size() < total) return Status::need_more;
 
     if (auto e = decode(p[0], avail.substr(header, remaining), out)) return fail(e);
+    connect_limit_ = 0;
     used = total;
     ec.clear();
     return Status::packet;

@@ -41,7 +41,17 @@ void encode_remaining_length(std::size_t value, std::string& out);
 class Decoder {
 public:
     explicit Decoder(std::size_t max_packet_size = max_remaining_length + 5) noexcept
-        : max_packet_size_(static_cast<std::uint32_t>(std::min<std::size_t>(max_packet_size, max_remaining_length + 5))) {}
+        : max_packet_size_(clamp_size(max_packet_size)) {}
+
+    // A server's decoder: the first packet must be a CONNECT [MQTT-3.1.0-1] of
+    // at most `max_connect_size` bytes. Both are checked on the fixed header,
+    // before anything more of the packet is buffered (Errc::first_packet_not_connect
+    // on the first byte, Errc::connect_too_large on the remaining length): a
+    // peer that has not authenticated cannot make the server hold up to
+    // max_packet_size for it.
+    Decoder(std::size_t max_packet_size, std::size_t max_connect_size) noexcept
+        : max_packet_size_(clamp_size(max_packet_size)),
+          connect_limit_(std::max<std::uint32_t>(1, clamp_size(std::min(max_connect_size, max_packet_size)))) {}
 
     void feed(std::string_view bytes);
 
@@ -71,6 +81,9 @@ public:
     }
 
 private:
+    static std::uint32_t clamp_size(std::size_t n) noexcept {
+        return static_cast<std::uint32_t>(std::min<std::size_t>(n, max_remaining_length + 5));
+    }
     // Frames and decodes the packet at the start of `avail`; `used` is its size.
     Status frame(std::string_view avail, Packet& out, std::size_t& used, std::error_code& ec);
 
@@ -83,6 +96,10 @@ private:
     std::uint32_t capacity_ = 0;
     std::unique_ptr<char[]> buffer_;
     Errc error_ = Errc::ok;  // sticky: framing is lost after the first error
+    // Until the first packet is decoded: its maximum size, the first packet
+    // having to be a CONNECT. 0: no such rule (a client's decoder), or it is
+    // done. In what was padding: the decoder stays 32 bytes.
+    std::uint32_t connect_limit_ = 0;
 };
 
 // UTF-8 string rules of §1.5.3 with the server's POLICY (reject controls

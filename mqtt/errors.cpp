@@ -36,9 +36,12 @@ public:
         case Errc::subscribe_reserved_bits: return "SUBSCRIBE options reserved bits are set";
         case Errc::empty_subscription_list: return "SUBSCRIBE or UNSUBSCRIBE carries no topic filter";
         case Errc::first_packet_not_connect: return "first packet on the connection is not CONNECT";
+        case Errc::connect_too_large: return "first packet is larger than max_connect_size";
         case Errc::second_connect: return "second CONNECT on the connection";
         case Errc::unexpected_packet_type: return "packet type not allowed in this direction";
         case Errc::too_many_topic_levels: return "topic has more levels than max_topic_levels";
+        case Errc::sys_topic_forbidden: return "topics starting with $SYS are written by the broker only";
+        case Errc::unexpected_ack: return "acknowledgement of the wrong type for the message in flight";
         case Errc::connack_reserved_bits: return "CONNACK acknowledge flags reserved bits are set";
         case Errc::invalid_return_code: return "invalid CONNACK or SUBACK return code";
         }

@@ -37,10 +37,13 @@ enum class Errc {
     subscribe_reserved_bits,        // [MQTT-3-8.3-4]
     empty_subscription_list,        // [MQTT-3.8.3-3], [MQTT-3.10.3-2]
     // Broker-level protocol state (raised by the session, not the codec)
-    first_packet_not_connect,       // [MQTT-3.1.0-1]
+    first_packet_not_connect,       // [MQTT-3.1.0-1]; a server's Decoder sees it on the first byte
+    connect_too_large,              // the first packet announces more than max_connect_size
     second_connect,                 // [MQTT-3.1.0-2]
     unexpected_packet_type,         // server-bound only: CONNACK, SUBACK, UNSUBACK, PINGRESP from a client
     too_many_topic_levels,          // configured max_topic_levels exceeded
+    sys_topic_forbidden,            // a client publish (or will) to $SYS...: only the broker writes there
+    unexpected_ack,                 // PUBACK for a QoS 2 message, PUBREC/PUBCOMP for a QoS 1 one
     // Client-bound packets (decoded by clients and the bench)
     connack_reserved_bits,          // §3.2.2.1: CONNACK acknowledge flags bits 7-1 must be 0
     invalid_return_code,            // CONNACK code > 5 (§3.2.2.3), SUBACK code not 0/1/2/0x80 (§3.9.3)

@@ -19,6 +19,10 @@ std::error_code validate_topic_filter(std::string_view filter) noexcept;
 // starting with '$'. No normalisation [MQTT-4.7.3-4].
 bool topic_matches(std::string_view filter, std::string_view topic) noexcept;
 
+// Topics only the broker writes: those starting with "$SYS", as Mosquitto
+// decides it. Clients (MQTT, REST, streams, wills) are refused there.
+constexpr bool is_sys_topic(std::string_view topic) noexcept { return topic.starts_with("$SYS"); }
+
 // Number of levels ('/'-separated parts) in a name or filter.
 std::size_t topic_levels(std::string_view topic) noexcept;
 

@@ -61,7 +61,7 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
       close_flush_timeout_(short_seconds<Seconds>(options.close_flush_timeout)),
       slot_(std::move(slot)),
       protocol_(options.protocol),
-      decoder_(broker.limits().max_packet_size) {
+      decoder_(broker.limits().max_packet_size, broker.limits().max_connect_size) {
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -140,7 +140,10 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, cons
     // After close() nothing more is processed [MQTT-3.1.4-5]; the flush goes on.
     if (close_requested_.load(std::memory_order_acquire)) return;
     broker_.count_bytes(n, 0);
-    last_received_ = Clock::now();
+    // Before CONNECT, last_received_ holds when the connection began: the
+    // connect timeout is a deadline, not restarted by each byte a slow peer
+    // trickles in.
+    if (connected_) last_received_ = Clock::now();
     drain({data, n});
 }
 
@@ -158,7 +161,11 @@ void StreamConnection<Stream>::drain(std::string_view input) {
             close(DisconnectReason::protocol_error);
             return;
         }
-        connected_ = true;
+        if (!connected_) {
+            connected_ = true;  // the CONNECT (the decoder refuses anything else first)
+            last_received_ = Clock::now();
+            if (slot_.refusing()) return refuse();
+        }
         const bool publish = std::holds_alternative<mqtt::Publish>(packet);
         link_->packet(std::move(packet));
         // After close() nothing more is processed [MQTT-3.1.4-5]: the rest is dropped.
@@ -169,6 +176,17 @@ void StreamConnection<Stream>::drain(std::string_view input) {
         }
     }
     read();
+}
+
+// Over mqtt.max_connections: the client learns why [MQTT-3.2.2-5]; its
+// CONNECT never reaches the broker.
+template <class Stream>
+void StreamConnection<Stream>::refuse() {
+    LOG_DEBUG("refusing " << peer_text() << ": mqtt.max_connections reached (CONNACK 0x03)");
+    mqtt::Frame connack;
+    mqtt::encode(mqtt::Connack{false, mqtt::ConnectReturn::server_unavailable}, connack.head);
+    send(std::move(connack));
+    close(DisconnectReason::connect_rejected);
 }
 
 template <class Stream>

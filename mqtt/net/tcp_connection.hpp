@@ -79,6 +79,8 @@ private:
     // to the broker, then reads on, unless the publish rate says to pause first.
     void drain(std::string_view input = {});
     bool throttled();
+    // The CONNECT of a connection past mqtt.max_connections arrived.
+    void refuse();
     void write();
     // Moves queued frames into writing_ and write_buffers_; false when none
     // are queued (and closing() has run if a close is waiting for that).
@@ -114,7 +116,7 @@ private:
     std::optional<mqtt::DisconnectReason> unreported_;  // finished before begin() ran
     bool socket_writing_ = false;
     bool finished_ = false;
-    bool connected_ = false;  // a first packet arrived: the connect timeout is over
+    bool connected_ = false;  // the CONNECT arrived: the connect timeout is over
     bool wrote_ = false;      // a batch was taken since the last sweep
     ConnectionSlot slot_;
     boost::asio::ip::tcp::endpoint remote_;
@@ -159,7 +161,8 @@ private:
     std::unique_ptr<WriteBatch> batch_;
     static std::unique_ptr<WriteBatch>& spare_batch();
     void give_back_batch();
-    // Until connected_: when the connection began. Once flushing_: the flush
+    // Until connected_: when the connection began (the connect deadline
+    // counts from it, whatever arrives meanwhile). Once flushing_: the flush
     // deadline instead, as nothing is received after close() (one field for
     // both, memory per idle connection).
     Clock::time_point last_received_;

@@ -49,13 +49,27 @@ void TcpListener::accept() {
     });
 }
 
+bool TcpListener::Episode::begin() {
+    if (count_++ != 0) return false;
+    started_ = std::chrono::steady_clock::now();
+    return true;
+}
+
+std::uint64_t TcpListener::Episode::end(double& seconds) {
+    if (count_ == 0) return 0;
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    return std::exchange(count_, 0);
+}
+
 void TcpListener::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
     if (stopped_ || ec == asio::error::operation_aborted) return;
     if (ec) {
         // Out of descriptors: accepting again at once would fail at once and
         // spin; wait for connections to go away.
         if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
-            LOG_WARN("accept on " << endpoint_ << ": " << ec.message() << "; pausing for 100 ms");
+            if (out_of_descriptors_.begin())
+                LOG_WARN("accept on " << endpoint_ << ": " << ec.message()
+                                      << "; retrying every 100 ms (logged again when accepting works)");
             backoff_.expires_after(std::chrono::milliseconds(100));
             backoff_.async_wait([self = shared_from_this()](const boost::system::error_code& wait_ec) {
                 if (!wait_ec) self->accept();
@@ -66,13 +80,27 @@ void TcpListener::on_accept(const boost::system::error_code& ec, tcp::socket soc
         accept();
         return;
     }
+    double seconds = 0;
+    if (const auto failed = out_of_descriptors_.end(seconds))
+        LOG_WARN("accepting on " << endpoint_ << " again after " << failed << " failed accepts in " << seconds
+                                 << " s (out of descriptors)");
     auto slot = counter_->try_acquire();
-    if (!slot) {
-        LOG_WARN("refusing connection on " << endpoint_ << ": connection limit reached");
+    if (slot) {
+        if (const auto refused = over_limit_.end(seconds))
+            LOG_WARN("connection limit on " << endpoint_ << ": " << refused << " connections refused in " << seconds
+                                            << " s");
+    } else {
+        if (over_limit_.begin())
+            LOG_WARN("refusing connections on " << endpoint_ << ": mqtt.max_connections reached"
+                                                << " (logged again with a count when one is accepted)");
+        // Told why (CONNACK 0x03 after its CONNECT), while only a few are.
+        slot = counter_->try_acquire_refusing();
+    }
+    if (slot) {
+        on_accept_(std::move(socket), std::move(slot));
+    } else {
         boost::system::error_code ignored;
         socket.close(ignored);
-    } else {
-        on_accept_(std::move(socket), std::move(slot));
     }
     accept();
 }

@@ -3,6 +3,7 @@
 // reuse this with another callback).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -46,6 +47,22 @@ private:
     boost::asio::steady_timer backoff_;
     boost::asio::ip::tcp::endpoint endpoint_;
     bool stopped_ = false;
+
+    // A condition that lasts (out of descriptors, the connection limit) is
+    // logged when it starts and, with how often it recurred, when it ends:
+    // not at every recurrence, tens a second under load.
+    class Episode {
+    public:
+        bool begin();  // true at the first occurrence of an episode: log it
+        // Occurrences of the episode that just ended and its length; 0 if none was going on.
+        std::uint64_t end(double& seconds);
+
+    private:
+        std::uint64_t count_ = 0;
+        std::chrono::steady_clock::time_point started_;
+    };
+    Episode out_of_descriptors_;
+    Episode over_limit_;
 };
 
 }  // namespace mqgate::net

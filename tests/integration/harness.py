@@ -43,9 +43,10 @@ class Gateway:
     """`bind`: the --bind flag (None: none, so the config or the defaults
     decide). Whatever it binds, tests talk to 127.0.0.1 only."""
 
-    def __init__(self, config=None, bind="127.0.0.1"):
+    def __init__(self, config=None, bind="127.0.0.1", preexec_fn=None):
         self.config = config
         self.bind = bind
+        self.preexec_fn = preexec_fn  # runs in the child before exec (e.g. resource limits)
         self.ports = {}
         self.listening = []  # (kind, address, port) as announced
         self.proc = None
@@ -68,7 +69,7 @@ class Gateway:
             cmd += ["--config", path]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=log)
+                                         stderr=log, preexec_fn=self.preexec_fn)
         try:
             self._wait_ready()
         except Exception:
@@ -174,10 +175,11 @@ class GatewayTestCase(unittest.TestCase):
 
     config = None
     bind = "127.0.0.1"
+    preexec_fn = None  # a staticmethod run in the gateway's process before exec
 
     @classmethod
     def setUpClass(cls):
-        cls.gateway = Gateway(cls.config, cls.bind)
+        cls.gateway = Gateway(cls.config, cls.bind, cls.preexec_fn)
         cls.gateway.start()
         cls.port = cls.gateway.mqtt_port
 

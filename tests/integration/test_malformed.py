@@ -98,6 +98,10 @@ SESSION_CASES = {
     "publish_qos2_packet_id_0": ("MQTT-2.3.1-1", publish(T, b"x", qos=2, pid=0)),
     "subscribe_packet_id_0": ("MQTT-2.3.1-1", subscribe(0, [(T, 0)])),
     "unsubscribe_packet_id_0": ("MQTT-2.3.1-1", unsubscribe(0, [T])),
+    "puback_packet_id_0": ("MQTT-2.3.1-1", b"\x40\x02\x00\x00"),
+    "pubrec_packet_id_0": ("MQTT-2.3.1-1", b"\x50\x02\x00\x00"),
+    "pubrel_packet_id_0": ("MQTT-2.3.1-1", b"\x62\x02\x00\x00"),
+    "pubcomp_packet_id_0": ("MQTT-2.3.1-1", b"\x70\x02\x00\x00"),
     # UTF-8 in topic names and filters.
     "publish_topic_overlong_utf8": ("MQTT-1.5.3-1", publish(b"mf/\xc0\xaf", b"x")),
     "publish_topic_utf16_surrogate": ("MQTT-1.5.3-1", publish(b"mf/\xed\xa0\x80", b"x")),

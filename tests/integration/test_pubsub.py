@@ -100,6 +100,33 @@ class PubSubTest(GatewayTestCase):
             self.assertEqual([t for t in topics if t.startswith("$")], [],
                              "subscriber of %s received $SYS topics" % name)
 
+    def test_client_publishes_to_sys_are_acknowledged_and_dropped(self):
+        # Only the broker writes $SYS (as Mosquitto): a client's PUBLISH there,
+        # retained or not, is acknowledged [MQTT-3.3.5-2] and reaches no one,
+        # so a fake uptime or a spoofed connection event cannot be served.
+        sentinel = self.topic("sentinel")
+        watcher = self.paho(self.client_id("watch"))
+        watcher.subscribe([("$SYS/broker/uptime", 0), ("$SYS/brokers/+/clients/+/connected", 0),
+                           (sentinel, 0)])
+        spoofer = self.paho(self.client_id("spoof"))
+        spoofer.publish("$SYS/broker/uptime", "fake", 1, retain=True)
+        spoofer.publish("$SYS/brokers/mqgate/clients/spoofed/connected", '{"clientid":"spoofed"}', 2)
+        spoofer.publish(sentinel, "end", 1)
+        got = [(m.topic, m.payload) for m in watcher.until(sentinel)]
+        self.assertNotIn(("$SYS/broker/uptime", b"fake"), got)
+        self.assertEqual([t for t, _ in got if "spoofed" in t], [])
+        # And no later subscriber is served the fake as the retained value.
+        later = self.paho(self.client_id("later"))
+        later.subscribe("$SYS/broker/uptime", 0)
+        self.assertNotEqual(later.get(5.0).payload, b"fake")
+
+    def test_will_on_a_sys_topic_refuses_the_connection(self):
+        # POLICY: such a will could never be published, so the CONNECT is refused.
+        client = self.raw()
+        client.send(packets.connect(self.client_id(), will=("$SYS/broker/uptime", b"gone", 0, True)))
+        self.assertEqual(client.recv_packet().raw, b"\x20\x02\x00\x05")
+        self.assertClosed(client)
+
     def test_sys_uptime_with_mosquitto_sub(self):
         sub = self.mosquitto_sub("$SYS/broker/uptime", 0, count=1, timeout=10)
         (msg,) = sub.messages(1, timeout=10)

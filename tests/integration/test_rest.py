@@ -12,6 +12,7 @@ import time
 import unittest
 import urllib.parse
 
+import packets
 from harness import GatewayTestCase
 from mosquitto_cli import MosquittoSub, mosquitto_pub
 from pahoclient import PahoClient
@@ -157,6 +158,21 @@ class PublishTest(RestTestCase):
         self.assertEqual(body[3]["error"]["code"], "invalid_qos")
         self.assertEqual([m.payload for m in live.messages(2)], ["one", "three"])
 
+    def test_publish_to_sys_is_forbidden(self):
+        # Only the broker writes $SYS: 403 forbidden_topic, alone or in a bulk,
+        # retained or not, and no subscriber sees it.
+        for retain in (False, True):
+            self.assert_error(self.request("POST", "/api/v1/publish", {
+                "topic": "$SYS/broker/uptime", "payload": "fake", "retain": retain}), 403, "forbidden_topic")
+        status, _, body = self.request("POST", "/api/v1/publish/bulk", [
+            {"topic": "$SYS/brokers/mqgate/clients/spoofed/connected", "payload": "{}"},
+            {"topic": self.topic(), "payload": "fine"}])
+        self.assertEqual(status, 200, body)
+        self.assertEqual([item["status"] for item in body], [403, 202])
+        self.assertEqual(body[0]["error"]["code"], "forbidden_topic")
+        status, _, body = self.get("/api/v1/retained/$SYS/broker/uptime")
+        self.assertNotEqual(body.get("payload") if status == 200 else None, "fake")
+
     def test_bulk_is_bounded(self):
         items = [{"topic": self.topic(), "payload": ""}] * 1001
         self.assert_error(self.request("POST", "/api/v1/publish/bulk", items), 400, "too_many_items")
@@ -260,6 +276,32 @@ class ClientsTest(RestTestCase):
         self.assertIsInstance(event["ts"], int)
         kinds = [e["event"] for e in self.events(before) if e["clientid"] == cid]
         self.assertIn("client.disconnected", kinds)
+
+    def test_a_departed_client_keeps_its_counters(self):
+        # A clean-session QoS 1 subscriber that never acknowledges: 20 in
+        # flight, 1000 queued, the rest dropped. After it goes, REST still
+        # shows what it dropped and was sent, not zeros.
+        cid = self.client_id()
+        topic = self.topic()
+        slow = self.raw_connected(cid)
+        self.assertEqual(slow.subscribe(1, [(topic, 1)]), [1])
+        publisher = self.raw_connected(self.client_id("pub"))
+        publisher.send(b"".join(packets.publish(topic, b"m", qos=1, pid=n) for n in range(1, 1101))
+                       + packets.pingreq())
+        acks = [publisher.recv_packet().type for _ in range(1101)]
+        self.assertEqual(acks, [packets.PUBACK] * 1100 + [packets.PINGRESP])
+        live = eventually(lambda: (lambda c: c if c and c["mqueue_dropped"] == 80 else None)(self.client(cid)),
+                          "80 dropped")
+        self.assertEqual(live["messages_out"], 20)
+        slow.send(packets.disconnect())
+        self.assertClosed(slow)
+        gone = eventually(lambda: (lambda c: c if c and not c["connected"] else None)(self.client(cid)),
+                          "connected: false")
+        self.assertEqual((gone["mqueue_dropped"], gone["messages_out"]), (80, 20))
+        status, _, listed = self.get("/api/v1/clients?clientid=" + urllib.parse.quote(cid, safe=""))
+        self.assertEqual(status, 200)
+        (item,) = [c for c in listed["data"] if c["clientid"] == cid]
+        self.assertEqual(item["mqueue_dropped"], 80)
 
     def test_kick_disconnects_and_publishes_the_will(self):
         cid = self.client_id()

@@ -102,22 +102,48 @@ class SessionTest(GatewayTestCase):
         self.paho(self.client_id("pub2")).publish(topic, "next", 1)
         self.assertEqual(second.expect(packets.PUBLISH).payload, b"next")
 
-    def test_inbound_qos2_duplicate_before_pubrel_delivered_once(self):
+    def check_second_qos2_publish_before_pubrel(self, second, dup):
+        """A QoS 2 PUBLISH with id 7, then `second` with the same id before
+        PUBREL: PUBREC each time, and only the first content is delivered."""
         topic = self.topic()
         # Raw at QoS 1: every PUBLISH the broker sends is seen, in order.
         subscriber = self.raw_connected(self.client_id("sub"))
         self.assertEqual(subscriber.subscribe(1, [(topic, 1)]), [1])
         publisher = self.raw_connected(self.client_id("pub"))
-        publisher.send(packets.publish(topic, b"once", qos=2, pid=7))
+        publisher.send(packets.publish(topic, b"first", qos=2, pid=7))
         self.assertEqual(publisher.recv_packet().raw, b"\x50\x02\x00\x07")
-        publisher.send(packets.publish(topic, b"once", qos=2, pid=7, dup=True))
+        publisher.send(packets.publish(topic, second, qos=2, pid=7, dup=dup))
         self.assertEqual(publisher.recv_packet().raw, b"\x50\x02\x00\x07")
         publisher.send(packets.pubrel(7))
         self.assertEqual(publisher.recv_packet().raw, b"\x70\x02\x00\x07")
         publisher.send(packets.publish(topic, b"sentinel", qos=1, pid=8))
         self.assertEqual(publisher.recv_packet().raw, b"\x40\x02\x00\x08")
         received = [subscriber.expect(packets.PUBLISH).payload for _ in range(2)]
-        self.assertEqual(received, [b"once", b"sentinel"])
+        self.assertEqual(received, [b"first", b"sentinel"])
+
+    def test_inbound_qos2_duplicate_before_pubrel_delivered_once(self):
+        self.check_second_qos2_publish_before_pubrel(b"first", dup=True)
+
+    def test_inbound_qos2_packet_id_reused_with_new_content_before_pubrel_keeps_the_first(self):
+        # POLICY (README): before PUBREL a PUBLISH with the same id is the
+        # same message resent [MQTT-4.3.3-2], whatever it carries.
+        self.check_second_qos2_publish_before_pubrel(b"second", dup=False)
+
+    def test_wrong_ack_type_for_the_message_in_flight_closes(self):
+        # PUBACK for QoS 2, PUBREC or PUBCOMP for QoS 1: a protocol violation
+        # that would otherwise hold the message in flight until a reconnect.
+        cases = ((2, packets.PUBACK), (1, packets.PUBREC), (1, packets.PUBCOMP), (2, packets.PUBCOMP))
+        publisher = self.paho(self.client_id("pub"))
+        for n, (qos, ack_type) in enumerate(cases):
+            with self.subTest(qos=qos, ack=packets.TYPE_NAMES[ack_type]):
+                topic = self.topic(str(n))
+                subscriber = self.raw_connected(self.client_id("sub%d" % n))
+                self.assertEqual(subscriber.subscribe(1, [(topic, qos)]), [qos])
+                publisher.publish(topic, b"m", qos)
+                pub = subscriber.expect(packets.PUBLISH)
+                subscriber.send(packets.ack(ack_type, pub.pid))
+                self.assertClosed(subscriber)
+                self.assertEqual(subscriber.discarded, [])
 
     def test_inbound_qos2_packet_id_reusable_after_pubcomp(self):
         topic = self.topic()

@@ -90,6 +90,7 @@ class TlsTestCase(GatewayTestCase):
 
     listener_extra = {}
     auth = None
+    mqtt = None  # the config's "mqtt" section, if any
 
     @classmethod
     def setUpClass(cls):
@@ -99,6 +100,8 @@ class TlsTestCase(GatewayTestCase):
         cls.config = {"listeners": {"mqtts": [tls], "https": [dict(tls)]}}
         if cls.auth:
             cls.config["auth"] = cls.auth
+        if cls.mqtt:
+            cls.config["mqtt"] = cls.mqtt
         try:
             super().setUpClass()
         except Exception:
@@ -214,6 +217,40 @@ class MqttOverTls(TlsTestCase):
             self.assertEqual(raw.recv(1), b"", "a connection without a handshake was not closed")
             self.assertLess(time.monotonic() - started, TIMEOUT)
         self.test_round_trip_with_mosquitto_clients()
+
+
+class PreConnectLimitsOverTls(TlsTestCase):
+    """As over plain TCP (test_connect.py): before its CONNECT a TLS peer is
+    closed on a first byte that is not a CONNECT's or a CONNECT header over
+    max_connect_size, long before the connect timeout."""
+
+    mqtt = {"connect_timeout": 60, "max_connect_size": 1024}
+
+    def assert_closed_after(self, data):
+        context = tls_client_context(self.certs.ca)
+        with socket.create_connection(("127.0.0.1", self.mqtts_port), timeout=TIMEOUT) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls.settimeout(5.0)
+                tls.sendall(data)
+                try:
+                    got = tls.recv(1)
+                except (ConnectionResetError, ssl.SSLEOFError):
+                    got = b""
+                except socket.timeout:
+                    self.fail("not closed within 5 s (connect_timeout is 60 s)")
+                self.assertEqual(got, b"", "the server answered")
+
+    def test_first_byte_not_connect_closes_at_once(self):
+        self.assert_closed_after(b"\x30\x97\xff\x3f")
+
+    def test_connect_over_max_connect_size_closes_on_its_header(self):
+        self.assert_closed_after(b"\x10\x80\x80\x0c")  # remaining length 196 KiB
+
+    def test_a_connect_within_the_limit_is_served(self):
+        sub = self.tls_sub(self.topic())
+        sub.wait_subscribed()
+        self.assert_pub_ok(self.tls_pub(self.topic(), "within the limit"))
+        self.assertEqual(sub.messages(1)[0].payload, "within the limit")
 
 
 class HttpsListener(TlsTestCase):

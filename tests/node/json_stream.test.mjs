@@ -99,6 +99,20 @@ test('malformed ops get an error frame and the stream stays open', async () => {
   assert.deepEqual(await s.next((f) => f.id === 13), { type: 'pong', id: 13 });
 });
 
+test('a publish to $SYS is refused with forbidden_topic: only the broker writes there', async () => {
+  const s = await openStream();
+  s.send({ op: 'subscribe', id: 1, filter: '$SYS/brokers/+/clients/+/connected' });
+  await s.next((f) => f.id === 1 && f.type === 'ack');
+  s.send({ op: 'publish', id: 2, topic: '$SYS/brokers/mqgate/clients/spoofed/connected', payload: '{}' });
+  const refused = await s.next((f) => f.id === 2);
+  assert.equal(refused.type, 'error');
+  assert.equal(refused.error.code, 'forbidden_topic');
+  s.send({ op: 'publish', id: 3, topic: '$SYS/broker/uptime', payload: 'fake', retain: true });
+  assert.equal((await s.next((f) => f.id === 3)).error.code, 'forbidden_topic');
+  // A message the stream got would be queued before the answer to its publish.
+  assert.deepEqual(s.all.filter((f) => f.type === 'message' && f.topic.includes('spoofed')), []);
+});
+
 test('connection events: connect, clean disconnect without will, killed client with will', async () => {
   const s = await openStream();
   s.send({ op: 'events', id: 1, filter: ['client.connected', 'client.disconnected', 'will.published'] });

@@ -201,6 +201,22 @@ test('a text frame closes the connection', async () => {
   assert.equal(body.connected ?? body.data?.connected, false);
 });
 
+// Before its CONNECT a peer is closed on a first byte that is not a
+// CONNECT's, or a CONNECT header over mqtt.max_connect_size (64 KiB), at once:
+// well before the connect timeout (10 s), with nothing more buffered.
+for (const [what, bytes] of [
+  ['a first packet that is not CONNECT', [0x30, 0x97, 0xff, 0x3f]],
+  ['a CONNECT header announcing 196 KiB', [0x10, 0x80, 0x80, 0x0c]],
+]) {
+  test(`${what} closes the connection at once`, async () => {
+    const ws = await rawSocket();
+    const closed = once(ws, 'close', 5000);
+    ws.send(Buffer.from(bytes), { binary: true });
+    await closed;
+    assert.equal(ws.bytes().length, 0, 'the server answered');
+  });
+}
+
 // --- $SYS connection events ---
 
 test('$SYS/brokers/<node>/clients/<id>/connected and /disconnected carry EMQX fields and skip #', async () => {

@@ -212,11 +212,63 @@ TEST_F(BrokerTest, DollarTopicsNotMatchedByLeadingWildcards) {
     auto sub = connect("sub");
     subscribe(sub, "#", 0, 0);
     auto pub = connect("pub");
-    publish(pub, "$SYS/x", "m", 0);
+    publish(pub, "$dev/x", "m", 0);
     EXPECT_TRUE(sub.conn->received.empty());
+    subscribe(sub, "$dev/#", 0, 0);
+    publish(pub, "$dev/x", "m", 0);
+    EXPECT_EQ(sub.conn->pop<Publish>().topic, "$dev/x");
+}
+
+// Only the broker writes $SYS. MQTT: acknowledged and dropped, like any
+// unauthorized PUBLISH [MQTT-3.3.5-2], whatever the authorizer says.
+TEST_F(BrokerTest, ClientPublishToSysIsAcknowledgedAndDropped) {
+    auto sub = connect("sub");
     subscribe(sub, "$SYS/#", 0, 0);
-    publish(pub, "$SYS/x", "m", 0);
-    EXPECT_EQ(sub.conn->pop<Publish>().topic, "$SYS/x");
+    auto pub = connect("pub");
+    publish(pub, "$SYS/broker/uptime", "fake", 1, true, 3);
+    publish(pub, "$SYS/brokers/mqgate/clients/x/connected", "{}", 2, false, 4);
+    publish(pub, "$SYSTEM", "m", 0);
+    EXPECT_TRUE(sub.conn->received.empty());
+    EXPECT_FALSE(broker.retained_get("$SYS/broker/uptime"));
+    EXPECT_EQ(broker.stats().publish_denied, 3u);
+    EXPECT_TRUE(pub.conn->close_reason == std::nullopt);
+}
+
+TEST_F(BrokerTest, ApiPublishToSysIsRefusedButTheBrokerMayWriteThere) {
+    auto sub = connect("sub");
+    subscribe(sub, "$SYS/#", 0, 0);
+    EXPECT_EQ(broker.publish("$SYS/broker/uptime", "fake", 0, true).error, Errc::sys_topic_forbidden);
+    EXPECT_FALSE(broker.retained_get("$SYS/broker/uptime"));
+    EXPECT_TRUE(sub.conn->received.empty());
+    EXPECT_EQ(broker.stats().publish_denied, 1u);
+    const auto own = broker.publish_as_broker("$SYS/brokers/n/clients/c/connected", "{}", 0, false);
+    EXPECT_FALSE(own.error);
+    EXPECT_EQ(sub.conn->pop<Publish>().topic, "$SYS/brokers/n/clients/c/connected");
+}
+
+// POLICY: a will on $SYS could never be published: the CONNECT is refused.
+TEST_F(BrokerTest, WillOnSysTopicRefusesTheConnection) {
+    auto c = connect("w", true, Will{"$SYS/broker/uptime", "gone", 0, true}, ConnectReturn::not_authorized);
+    EXPECT_EQ(c.conn->close_reason, DisconnectReason::connect_rejected);
+    EXPECT_FALSE(broker.client("w").has_value());
+}
+
+// POLICY: a QoS 2 packet id reused with new content before PUBREL is a
+// resend [MQTT-4.3.3-2]: PUBREC again, the first message stays the one delivered.
+TEST_F(BrokerTest, Qos2IdReusedBeforePubrelKeepsTheFirstMessage) {
+    auto sub = connect("sub");
+    subscribe(sub, "q", 2, 2);
+    auto pub = connect("pub");
+    publish(pub, "q", "first", 2, false, 5);
+    pub.link->packet(Publish{false, 2, false, "q", 5, "second"});
+    EXPECT_EQ(pub.conn->pop<Pubrec>().packet_id, 5);
+    pub.link->packet(Pubrel{5});
+    EXPECT_EQ(pub.conn->pop<Pubcomp>().packet_id, 5);
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "first");
+    EXPECT_TRUE(sub.conn->received.empty());
+    // Once released, the id is free: new content under it is a new message.
+    publish(pub, "q", "third", 2, false, 5);
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "third");
 }
 
 TEST_F(BrokerTest, RetainedStoredReplacedAndDeleted) {
@@ -262,6 +314,44 @@ TEST_F(BrokerTest, OutboundQos2Flow) {
     EXPECT_EQ(broker.client("sub")->inflight, 1u);
     sub.link->packet(Pubcomp{msg.packet_id});
     EXPECT_EQ(broker.client("sub")->inflight, 0u);
+}
+
+// An ack of the wrong type for the message in flight closes the connection;
+// without that the message would hold its window slot until a reconnect.
+TEST_F(BrokerTest, WrongAckTypeForTheMessageInFlightCloses) {
+    struct Case {
+        const char* what;
+        std::uint8_t qos;
+        Packet ack;  // its packet id is set to the message's
+    };
+    const Case cases[] = {{"PUBACK for QoS 2", 2, Puback{}},
+                          {"PUBREC for QoS 1", 1, Pubrec{}},
+                          {"PUBCOMP for QoS 1", 1, Pubcomp{}},
+                          {"PUBCOMP for QoS 2 before PUBREC", 2, Pubcomp{}}};
+    auto pub = connect("pub");
+    std::uint16_t pub_id = 1;
+    for (const auto& c : cases) {
+        auto sub = connect(std::string("sub-") + c.what);
+        subscribe(sub, "w", c.qos, c.qos);
+        publish(pub, "w", "m", c.qos, false, pub_id++);
+        const auto msg = sub.conn->pop<Publish>();
+        Packet ack = c.ack;
+        std::visit([&](auto& a) {
+            if constexpr (requires { a.packet_id; }) a.packet_id = msg.packet_id;
+        }, ack);
+        sub.link->packet(std::move(ack));
+        EXPECT_EQ(sub.conn->close_reason, DisconnectReason::protocol_error) << c.what;
+        EXPECT_TRUE(sub.conn->received.empty()) << c.what;
+        sub.finish();
+    }
+}
+
+TEST_F(BrokerTest, AckForAnIdNotInFlightIsIgnored) {
+    auto sub = connect("sub");
+    sub.link->packet(Puback{77});
+    sub.link->packet(Pubcomp{78});
+    EXPECT_TRUE(sub.conn->close_reason == std::nullopt);
+    EXPECT_TRUE(sub.conn->received.empty());
 }
 
 TEST_F(BrokerTest, InflightWindowQueuesAndReleasesInOrder) {
@@ -576,6 +666,33 @@ TEST_F(BrokerRecordsTest, AClientThatDepartsAgainIsRememberedFromItsLastDepartur
     come_and_go("c");
     EXPECT_FALSE(remembered("x"));
     EXPECT_EQ(broker.clients().size(), 3u);
+}
+
+// A departed clean-session client's record keeps its counters: REST must
+// not show 0 dropped for a client that dropped thousands.
+TEST_F(BrokerRecordsTest, ADepartedClientKeepsItsCounters) {
+    auto sub = connect("slow");
+    subscribe(sub, "t", 1, 1);
+    auto pub = connect("pub");
+    // Window 2, queue 3: 5 sent or queued, 3 dropped.
+    for (std::uint16_t i = 1; i <= 8; ++i) publish(pub, "t", "m", 1, false, i);
+    publish(sub, "other", "x", 0);
+    const auto live = broker.client("slow");
+    ASSERT_TRUE(live && live->connected);
+    EXPECT_EQ(live->dropped, 3u);
+    EXPECT_EQ(live->messages_out, 2u);
+    EXPECT_EQ(live->messages_in, 1u);
+    sub.finish();
+    const auto gone = broker.client("slow");
+    ASSERT_TRUE(gone && !gone->connected);
+    EXPECT_EQ(gone->dropped, 3u);
+    EXPECT_EQ(gone->messages_out, 2u);
+    EXPECT_EQ(gone->messages_in, 1u);
+    const auto listed = broker.clients();
+    const auto it =
+        std::find_if(listed.begin(), listed.end(), [](const ClientInfo& c) { return c.client_id == "slow"; });
+    ASSERT_NE(it, listed.end());
+    EXPECT_EQ(it->dropped, 3u);
 }
 
 TEST_F(BrokerRecordsTest, AReconnectedClientLeavesRoomForOthers) {

@@ -455,11 +455,11 @@ TEST(CodecFixedSize, Mqtt_4_8_0_1_AcksMustHaveLengthTwo) {
     }
 }
 
-// Acks carry whatever id the peer sent; id 0 simply matches nothing.
-TEST(CodecFixedSize, AcksWithPacketIdZeroAreDecoded) {
-    EXPECT_TRUE(decode_wire(bytes({0x40, 2, 0x00, 0x00})).packet == Packet{Puback{0}});
-    EXPECT_TRUE(decode_wire(bytes({0x62, 2, 0x00, 0x00})).packet == Packet{Pubrel{0}});
-    EXPECT_TRUE((decode_wire(bytes({0x90, 3, 0x00, 0x00, 0x00})).packet == Packet{Suback{0, {0}}}));
+// An ack answers a packet that had a non-zero id [MQTT-2.3.1-1]: id 0 is a
+// protocol violation, not an id that matches nothing.
+TEST(CodecFixedSize, Mqtt_2_3_1_1_AcksWithPacketIdZero) {
+    for (const int first : {0x40, 0x50, 0x62, 0x70, 0xB0})
+        EXPECT_EQ(decode_error(bytes({first, 2, 0x00, 0x00})), Errc::zero_packet_id) << first;
 }
 
 TEST(CodecClientBound, ConnackLengthAndReservedBits) {

@@ -72,6 +72,7 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
     EXPECT_EQ(c.listeners.http[0].port, 8080);
     EXPECT_TRUE(c.listeners.mqtts.empty());
     EXPECT_EQ(c.mqtt.limits.max_packet_size, 1048576u);
+    EXPECT_EQ(c.mqtt.limits.max_connect_size, 65536u);
     EXPECT_EQ(c.mqtt.limits.max_inflight, 20u);
     EXPECT_EQ(c.mqtt.limits.await_rel_timeout, std::chrono::seconds(300));
     EXPECT_EQ(c.mqtt.connect_timeout, std::chrono::seconds(10));
@@ -223,6 +224,9 @@ TEST_F(ConfigTest, WrongTypeNamesExpectedType) {
 TEST_F(ConfigTest, OutOfRangeNamesTheLimits) {
     const auto path = write_file(R"({ "mqtt": { "max_inflight": 0 } })");
     expect_mentions(load_error({"--config", path}), path, "mqtt.max_inflight", "must be between 1 and 65535");
+
+    const auto connect = write_file(R"({ "mqtt": { "max_connect_size": 100 } })");
+    expect_mentions(load_error({"--config", connect}), connect, "mqtt.max_connect_size", "must be between 128 and");
 
     const auto negative = write_file(R"({ "listeners": { "mqtt": [ { "port": -1 } ] } })");
     expect_mentions(load_error({"--config", negative}), negative, "listeners.mqtt[0].port", "must be between 0 and 65535");

@@ -189,6 +189,50 @@ std::error_code first_error(const std::string& w, std::size_t max_packet_size = 
     return ec;
 }
 
+// A server's decoder (first packet a CONNECT within max_connect_size) handed
+// `w` in place, as a connection does: the error it reports, which must come
+// without more bytes, and nothing buffered.
+std::error_code server_error(const std::string& w, std::size_t max_connect_size,
+                             std::size_t max_packet_size = 1 << 20) {
+    Decoder d(max_packet_size, max_connect_size);
+    std::string_view input(w);
+    Packet p;
+    std::error_code ec;
+    EXPECT_EQ(d.next(input, p, ec), Decoder::Status::error);
+    EXPECT_EQ(d.buffered(), 0u);
+    return ec;
+}
+
+// Refused from the first byte or the header, before the rest is buffered.
+TEST(ServerDecoder, FirstByteNotConnectRefusedAtOnce) {
+    for (const int first : {0x30, 0xC0, 0x82, 0x11, 0x20})
+        EXPECT_EQ(server_error(bytes({first}), 4096), Errc::first_packet_not_connect) << first;
+}
+
+TEST(ServerDecoder, ConnectOverTheLimitRefusedOnItsHeader) {
+    // Remaining length 5000: nothing of the body has arrived yet.
+    EXPECT_EQ(server_error(bytes({0x10, 0x88, 0x27}), 4096), Errc::connect_too_large);
+}
+
+TEST(ServerDecoder, ConnectAtTheLimitThenLargerPacketsAccepted) {
+    Connect c;
+    c.client_id = "dev";
+    c.will = Will{"w", std::string(100, 'x'), 0, false};
+    const std::string connect = wire(c);
+    const Publish big{false, 0, false, "t", 0, std::string(1000, 'y')};
+    const std::string s = connect + wire(big);
+    // The limit bounds the CONNECT only; the publish is larger than it.
+    Decoder d(1 << 20, connect.size());
+    std::vector<std::string_view> one_byte_chunks;
+    for (std::size_t i = 0; i < s.size(); ++i) one_byte_chunks.push_back(std::string_view(s).substr(i, 1));
+    EXPECT_TRUE(drain_chunks(d, one_byte_chunks) == (std::vector<Packet>{c, big}));
+    EXPECT_EQ(server_error(connect, connect.size() - 1), Errc::connect_too_large);
+}
+
+TEST(ServerDecoder, ConnectLimitNeverAboveMaxPacketSize) {
+    EXPECT_EQ(server_error(bytes({0x10, 0x80, 0x08}), 1 << 20, 1024), Errc::connect_too_large);  // 1027 B
+}
+
 TEST(Decoder, PacketTooLargeFromHeaderAlone) {
     // Remaining length 1024: total 1027.
     EXPECT_EQ(first_error(bytes({0x30, 0x80, 0x08}), 1024), Errc::packet_too_large);
