@@ -13,14 +13,15 @@ namespace {
 
 const char* usage =
     "usage: mqgate-bench SCENARIO [--flag value]...\n"
-    "scenarios: fanin-qos0 fanin-qos1 fanout latency large idle http-publish ws-fanout ws-throughput\n"
+    "scenarios: fanin-qos0 fanin-qos1 fanout latency large idle retained http-publish ws-fanout ws-throughput\n"
     "common:    --host 127.0.0.1 --port 1883 --threads 1 --duration 10 --warmup 1 --drain 2\n"
-    "           --broker-pid PID (report the broker's CPU and, for idle, its memory)\n"
+    "           --broker-pid PID (report the broker's CPU and, for idle and retained, its memory)\n"
     "fanin-*:   --publishers 10 --payload 64 --e2e-window 500|50 --ack-window 20 --sub-qos Q --filter '#'\n"
     "fanout:    --subscribers 100 --qos 0 --payload 64 --e2e-window 100 --ack-window 20\n"
     "latency:   --rate 5000 --qos 1 --payload 64\n"
     "large:     --payload 65536 --qos 0 --e2e-window 8\n"
     "idle:      --connections 10000 --concurrency 100 --settle 1\n"
+    "retained:  --messages 100000 --window 100 --settle 1\n"
     "http-publish: --http-port 8080 --connections 32 --wrk-threads 1 --payload 64 --qos 0 --wrk wrk\n"
     "ws-fanout: --http-port 8080 --clients 1000 --payload 64 --e2e-window 20\n"
     "ws-throughput: --http-port 8080 --publishers 10 --payload 64 --e2e-window 500\n";
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
             {"latency", run_latency},
             {"large", run_large},
             {"idle", run_idle},
+            {"retained", run_retained},
             {"http-publish", run_http_publish},
             {"ws-fanout", run_ws_fanout},
             {"ws-throughput", run_ws_throughput},

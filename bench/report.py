@@ -26,6 +26,8 @@ METRICS = {
     "large": [("mb_per_s", "MB/s (64 KiB)", "higher", None)],
     "idle": [("rate", "connections/s", "higher", None),
              ("kib_per_conn", "KiB RSS per idle conn", "lower", 1.0)],
+    "retained": [("rate", "retained PUBLISH/s stored (QoS 1)", "higher", None),
+                 ("bytes_per_retained", "bytes RSS per retained message", "lower", None)],
     "http-publish": [("rate", "req/s (wrk)", "higher", None),
                      ("deliveries_per_s", "MQTT deliveries/s", "higher", None)],
     "ws-fanout": [("rate", "deliveries/s (JSON stream)", "higher", None)],

@@ -1,6 +1,4 @@
 // Retained messages: list by filter, read and delete by topic (in the path).
-#include <algorithm>
-
 #include "gateway/event_payload.hpp"
 #include "http/api.hpp"
 #include "http/api_util.hpp"
@@ -17,6 +15,10 @@ nlohmann::json retained_json(const mqtt::Message& m) {
     return j;
 }
 
+// Stored topics one list call examines at most, matching or not: what bounds
+// its time under the broker's lock when few topics match the filter.
+constexpr std::size_t scan_budget = 10 * max_page_limit;
+
 std::optional<Response> check_topic(const std::string& topic) {
     if (const auto ec = mqtt::validate_topic_name(topic))
         return error_response(400, "invalid_topic", "topic in the path is not a valid topic name: " + ec.message());
@@ -31,17 +33,24 @@ void add_retained_routes(Router& router, const ApiContext& context) {
     router.add("GET", "/api/v1/retained", [&broker](const Call& call) {
         const auto paging = read_page(call);
         if (paging.error) return *paging.error;
+        // Pages follow a cursor: counting to page N would walk the set under
+        // the broker's lock.
+        if (paging.page.page != 1)
+            return error_response(400, "invalid_page", "'page' must be 1: follow meta.next with 'after' instead");
         const std::string* given = call.query_param("filter");
         const std::string filter = given ? *given : "#";
         if (const auto ec = mqtt::validate_topic_filter(filter))
             return error_response(400, "invalid_filter", "'filter' is not a valid topic filter: " + ec.message());
-        auto messages = broker.retained(filter);
-        std::sort(messages.begin(), messages.end(), [](const auto& a, const auto& b) { return a->topic < b->topic; });
+        const std::string* after = call.query_param("after");
+        if (after && !after->empty() && mqtt::validate_topic_name(*after))
+            return error_response(400, "invalid_after", "'after' must be a topic name (meta.next of the previous page)");
+        const std::size_t limit = paging.page.limit;
+        const auto page = broker.retained_page(filter, after ? *after : "", limit, scan_budget);
         auto data = nlohmann::json::array();
-        const Page& page = paging.page;
-        for (std::size_t i = page.begin(messages.size()); i < page.end(messages.size()); ++i)
-            data.push_back(retained_json(*messages[i]));
-        return list_response(std::move(data), page, messages.size());
+        for (const auto& m : page.messages) data.push_back(retained_json(*m));
+        const nlohmann::json next = page.next.empty() ? nlohmann::json(nullptr) : nlohmann::json(page.next);
+        return json_response(200, {{"data", std::move(data)},
+                                   {"meta", {{"limit", limit}, {"count", page.messages.size()}, {"next", next}}}});
     });
 
     router.add("GET", "/api/v1/retained/{topic+}", [&broker](const Call& call) {

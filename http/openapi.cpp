@@ -104,11 +104,13 @@ const std::string& openapi_document() {
     },
     "/api/v1/retained": {
       "get": {
-        "summary": "Retained messages whose topic matches a filter, sorted by topic.",
+        "summary": "Retained messages whose topic matches a filter, in bytewise topic order, a page at a time behind a cursor.",
+        "description": "Pass meta.next of one page as 'after' to get the next; meta.next is null on the last page. One call examines at most 10,000 stored topics, so with a filter that few topics match a page may hold fewer than 'limit' messages, even none, while meta.next is not null. Messages stored or deleted between calls appear or not according to where their topic sorts relative to the cursor; none is listed twice.",
         "parameters": [
-          {"$ref": "#/components/parameters/page"},
           {"$ref": "#/components/parameters/limit"},
-          {"name": "filter", "in": "query", "schema": {"type": "string", "default": "#"}, "description": "Topic filter, percent-encoded (a/%23 for a/#)."}
+          {"name": "filter", "in": "query", "schema": {"type": "string", "default": "#"}, "description": "Topic filter, percent-encoded (a/%23 for a/#). The levels before the first wildcard select a range of topics directly."},
+          {"name": "after", "in": "query", "schema": {"type": "string"}, "description": "Cursor: list topics sorting after this one (meta.next of the previous page). Must be a topic name (400 invalid_after); empty or absent: from the first topic."},
+          {"name": "page", "in": "query", "schema": {"type": "integer", "enum": [1]}, "description": "Only 1 is accepted (400 invalid_page otherwise): page numbers are replaced by the 'after' cursor."}
         ],
         "responses": {
           "200": {"description": "A page of retained messages.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetainedList"}}}},
@@ -233,7 +235,7 @@ const std::string& openapi_document() {
         "topic": {"type": "string"}, "payload": {"type": "string"}, "encoding": {"type": "string", "enum": ["plain", "base64"]}, "qos": {"type": "integer"},
         "from_clientid": {"type": "string", "description": "Empty when published through the API."},
         "published_at": {"type": "string", "format": "date-time"}, "published_at_ms": {"type": "integer"}}},
-      "RetainedList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Retained"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}},
+      "RetainedList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Retained"}}, "meta": {"type": "object", "properties": {"limit": {"type": "integer"}, "count": {"type": "integer", "description": "Messages on this page."}, "next": {"type": "string", "nullable": true, "description": "Cursor for the next page ('after'), null on the last page."}}}}},
       "Event": {"type": "object", "properties": {
         "seq": {"type": "integer"}, "event": {"type": "string", "enum": ["client.connected", "client.disconnected", "will.published", "session.subscribed", "session.unsubscribed", "client.kicked"]},
         "clientid": {"type": "string"}, "username": {"type": "string"}, "ipaddress": {"type": "string"}, "peerport": {"type": "integer"}, "sockport": {"type": "integer"},

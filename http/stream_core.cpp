@@ -1,7 +1,6 @@
 #include "http/stream_core.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <utility>
 #include <vector>
 
@@ -18,11 +17,11 @@ namespace {
 
 using nlohmann::json;
 
-// Broker::subscribe() hands over matching retained messages on the calling
-// thread before it returns; a callback that finds its own subscription's key
-// here is delivering one of those, not a live message.
-thread_local std::uint64_t t_subscribing = 0;
-std::atomic<std::uint64_t> subscription_keys{0};
+// A retained replay reads at most this many stored topics per hold of the
+// broker's lock, matching or not, and queues at most this many messages per
+// chunk (fewer with a small queue: a chunk fits in a quarter of it).
+constexpr std::size_t replay_scan_budget = 4096;
+constexpr std::size_t replay_chunk_max = 256;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -92,6 +91,10 @@ void StreamCore::push(StreamItem item, bool droppable) {
 }
 
 bool StreamCore::next(StreamItem& out) {
+    if (replay_wanted()) {
+        std::lock_guard subs(subs_mutex_);
+        replay_chunk();
+    }
     std::lock_guard lock(mutex_);
     if (overflowed_ || closed_queue_) return false;
     if (queue_.empty()) {
@@ -119,17 +122,19 @@ void StreamCore::close() {
     closed_ = true;
     for (const auto& [filter, sub] : subscriptions_) broker_.unsubscribe(sub.broker_id);
     subscriptions_.clear();
+    replays_.clear();
     if (listener_) events_.unlisten(*listener_);
     listener_.reset();
     std::lock_guard lock(mutex_);
     closed_queue_ = true;
+    replaying_ = false;
     queue_.clear();
     queued_bytes_ = 0;
 }
 
 // --- what arrives from the broker and the event log ---
 
-void StreamCore::on_message(const mqtt::MessagePtr& msg, std::uint8_t granted, bool retained) {
+void StreamCore::on_message(const mqtt::MessagePtr& msg, std::uint8_t granted) {
     const std::uint8_t qos = std::min(msg->qos, granted);
     if (qos == 0) {
         // Cheap early drop: a flood to a slow consumer should not pay for JSON.
@@ -143,14 +148,73 @@ void StreamCore::on_message(const mqtt::MessagePtr& msg, std::uint8_t granted, b
         }
         if (drop) return notify(signal);
     }
-    json j{{"type", "message"}, {"topic", msg->topic}};
-    payload::put(j, msg->payload);
+    push(message_item(*msg, qos, false), qos == 0);
+}
+
+StreamItem StreamCore::message_item(const mqtt::Message& msg, std::uint8_t qos, bool retained) {
+    json j{{"type", "message"}, {"topic", msg.topic}};
+    payload::put(j, msg.payload);
     j["qos"] = qos;
     // Like MQTT: the flag is set only on messages sent because of the subscribe.
     j["retain"] = retained;
-    j["ts"] = msg->timestamp_ms;
-    j["time"] = gateway::rfc3339_utc(msg->timestamp_ms);
-    push(StreamItem{StreamItem::Kind::message, 0, dump(j)}, qos == 0);
+    j["ts"] = msg.timestamp_ms;
+    j["time"] = gateway::rfc3339_utc(msg.timestamp_ms);
+    return StreamItem{StreamItem::Kind::message, 0, dump(j)};
+}
+
+// --- retained replay ---
+
+bool StreamCore::replay_wanted() const {
+    std::lock_guard lock(mutex_);
+    // Low water: a chunk added now keeps the queue under half full, where
+    // QoS 0 messages would start to be dropped.
+    return replaying_ && !overflowed_ && !closed_queue_ && queue_.size() < chunk_size() &&
+           queued_bytes_ <= limits_.queue_bytes / 4;
+}
+
+std::size_t StreamCore::chunk_size() const noexcept {
+    return std::clamp<std::size_t>(limits_.queue_frames / 4, 1, replay_chunk_max);
+}
+
+bool StreamCore::replay_chunk() {
+    if (replays_.empty()) return false;
+    Replay& replay = replays_.front();
+    std::vector<std::pair<StreamItem, bool>> items;  // and whether it may be dropped (QoS 0)
+    bool finished = false;
+    // A stretch of stored topics that do not match is skipped one bounded
+    // read at a time, letting MQTT traffic take the lock in between.
+    while (items.empty() && !finished) {
+        const auto page = broker_.retained_page(replay.filter, replay.after, chunk_size(), replay_scan_budget);
+        std::size_t bytes = 0;
+        std::size_t taken = 0;
+        for (const auto& msg : page.messages) {
+            const std::uint8_t qos = std::min(msg->qos, replay.qos);
+            items.emplace_back(message_item(*msg, qos, true), qos == 0);
+            bytes += items.back().first.json.size();
+            ++taken;
+            if (bytes >= limits_.queue_bytes / 4) break;  // large payloads: a quarter of the queue per chunk
+        }
+        if (taken < page.messages.size()) {
+            replay.after = page.messages[taken - 1]->topic;
+        } else if (page.next.empty()) {
+            finished = true;
+        } else {
+            replay.after = page.next;
+        }
+    }
+    if (finished) replays_.pop_front();
+    Signal signal = Signal::none;
+    {
+        std::lock_guard lock(mutex_);
+        replaying_ = !replays_.empty();
+        for (auto& [item, droppable] : items) {
+            const Signal s = append(std::move(item), droppable);
+            if (s != Signal::none) signal = s;
+            if (s == Signal::overflow) break;
+        }
+    }
+    notify(signal);
+    return true;
 }
 
 void StreamCore::on_event(const gateway::LoggedEvent& e) {
@@ -196,16 +260,20 @@ std::optional<StreamError> StreamCore::subscribe(const std::string& filter, std:
     if (closed_) return StreamError{"closed", "the stream is closed"};
     if (auto err = check_filter_locked(filter)) return err;
     drop_subscription(filter);
-    const std::uint64_t key = subscription_keys.fetch_add(1, std::memory_order_relaxed) + 1;
-    auto callback = [weak = weak_from_this(), qos, key](const mqtt::MessagePtr& msg) {
+    auto callback = [weak = weak_from_this(), qos](const mqtt::MessagePtr& msg) {
         // The stream may be gone: the broker can still be running this callback.
-        if (auto self = weak.lock()) self->on_message(msg, qos, t_subscribing == key);
+        if (auto self = weak.lock()) self->on_message(msg, qos);
     };
-    t_subscribing = key;
-    const std::uint64_t id = broker_.subscribe(filter, std::move(callback), true);
-    t_subscribing = 0;
+    const std::uint64_t id = broker_.subscribe(filter, std::move(callback));
     if (id == 0) return StreamError{"invalid_filter", "'" + filter + "' was refused by the broker"};
     subscriptions_.emplace(filter, Subscription{id, qos});
+    replays_.push_back(Replay{id, filter, qos, {}});
+    {
+        std::lock_guard lock(mutex_);
+        replaying_ = true;
+    }
+    // The first chunk right behind the ack, unless older replays go first.
+    if (replays_.size() == 1) replay_chunk();
     return std::nullopt;
 }
 
@@ -217,8 +285,12 @@ bool StreamCore::unsubscribe(const std::string& filter) {
 bool StreamCore::drop_subscription(const std::string& filter) {
     const auto it = subscriptions_.find(filter);
     if (it == subscriptions_.end()) return false;
-    broker_.unsubscribe(it->second.broker_id);
+    const std::uint64_t id = it->second.broker_id;
+    broker_.unsubscribe(id);
     subscriptions_.erase(it);
+    std::erase_if(replays_, [id](const Replay& r) { return r.broker_id == id; });
+    std::lock_guard lock(mutex_);
+    replaying_ = !replays_.empty();
     return true;
 }
 

@@ -66,16 +66,20 @@ public:
     void handle(std::string_view text);
 
     // Subscribes `filter` (replacing an earlier subscription to the same
-    // filter); matching retained messages are queued at once.
+    // filter). Live messages are queued from now on; the matching retained
+    // messages follow in chunks: the first at once, the others as next()
+    // empties the queue, each read under one short hold of the broker's
+    // lock (README "JSON stream").
     std::optional<StreamError> subscribe(const std::string& filter, std::uint8_t qos);
     bool unsubscribe(const std::string& filter);
     // Events of the types in `mask` from now on; with `resume_after`, first
     // those still in the ring with a larger seq.
     void enable_events(EventMask mask, std::optional<std::uint64_t> resume_after = std::nullopt);
 
-    // The next item to send; false when the queue is empty (the transport is
-    // idle until the next wake). Dropped QoS 0 messages come out as one
-    // "dropped" item where they would have been.
+    // The next item to send; false when the queue is empty and no retained
+    // message waits (the transport is idle until the next wake). Dropped QoS
+    // 0 messages come out as one "dropped" item where they would have been.
+    // Reads the next chunk of a retained replay when the queue runs low.
     bool next(StreamItem& out);
     bool overflowed() const;
     // Drops every subscription and the event listener. Idempotent.
@@ -92,7 +96,22 @@ private:
 
     enum class Signal { none, wake, overflow };
 
-    void on_message(const mqtt::MessagePtr& msg, std::uint8_t granted, bool retained);
+    // The retained messages of one subscription still to send.
+    struct Replay {
+        std::uint64_t broker_id = 0;  // the subscription it belongs to
+        std::string filter;
+        std::uint8_t qos = 0;
+        std::string after;  // the last topic read
+    };
+
+    void on_message(const mqtt::MessagePtr& msg, std::uint8_t granted);
+    // A message as the stream sends it.
+    static StreamItem message_item(const mqtt::Message& msg, std::uint8_t qos, bool retained);
+    std::size_t chunk_size() const noexcept;
+    // Queues the next chunk of the oldest replay (subs_mutex_ held); false
+    // when no replay is left.
+    bool replay_chunk();
+    bool replay_wanted() const;
     void on_event(const gateway::LoggedEvent& e);
     static StreamItem event_item(const gateway::LoggedEvent& e);
     std::optional<StreamError> check_filter(const std::string& filter) const;
@@ -127,6 +146,7 @@ private:
     std::map<std::string, Subscription, std::less<>> subscriptions_;
     std::optional<std::uint64_t> listener_;
     bool closed_ = false;
+    std::deque<Replay> replays_;  // oldest subscription first
 
     // Shared with the callbacks' threads.
     mutable std::mutex mutex_;
@@ -135,6 +155,7 @@ private:
     bool idle_ = true;           // the transport waits for a wake
     bool overflowed_ = false;
     bool closed_queue_ = false;  // close() ran: nothing more is queued
+    bool replaying_ = false;     // replays_ is not empty
     EventMask event_mask_;
     std::uint64_t event_watermark_ = 0;  // last event seq queued or skipped
 };

@@ -1,6 +1,8 @@
 // The narrow API: what transports and the rest of the gateway may call.
 #include "mqtt/broker.hpp"
 
+#include <algorithm>
+
 #include "mqtt/broker_core.hpp"
 #include "mqtt/topic.hpp"
 #include "support/log.hpp"
@@ -60,18 +62,13 @@ PublishResult Broker::publish_as_broker(std::string topic, std::string payload, 
     return result;
 }
 
-std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message, bool send_retained) {
+std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message) {
     if (validate_topic_filter(filter)) return 0;
     Op op(*core_);
     if (topic_levels(filter) > core_->options_.limits.max_topic_levels) return 0;
     const std::uint64_t id = core_->next_id_++;
     auto cb = std::make_shared<const MessageCallback>(std::move(on_message));
     core_->internal_tree_.insert(filter, id, 2);
-    if (send_retained) {
-        core_->retained_->match(filter, [&](const MessagePtr& msg) {
-            core_->deferred_.emplace_back([cb, msg] { (*cb)(msg); });
-        });
-    }
     core_->internal_.emplace(id, BrokerCore::InternalSubscriber{std::move(filter), std::move(cb)});
     return id;
 }
@@ -150,12 +147,18 @@ std::vector<SubscriptionInfo> Broker::subscriptions() const {
     return out;
 }
 
-std::vector<MessagePtr> Broker::retained(std::string_view filter) const {
-    std::vector<MessagePtr> out;
-    if (validate_topic_filter(filter)) return out;
+RetainedPage Broker::retained_page(std::string_view filter, std::string_view after, std::size_t limit,
+                                   std::size_t budget) const {
+    RetainedPage page;
+    if (validate_topic_filter(filter) || limit == 0) return page;
+    page.messages.reserve(std::min(limit, budget));
     Op op(*core_);
-    core_->retained_->match(filter, [&](const MessagePtr& m) { out.push_back(m); });
-    return out;
+    auto scan = core_->retained_->scan(filter, after, budget, [&](const MessagePtr& m) {
+        page.messages.push_back(m);
+        return page.messages.size() < limit;
+    });
+    if (!scan.done) page.next = std::move(scan.last);
+    return page;
 }
 
 MessagePtr Broker::retained_get(std::string_view topic) const {

@@ -94,6 +94,13 @@ struct PublishResult {
     std::size_t matched = 0;  // client + internal subscriptions the message reached
 };
 
+struct RetainedPage {
+    std::vector<MessagePtr> messages;
+    // Where to go on: pass it as `after`. Empty once nothing further can
+    // match; a page may be short, even empty, while it is not.
+    std::string next;
+};
+
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
 class Broker {
@@ -121,18 +128,24 @@ public:
     // The broker's own messages, $SYS included (the gateway's connection events).
     PublishResult publish_as_broker(std::string topic, std::string payload, std::uint8_t qos, bool retain);
 
-    // Internal subscriber (JSON streams, SSE). `on_message` runs outside the
-    // broker lock, possibly on any thread; it must not block for long.
-    // `send_retained`: deliver matching retained messages first, like MQTT.
+    // Internal subscriber (JSON streams, SSE): live messages only. `on_message`
+    // runs outside the broker lock, possibly on any thread; it must not block
+    // for long. A subscriber wanting the retained messages reads them with
+    // retained_page(), a bounded chunk per call.
     using MessageCallback = std::function<void(const MessagePtr&)>;
-    std::uint64_t subscribe(std::string filter, MessageCallback on_message, bool send_retained = true);
+    std::uint64_t subscribe(std::string filter, MessageCallback on_message);
     void unsubscribe(std::uint64_t subscription_id);
 
     std::vector<ClientInfo> clients() const;
     std::optional<ClientInfo> client(std::string_view client_id) const;
     std::vector<SubscriptionInfo> subscriptions() const;
 
-    std::vector<MessagePtr> retained(std::string_view filter) const;
+    // Up to `limit` retained messages matching `filter`, in bytewise topic
+    // order, after the topic `after` ("" = from the first), examining at most
+    // `budget` stored topics under the lock (RetainedStore::scan). An invalid
+    // filter gives an empty last page.
+    RetainedPage retained_page(std::string_view filter, std::string_view after, std::size_t limit,
+                               std::size_t budget) const;
     MessagePtr retained_get(std::string_view topic) const;
     bool retained_delete(std::string_view topic);
 

@@ -1,5 +1,6 @@
 // SUBSCRIBE and UNSUBSCRIBE (§3.8–§3.11) and retained messages on subscribe.
 #include <algorithm>
+#include <cstdint>
 
 #include "mqtt/broker_core.hpp"
 #include "mqtt/topic.hpp"
@@ -45,9 +46,12 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
     commit(s);
 }
 
+// All at once, under the lock: unlike a stream's replay, nothing paces this
+// one by its reader yet (README "Known gaps").
 void BrokerCore::send_retained(Link&, SessionState& s, const std::string& filter, std::uint8_t granted) {
-    retained_->match(filter, [&](const MessagePtr& msg) {
+    retained_->scan(filter, {}, SIZE_MAX, [&](const MessagePtr& msg) {
         deliver(s, msg, std::min(msg->qos, granted), true);  // [MQTT-3.3.1-8]: RETAIN set
+        return true;
     });
 }
 

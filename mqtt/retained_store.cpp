@@ -1,130 +1,95 @@
-// Retained messages in a trie of topic levels: a SUBSCRIBE walks only the
-// branches its filter can match. Children are kept sorted so delivery order
-// (and the REST listing) is deterministic.
+// Retained messages in one set ordered by topic (bytewise). An entry is the
+// message's pointer alone: the key is the message's own topic, so no topic
+// string is stored twice and no node exists per topic level (memory per
+// retained message, bench retained scenario). A filter is served as a range:
+// the topics starting with its literal prefix, checked one by one.
 #include <functional>
-#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "mqtt/storage.hpp"
-#include "mqtt/topic_level.hpp"
+#include "mqtt/topic.hpp"
 
 namespace mqgate::mqtt {
 namespace {
 
-struct TopicNode {
-    MessagePtr message;
-    std::map<std::string, std::unique_ptr<TopicNode>, std::less<>> children;
-
-    bool unused() const noexcept { return !message && children.empty(); }
+struct ByTopic {
+    using is_transparent = void;
+    static std::string_view key(const MessagePtr& m) noexcept { return m->topic; }
+    static std::string_view key(std::string_view s) noexcept { return s; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept {
+        return key(a) < key(b);
+    }
 };
 
-using Visitor = std::function<void(const MessagePtr&)>;
-
-// Skips "$..." children when the filter level is a wildcard at the first
-// level [MQTT-4.7.2-1].
-bool hidden(std::string_view level, bool first) noexcept { return first && !level.empty() && level.front() == '$'; }
-
-void report_subtree(const TopicNode& node, const Visitor& f) {
-    if (node.message) f(node.message);
-    for (const auto& [level, child] : node.children) report_subtree(*child, f);
-}
-
-void match_below(const TopicNode& node, std::string_view filter, const Visitor& f, bool first);
-
-void match_at(const TopicNode& child, const detail::LevelSplit& part, const Visitor& f) {
-    if (part.last) {
-        if (child.message) f(child.message);
-        return;
-    }
-    match_below(child, part.rest, f, false);
-}
-
-// `node` has consumed the topic levels matched by the filter levels before
-// `filter`; `filter` holds at least one more level.
-void match_below(const TopicNode& node, std::string_view filter, const Visitor& f, bool first) {
-    const auto part = detail::split_level(filter);
-    if (part.level == "#") {
-        // '#' includes the parent level: "sport/#" returns "sport". The root
-        // stands for no level and never holds a message.
-        if (node.message) f(node.message);
-        for (const auto& [level, child] : node.children) {
-            if (!hidden(level, first)) report_subtree(*child, f);
-        }
-        return;
-    }
-    if (part.level == "+") {
-        for (const auto& [level, child] : node.children) {
-            if (!hidden(level, first)) match_at(*child, part, f);
-        }
-        return;
-    }
-    if (const auto it = node.children.find(part.level); it != node.children.end()) match_at(*it->second, part, f);
-}
-
-// Returns true if the message was there. Prunes nodes left unused.
-bool erase_below(TopicNode& node, std::string_view topic) {
-    const auto part = detail::split_level(topic);
-    const auto it = node.children.find(part.level);
-    if (it == node.children.end()) return false;
-    TopicNode& child = *it->second;
-    bool removed = false;
-    if (part.last) {
-        removed = child.message != nullptr;
-        child.message.reset();
-    } else {
-        removed = erase_below(child, part.rest);
-    }
-    if (child.unused()) node.children.erase(it);
-    return removed;
+// What every topic matching `filter` starts with: the text before its first
+// wildcard, less the '/' before a '#' ("a/#" matches "a" too).
+std::string_view literal_prefix(std::string_view filter) noexcept {
+    const auto wild = filter.find_first_of("+#");
+    if (wild == std::string_view::npos) return filter;
+    auto prefix = filter.substr(0, wild);
+    if (filter[wild] == '#' && !prefix.empty()) prefix.remove_suffix(1);
+    return prefix;
 }
 
 class MemoryRetainedStore final : public RetainedStore {
 public:
     void put(MessagePtr msg) override {
-        TopicNode* node = &root_;
-        std::string_view topic = msg->topic;
-        for (;;) {
-            const auto part = detail::split_level(topic);
-            auto it = node->children.find(part.level);
-            if (it == node->children.end()) {
-                it = node->children.emplace(std::string(part.level), std::make_unique<TopicNode>()).first;
-            }
-            node = it->second.get();
-            if (part.last) break;
-            topic = part.rest;
+        const auto it = messages_.find(std::string_view(msg->topic));
+        if (it == messages_.end()) {
+            messages_.insert(std::move(msg));
+            return;
         }
-        if (!node->message) ++size_;
-        node->message = std::move(msg);
+        // Same key: the node is reused, nothing is allocated.
+        auto node = messages_.extract(it);
+        node.value() = std::move(msg);
+        messages_.insert(std::move(node));
     }
 
     bool erase(std::string_view topic) override {
-        const bool removed = erase_below(root_, topic);
-        if (removed) --size_;
-        return removed;
+        const auto it = messages_.find(topic);
+        if (it == messages_.end()) return false;
+        messages_.erase(it);
+        return true;
     }
 
     MessagePtr get(std::string_view topic) const override {
-        const TopicNode* node = &root_;
-        for (;;) {
-            const auto part = detail::split_level(topic);
-            const auto it = node->children.find(part.level);
-            if (it == node->children.end()) return nullptr;
-            node = it->second.get();
-            if (part.last) return node->message;
-            topic = part.rest;
-        }
+        const auto it = messages_.find(topic);
+        return it == messages_.end() ? nullptr : *it;
     }
 
-    void match(std::string_view filter, const Visitor& f) const override { match_below(root_, filter, f, true); }
+    RetainedScan scan(std::string_view filter, std::string_view after, std::size_t budget,
+                      const std::function<bool(const MessagePtr&)>& f) const override {
+        const std::string_view prefix = literal_prefix(filter);
+        const bool exact = prefix.size() == filter.size();
+        // Is `it` still a topic the filter could match?
+        const auto in_range = [&](Set::const_iterator it) {
+            if (it == messages_.end()) return false;
+            const std::string_view topic = (*it)->topic;
+            return exact ? topic == filter : topic.starts_with(prefix);
+        };
+        auto it = after < prefix ? messages_.lower_bound(prefix) : messages_.upper_bound(after);
+        const Message* last = nullptr;
+        for (; budget > 0 && in_range(it); --budget) {
+            const MessagePtr& msg = *it++;
+            last = msg.get();
+            if (topic_matches(filter, msg->topic) && !f(msg)) break;
+        }
+        RetainedScan out;
+        if (last) out.last = last->topic;
+        out.done = !in_range(it);
+        return out;
+    }
 
-    std::size_t size() const override { return size_; }
+    std::size_t size() const override { return messages_.size(); }
 
 private:
-    TopicNode root_;
-    std::size_t size_ = 0;
+    using Set = std::set<MessagePtr, ByTopic>;
+    Set messages_;
 };
 
 }  // namespace

@@ -17,6 +17,12 @@
 
 namespace mqgate::mqtt {
 
+// Where RetainedStore::scan() stopped.
+struct RetainedScan {
+    std::string last;   // the last topic examined, matching or not ("" if none): `after` for the next scan
+    bool done = false;  // no stored topic after `last` matches the filter
+};
+
 class RetainedStore {
 public:
     virtual ~RetainedStore() = default;
@@ -24,9 +30,17 @@ public:
     virtual void put(MessagePtr msg) = 0;
     virtual bool erase(std::string_view topic) = 0;
     virtual MessagePtr get(std::string_view topic) const = 0;
-    // Calls `f` for every stored message whose topic matches `filter`
-    // (wildcards and the '$' rule as for subscriptions).
-    virtual void match(std::string_view filter, const std::function<void(const MessagePtr&)>& f) const = 0;
+    // Calls `f` for the stored messages whose topic matches `filter`
+    // (wildcards and the '$' rule as for subscriptions) in bytewise topic
+    // order, starting after the topic `after` ("" = from the first). Stops
+    // after a message for which `f` returns false, or once `budget` stored
+    // topics were examined, matching or not: a call costs O(log n + budget)
+    // whatever the filter, so callers holding the broker's lock page through
+    // a large set in bounded steps. An ordered index on topics (a std::set,
+    // an SQLite primary key) serves it as a range query from the filter's
+    // literal prefix.
+    virtual RetainedScan scan(std::string_view filter, std::string_view after, std::size_t budget,
+                              const std::function<bool(const MessagePtr&)>& f) const = 0;
     virtual std::size_t size() const = 0;
 };
 

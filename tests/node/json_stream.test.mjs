@@ -200,6 +200,48 @@ test('QoS 0 messages to a slow consumer are dropped and counted, and the stream 
   assert.ok(messages + counted <= total);
 });
 
+async function retainMany(topics) {
+  for (let i = 0; i < topics.length; i += 1000) {
+    const items = topics.slice(i, i + 1000).map((topic) => ({ topic, payload: topic, retain: true, qos: 1 }));
+    const res = await fetch(`${gw.httpUrl}/api/v1/publish/bulk`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(items) });
+    assert.equal(res.status, 200, await res.text());
+  }
+}
+
+test('a subscribe over 5,000 retained messages replays each once, in topic order, while MQTT traffic flows', async () => {
+  // Five times the stream's queue (1000 frames): replayed in chunks as the
+  // consumer reads, not queued at once (which closed the stream with 1008).
+  const topics = Array.from({ length: 5000 }, (_, i) => `replay/${i}`);
+  await retainMany(topics);
+  const s = await openStream();
+  s.send({ op: 'subscribe', id: 1, filter: 'replay/#', qos: 1 });
+  await s.next((f) => f.id === 1);
+  await s.next((f) => f.type === 'message' && f.retain);
+  // The consumer stops reading mid-replay; an MQTT client's publish round trip
+  // and a live message for the stream go through the broker meanwhile.
+  s.ws._socket.pause();
+  const client = await tcpPublisher('replay-prober');
+  await client.subscribeAsync('replay-probe/rt', { qos: 1 });
+  const echoed = once(client, 'message', WAIT, (topic) => topic === 'replay-probe/rt');
+  await client.publishAsync('replay-probe/rt', 'ping', { qos: 1 });
+  await echoed;
+  await client.publishAsync('replay/live', 'now', { qos: 1 });
+  await client.endAsync();
+  s.ws._socket.resume();
+
+  const sorted = [...topics].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  await s.next((f) => f.type === 'message' && f.retain && f.topic === sorted.at(-1), 30000, 'the last retained message');
+  await s.next((f) => f.type === 'message' && f.topic === 'replay/live' && !f.retain, WAIT, 'the live message');
+  s.send({ op: 'ping', id: 'end' });
+  await s.next((f) => f.id === 'end');
+  const replayed = s.all.filter((f) => f.type === 'message' && f.retain).map((f) => f.topic);
+  assert.equal(replayed.length, 5000);
+  assert.deepEqual(replayed, sorted, 'each retained message once, in bytewise topic order');
+  assert.ok(!s.all.some((f) => f.type === 'dropped'));
+  assert.equal(s.ws.readyState, WebSocket.OPEN);
+});
+
 test('GET /api/v1/stream without an upgrade is answered 426', async () => {
   const res = await fetch(`${gw.httpUrl}/api/v1/stream`);
   assert.equal(res.status, 426);

@@ -145,3 +145,21 @@ test('a reader that stops reading gets a close event (1008) and the end of the r
   // it means something (not under a sanitizer's allocator).
   if (!gw.sanitized()) assert.ok(grown < 32 * 1024, `RSS grew by ${grown} KiB during the flood`);
 });
+
+test('SSE replays 3,000 retained messages, three times its queue, each once in topic order', async () => {
+  const topics = Array.from({ length: 3000 }, (_, i) => `sse-many/${i}`);
+  for (let i = 0; i < topics.length; i += 1000) {
+    const items = topics.slice(i, i + 1000).map((topic) => ({ topic, payload: 'v', retain: true, qos: 1 }));
+    const res = await fetch(`${gw.httpUrl}/api/v1/publish/bulk`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(items) });
+    assert.equal(res.status, 200, await res.text());
+  }
+  const sorted = [...topics].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const res = await get('/api/v1/stream/sse?filter=sse-many/%23&qos=1');
+  const sse = sseReader(res);
+  await sse.next((r) => r.event === 'message' && r.json.topic === sorted.at(-1), 30000);
+  const replayed = sse.records.filter((r) => r.event === 'message' && r.json.retain).map((r) => r.json.topic);
+  assert.deepEqual(replayed, sorted);
+  assert.ok(!sse.records.some((r) => r.event === 'dropped' || r.event === 'close'));
+  res.destroy();
+});

@@ -83,7 +83,7 @@ TEST(BrokerThreads, ConcurrentPublishersApiAndObservers) {
         for (int i = 0; i < 200; ++i) {
             (void)broker.clients();
             (void)broker.stats();
-            (void)broker.retained("#");
+            (void)broker.retained_page("#", "", 100, 1000);
             broker.publish("load/api", "x", 0, false);
         }
     });

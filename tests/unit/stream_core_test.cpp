@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "gateway/event_log.hpp"
@@ -84,6 +88,39 @@ TEST(StreamCore, RepeatedKeysAndDeepNestingAreInvalidJson) {
     EXPECT_NE(out[0]["error"]["message"].get<std::string>().find("duplicate key 'topic'"), std::string::npos);
     EXPECT_EQ(out[1]["error"]["code"], "invalid_json");
     EXPECT_EQ(out[2], json::parse(R"({"type":"pong","id":3})"));
+}
+
+TEST(StreamCore, RetainedReplayGoesInChunksAsTheQueueEmptiesAndSendsEachOnce) {
+    // 10 frames: chunks of 2, five times more retained messages than fit.
+    Fixture f({1 << 20, 10, 100});
+    std::vector<std::string> topics;
+    for (int i = 0; i < 50; ++i) {
+        topics.push_back("r/" + std::to_string(i));
+        f.broker.publish(topics.back(), "v", 1, true);
+    }
+    std::sort(topics.begin(), topics.end());
+    f.core->subscribe("r/#", 1);
+    f.broker.publish("r/live", "now", 1, false);  // live, while the replay has just begun
+    f.broker.publish("r/9z", "late", 1, true);    // stored mid-replay, after the cursor: replayed too
+    std::vector<std::string> replayed;
+    int live = 0;
+    for (const auto& frame : f.drain()) {
+        if (frame["retain"] == true) replayed.push_back(frame["topic"]);
+        if (frame["retain"] == false) ++live;
+    }
+    EXPECT_EQ(f.overflows, 0);
+    topics.insert(std::upper_bound(topics.begin(), topics.end(), "r/9z"), "r/9z");
+    EXPECT_EQ(replayed, topics);
+    EXPECT_EQ(live, 2);
+}
+
+TEST(StreamCore, UnsubscribeStopsTheReplay) {
+    Fixture f({1 << 20, 10, 100});
+    for (int i = 0; i < 20; ++i) f.broker.publish("u/" + std::to_string(i), "v", 1, true);
+    f.core->subscribe("u/#", 1);
+    f.core->unsubscribe("u/#");
+    const auto out = f.drain();
+    EXPECT_EQ(out.size(), 2u);  // the first chunk, queued with the subscribe
 }
 
 TEST(StreamCore, QosZeroIsDroppedWhenHalfFullAndCountedLater) {

@@ -22,12 +22,26 @@ export function mount(section, { api, toast }) {
     h('p.muted.small', { id: 'retained-filter-help' }, 'Retained messages, by topic level. MQTT wildcards + and # work in the filter.'),
     h('div.card', {}, status, tree));
 
+  // The API pages behind a cursor (meta.next); the tree shows at most SHOWN
+  // messages, fetched in at most MAX_CALLS requests (a filter few topics
+  // match can give short pages).
+  const SHOWN = 1000;
+  const MAX_CALLS = 20;
+
   async function refresh() {
     try {
-      const body = await api.get(`/api/v1/retained?limit=1000&filter=${encodeURIComponent(filter.value || '#')}`);
-      messages = body.data;
-      status.textContent = `${body.meta.count} retained message${body.meta.count === 1 ? '' : 's'}` +
-        (body.meta.count > messages.length ? ` · first ${messages.length} shown` : '');
+      const query = `/api/v1/retained?limit=${SHOWN}&filter=${encodeURIComponent(filter.value || '#')}`;
+      const found = [];
+      let next = null;
+      for (let calls = 0; calls < MAX_CALLS && found.length < SHOWN; ++calls) {
+        const body = await api.get(query + (next === null ? '' : `&after=${encodeURIComponent(next)}`));
+        found.push(...body.data.slice(0, SHOWN - found.length));
+        next = body.meta.next;
+        if (next === null) break;
+      }
+      messages = found;
+      status.textContent = `${messages.length} retained message${messages.length === 1 ? '' : 's'}` +
+        (next !== null ? ' shown · more not loaded' : '');
       render();
     } catch (e) {
       status.textContent = `Cannot load retained messages: ${e.message}`;
