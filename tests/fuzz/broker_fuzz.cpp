@@ -21,6 +21,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
 #include "mqtt/topic.hpp"
+#include "support/log.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace mqgate::mqtt;
@@ -254,6 +255,12 @@ void check_invariants(Fixture& f, const std::array<Client, 4>& clients) {
 }
 
 }  // namespace
+
+// The broker's warnings about bad clients would flood the output.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    mqgate::log::set_level(mqgate::log::Level::off);
+    return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     FuzzedDataProvider in(data, size);
