@@ -70,8 +70,9 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
     const auto local = socket.local_endpoint(ec);
     if (!ec) local_port_ = local.port();
     if (options.max_publish_rate != 0)
-        throttle_ = std::make_unique<Throttle>(TokenBucket(options.max_publish_rate),
-                                               asio::steady_timer(stream_.get_executor()));
+        // Braces, not make_unique's parentheses: clang 14 (the fuzz build) has
+        // no parenthesized aggregate initialization.
+        throttle_.reset(new Throttle{TokenBucket(options.max_publish_rate), asio::steady_timer(stream_.get_executor())});
     if constexpr (!raw) tls_common_name_ = options.tls_common_name;
 }
 
