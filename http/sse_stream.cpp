@@ -105,6 +105,17 @@ std::optional<Refusal> parse_request(const StreamRequest& request, std::size_t m
     return std::nullopt;
 }
 
+// The answer's header lines (no blank line yet): the stream follows them
+// after GET, nothing after HEAD.
+std::string sse_header(const StreamOptions& options, std::string_view origin) {
+    std::string header =
+        "HTTP/1.1 200 OK\r\nServer: mqgate\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "X-Accel-Buffering: no\r\nTransfer-Encoding: chunked\r\n";
+    const auto allow = allowed_origin(options.cors_origins, origin);
+    if (!allow.empty()) header += "Access-Control-Allow-Origin: " + allow + "\r\nVary: Origin\r\n";
+    return header;
+}
+
 class SseStream final : public StreamTransport, public std::enable_shared_from_this<SseStream> {
 public:
     SseStream(net::FlexStream stream, const StreamOptions& options)
@@ -128,12 +139,7 @@ public:
                 });
             });
 
-        pending_ =
-            "HTTP/1.1 200 OK\r\nServer: mqgate\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-            "X-Accel-Buffering: no\r\nTransfer-Encoding: chunked\r\n";
-        const auto allow = allowed_origin(options_.cors_origins, origin);
-        if (!allow.empty()) pending_ += "Access-Control-Allow-Origin: " + allow + "\r\nVary: Origin\r\n";
-        pending_ += "\r\n";
+        pending_ = sse_header(options_, origin) + "\r\n";
         append_chunk(": mqgate stream\n\n");
         // Retained messages and replayed events are queued by now and follow
         // the header in order.
@@ -274,8 +280,11 @@ private:
 std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, StreamRequest request,
                                                   mqtt::Broker& broker, gateway::EventLog& events,
                                                   const StreamOptions& options) {
-    if (request.method() != bhttp::verb::get) {
-        refuse(std::move(stream), 405, "method_not_allowed", "/api/v1/stream/sse answers GET only");
+    const bool head = request.method() == bhttp::verb::head;
+    if (request.method() != bhttp::verb::get && !head) {
+        auto r = error_response(405, "method_not_allowed", "/api/v1/stream/sse answers GET and HEAD only");
+        r.headers.emplace_back("Allow", "GET, HEAD");
+        refuse(std::move(stream), r);
         return nullptr;
     }
     SseRequest parsed;
@@ -289,6 +298,12 @@ std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, Stream
             refuse(std::move(stream), 400, "invalid_filter", "'" + filter + "' is not a valid topic filter");
             return nullptr;
         }
+    }
+    if (head) {
+        // RFC 9110 9.3.2: GET's header without the stream.
+        const std::string_view origin = request[bhttp::field::origin];
+        send_and_close(std::move(stream), sse_header(options, origin) + "Connection: close\r\n\r\n");
+        return nullptr;
     }
     auto sse = std::make_shared<SseStream>(std::move(stream), options);
     sse->start(parsed, std::string(request[bhttp::field::origin]), broker, events);

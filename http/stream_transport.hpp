@@ -26,6 +26,8 @@ public:
 // Answers `status` with the JSON error body and closes the connection.
 void refuse(net::FlexStream stream, int status, std::string_view code, std::string_view message);
 void refuse(net::FlexStream stream, const Response& response);
+// Writes `bytes` (a whole answer), then closes the connection.
+void send_and_close(net::FlexStream stream, std::string bytes);
 
 // The value of Access-Control-Allow-Origin for `origin`, or "" for none.
 std::string allowed_origin(const std::vector<std::string>& allowed, std::string_view origin);

@@ -124,12 +124,16 @@ void refuse(net::FlexStream stream, int status, std::string_view code, std::stri
 
 void refuse(net::FlexStream stream, const Response& r) {
     const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
-    auto bytes = std::make_shared<std::string>();
-    *bytes = "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason.data(), reason.size()) +
-             "\r\nServer: mqgate\r\nContent-Type: " + r.content_type + "\r\nContent-Length: " +
-             std::to_string(r.body.size()) + "\r\nConnection: close\r\n";
-    for (const auto& [name, value] : r.headers) *bytes += name + ": " + value + "\r\n";
-    *bytes += "\r\n" + r.body;
+    std::string bytes = "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason.data(), reason.size()) +
+                        "\r\nServer: mqgate\r\nContent-Type: " + r.content_type + "\r\nContent-Length: " +
+                        std::to_string(r.body.size()) + "\r\nConnection: close\r\n";
+    for (const auto& [name, value] : r.headers) bytes += name + ": " + value + "\r\n";
+    bytes += "\r\n" + r.body;
+    send_and_close(std::move(stream), std::move(bytes));
+}
+
+void send_and_close(net::FlexStream stream, std::string text) {
+    auto bytes = std::make_shared<std::string>(std::move(text));
     auto s = std::make_shared<net::FlexStream>(std::move(stream));
     asio::async_write(*s, asio::buffer(*bytes), [s, bytes](boost::system::error_code, std::size_t) {
         auto& socket = s->next_layer().socket();

@@ -135,6 +135,17 @@ class HttpHardeningTest(GatewayTestCase):
         self.assertEqual(self.request("HEAD", "/api/v1/stats", "read-token")[0], 200)
         self.assertEqual(self.request("HEAD", "/healthz")[0], 200)
 
+    def test_head_on_the_event_stream_is_its_header_alone(self):
+        s, f = self.connect()
+        s.sendall(head_only("HEAD", "/api/v1/stream/sse?filter=t/%23", [("Authorization", "Bearer pub-token")]))
+        status, headers, _ = read_response(f)
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "text/event-stream")
+        self.assertEqual(f.read(), b"", "no event stream after a HEAD answer")
+        status, headers, _ = self.request("POST", "/api/v1/stream/sse", "pub-token")
+        self.assertEqual(status, 405)
+        self.assertEqual(headers["allow"], "GET, HEAD")
+
     def test_allow_lists_head(self):
         status, headers, _ = self.request("DELETE", "/api/v1/stats", "read-token")
         self.assertEqual(status, 405)
