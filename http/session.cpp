@@ -119,7 +119,7 @@ void Session::handshake() {
 }
 
 void Session::wait_for_request() {
-    if (reading_ || closing_ || responses_queued_ >= context_->options.max_pipelined) return;
+    if (reading_ || checking_ || closing_ || responses_queued_ >= context_->options.max_pipelined) return;
     reading_ = true;
     // A fresh parser per request: limits and state never leak between requests.
     parser_.emplace();
@@ -196,24 +196,41 @@ void Session::on_body(beast::error_code ec) {
 void Session::handle_request() {
     reading_ = false;
     first_request_ = false;
-    if (context_->streams && Streams::serves(parser_->get().target())) return hand_over();
     auto& message = parser_->get();
-    Request request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    request.content_type = std::string(message[bhttp::field::content_type]);
-    request.origin = std::string(message[bhttp::field::origin]);
-    request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
-    request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
-    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
-    request.authorization = std::string(message[bhttp::field::authorization]);
-    request.sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
-    request.body = std::move(message.body());
+    auto request = std::make_shared<Request>();
+    request->method = std::string(message.method_string());
+    request->target = std::string(message.target());
+    request->content_type = std::string(message[bhttp::field::content_type]);
+    request->origin = std::string(message[bhttp::field::origin]);
+    request->access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
+    request->access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
+    request->if_none_match = std::string(message[bhttp::field::if_none_match]);
+    request->authorization = std::string(message[bhttp::field::authorization]);
+    request->sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
+    request->body = std::move(message.body());
+    beast::error_code ec;
+    if (const auto peer = tcp().socket().remote_endpoint(ec); !ec) request->peer_address = peer.address().to_string();
+    // A password goes to the verifier threads: this session waits for the
+    // answer (reading nothing more), the others on its thread do not.
+    checking_ = context_->router.verify(*request, [self = shared_from_this(), request](CheckResult result) {
+        asio::post(self->executor_, [self, request, result = std::move(result)]() mutable {
+            self->checking_ = false;
+            if (self->closing_ && !self->tcp().socket().is_open()) return;  // close() came meanwhile
+            request->checked = std::move(result.check);
+            self->serve(*request, std::move(result.refusal));
+        });
+    });
+    if (!checking_) serve(*request, std::nullopt);
+}
+
+void Session::serve(const Request& request, std::optional<Response> stream_refusal) {
+    auto& message = parser_->get();
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
+    if (context_->streams && Streams::serves(message.target()) && !stream_refusal) return hand_over();
     parser_.reset();
-
-    queue(context_->router.dispatch(request), keep_alive, version, request.method == "HEAD");
+    queue(stream_refusal ? *stream_refusal : context_->router.dispatch(request), keep_alive, version,
+          request.method == "HEAD");
     wait_for_request();
 }
 
