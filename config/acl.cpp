@@ -1,11 +1,8 @@
 #include "config/acl.hpp"
+#include "config/auth_file.hpp"
 #include "config/text_lines.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "mqtt/topic.hpp"
 
@@ -135,13 +132,6 @@ Acl Acl::parse(std::string_view text, const std::string& source) {
     return acl;
 }
 
-Acl Acl::load(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw AuthFileError(path, 0, std::string("cannot open: ") + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw AuthFileError(path, 0, "cannot read");
-    return parse(text.str(), path);
-}
+Acl Acl::load(const std::string& path) { return parse(read_auth_file(path), path); }
 
 }  // namespace mqgate::config

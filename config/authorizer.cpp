@@ -1,9 +1,6 @@
 #include "config/authorizer.hpp"
+#include "config/auth_file.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -36,15 +33,6 @@ std::optional<Sha256> parse_hex_digest(std::string_view hex) {
         out[i] = static_cast<unsigned char>(value);
     }
     return out;
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw AuthFileError(path, 0, std::string("cannot open: ") + std::strerror(errno));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw AuthFileError(path, 0, "cannot read");
-    return text.str();
 }
 
 }  // namespace
@@ -121,7 +109,7 @@ std::shared_ptr<const AuthState> load_auth_state(const AuthOptions& options) {
         state->tokens.push_back(std::move(token));
     }
     if (!options.token_file.empty()) {
-        auto from_file = parse_token_file(read_text(options.token_file), options.token_file);
+        auto from_file = parse_token_file(read_auth_file(options.token_file), options.token_file);
         state->tokens.insert(state->tokens.end(), from_file.begin(), from_file.end());
     }
     for (const auto& [user, role] : options.user_roles) state->user_roles.emplace(user, parse_role(role).value_or(Role::read));
@@ -129,7 +117,20 @@ std::shared_ptr<const AuthState> load_auth_state(const AuthOptions& options) {
     return state;
 }
 
-GatewayAuthorizer::GatewayAuthorizer(std::shared_ptr<const AuthState> state) : state_(std::move(state)) {
+LoginOptions login_options(const AuthOptions& options) {
+    LoginOptions login;
+    login.per_user.free_failures = options.login_failures_per_user ? options.login_failures_per_user : never_block;
+    login.per_address.free_failures =
+        options.login_failures_per_address ? options.login_failures_per_address : never_block;
+    return login;
+}
+
+GatewayAuthorizer::GatewayAuthorizer(std::shared_ptr<const AuthState> state, PasswordVerifier verifier,
+                                     LoginOptions options)
+    : state_(std::move(state)),
+      verifier_(std::move(verifier)),
+      throttle_(options.per_address, options.per_user),
+      pool_(options.threads, options.queue) {
     if (RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size())) != 1)
         throw std::runtime_error("RAND_bytes failed");
 }
@@ -150,30 +151,70 @@ Sha256 GatewayAuthorizer::cache_mac(std::string_view password) const {
     return out;
 }
 
-bool GatewayAuthorizer::check_password(const AuthState& state, std::string_view user, std::string_view password) {
-    if (!state.users) return false;
-    const std::string* stored = state.users->find(user);
-    if (!stored) {
-        // As slow as a real check, so a response time does not tell which
-        // usernames exist.
-        static const std::string decoy = hash_password("decoy");
-        verify_password(password, decoy);
-        return false;
+std::optional<LoginVerdict> GatewayAuthorizer::quick_verdict(const AuthState& state, const std::string& user,
+                                                             const std::string& password, const std::string& address) {
+    if (!state.users) return LoginVerdict::refused;  // no password file: no password is right
+    if (throttle_.blocked_for(address, user, LoginThrottle::Clock::now()) > LoginThrottle::Clock::duration::zero()) {
+        login_counters().throttled.fetch_add(1, std::memory_order_relaxed);
+        return LoginVerdict::throttled;
     }
-    std::string key(user);
-    key += '\0';
-    key += *stored;
+    const std::string* stored = state.users ? state.users->find(user) : nullptr;
+    if (!stored) return std::nullopt;
     const Sha256 mac = cache_mac(password);
     {
         std::lock_guard lock(cache_mutex_);
-        if (const auto it = cache_.find(key); it != cache_.end())
-            return CRYPTO_memcmp(it->second.data(), mac.data(), mac.size()) == 0;
+        const auto it = cache_.find(user + '\0' + *stored);
+        // Only a match answers: anything else gets the full check.
+        if (it == cache_.end() || CRYPTO_memcmp(it->second.data(), mac.data(), mac.size()) != 0) return std::nullopt;
     }
-    if (!verify_password(password, *stored)) return false;
+    throttle_.succeeded(user);
+    return LoginVerdict::accepted;
+}
+
+void GatewayAuthorizer::check_password(std::shared_ptr<const AuthState> state, std::string user,
+                                       std::string password, std::string address,
+                                       std::function<void(LoginVerdict)> done) {
+    if (const auto quick = quick_verdict(*state, user, password, address)) return done(*quick);
+    std::function<void()> job = [this, state = std::move(state), user = std::move(user),
+                                 password = std::move(password), address = std::move(address), done]() {
+        done(verify(*state, user, password, address));
+    };
+    if (!pool_.submit(job)) {
+        login_counters().busy.fetch_add(1, std::memory_order_relaxed);
+        done(LoginVerdict::busy);
+    }
+}
+
+LoginVerdict GatewayAuthorizer::check_password_now(const AuthState& state, const std::string& user,
+                                                   const std::string& password, const std::string& address) {
+    if (const auto quick = quick_verdict(state, user, password, address)) return *quick;
+    return verify(state, user, password, address);
+}
+
+LoginVerdict GatewayAuthorizer::verify(const AuthState& state, const std::string& user, const std::string& password,
+                                       const std::string& address) {
+    const std::string* stored = state.users ? state.users->find(user) : nullptr;
+    bool ok = false;
+    if (stored) {
+        ok = verifier_(password, *stored);
+    } else {
+        // As slow as a real check, so a response time does not tell which
+        // usernames exist.
+        static const std::string decoy = hash_password("decoy");
+        verifier_(password, decoy);
+    }
+    if (!ok) {
+        login_counters().failed.fetch_add(1, std::memory_order_relaxed);
+        throttle_.failed(address, user, LoginThrottle::Clock::now());
+        return LoginVerdict::refused;
+    }
+    throttle_.succeeded(user);
+    const std::string key = user + '\0' + *stored;
+    const Sha256 mac = cache_mac(password);
     std::lock_guard lock(cache_mutex_);
     if (cache_.size() >= cache_limit) cache_.clear();
     cache_[key] = mac;
-    return true;
+    return LoginVerdict::accepted;
 }
 
 const ApiToken* GatewayAuthorizer::find_token(const AuthState& state, std::string_view token) {
@@ -185,28 +226,31 @@ const ApiToken* GatewayAuthorizer::find_token(const AuthState& state, std::strin
     return found;
 }
 
-mqtt::ConnectReturn GatewayAuthorizer::authenticate(const mqtt::Connect& connect, const mqtt::PeerInfo& peer,
-                                                    std::string& identity) {
-    const auto state = state_.load();
+void GatewayAuthorizer::authenticate(const mqtt::Connect& connect, const mqtt::PeerInfo& peer, mqtt::AuthDone done) {
+    using mqtt::ConnectReturn;
+    auto state = state_.load();
     if (state->use_identity_as_username && !peer.tls_common_name.empty()) {
         // The TLS layer verified the certificate: it is the credential.
-        identity = peer.tls_common_name;
-        return mqtt::ConnectReturn::accepted;
+        return done(ConnectReturn::accepted, peer.tls_common_name);
     }
     if (!connect.username || connect.username->empty()) {
-        if (!state->allow_anonymous) return mqtt::ConnectReturn::not_authorized;
-        identity.clear();
-        return mqtt::ConnectReturn::accepted;
+        if (!state->allow_anonymous) return done(ConnectReturn::not_authorized, {});
+        return done(ConnectReturn::accepted, {});
     }
     if (!state->users) {
-        if (!state->allow_anonymous) return mqtt::ConnectReturn::not_authorized;
-        identity = *connect.username;
-        return mqtt::ConnectReturn::accepted;
+        if (!state->allow_anonymous) return done(ConnectReturn::not_authorized, {});
+        return done(ConnectReturn::accepted, *connect.username);
     }
-    if (!connect.password || !check_password(*state, *connect.username, *connect.password))
-        return mqtt::ConnectReturn::bad_username_or_password;
-    identity = *connect.username;
-    return mqtt::ConnectReturn::accepted;
+    if (!connect.password) return done(ConnectReturn::bad_username_or_password, {});
+    check_password(std::move(state), *connect.username, *connect.password, peer.address,
+                   [done = std::move(done), user = *connect.username](LoginVerdict verdict) {
+                       switch (verdict) {
+                           case LoginVerdict::accepted: return done(ConnectReturn::accepted, user);
+                           case LoginVerdict::refused: return done(ConnectReturn::bad_username_or_password, {});
+                           case LoginVerdict::throttled:
+                           case LoginVerdict::busy: return done(ConnectReturn::server_unavailable, {});
+                       }
+                   });
 }
 
 bool GatewayAuthorizer::authorize(std::string_view username, std::string_view client_id,

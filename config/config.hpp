@@ -97,6 +97,10 @@ struct AuthOptions {
     std::string default_user_role = "subscribe";  // HTTP role of users not in user_roles
     bool metrics_public = false;                  // /metrics without credentials
     bool use_identity_as_username = false;        // mutual TLS: the certificate CN is the username
+    // Failed password logins before a username / a peer address backs off
+    // (config/login_throttle.hpp); 0 = never. Read at start-up only.
+    std::uint32_t login_failures_per_user = 5;
+    std::uint32_t login_failures_per_address = 20;
 };
 
 struct Config {

@@ -252,6 +252,8 @@ void read_auth(ObjectReader& r, AuthOptions& a) {
         role_or_fail(r, join(r.path(), "default_user_role"), a.default_user_role);
     r.boolean("metrics_public", a.metrics_public);
     r.boolean("use_identity_as_username", a.use_identity_as_username);
+    r.integer("login_failures_per_user", a.login_failures_per_user, 0, 1'000'000);
+    r.integer("login_failures_per_address", a.login_failures_per_address, 0, 1'000'000);
     r.finish();
 }
 
@@ -390,7 +392,9 @@ json to_json(const Config& c) {
           {"user_roles", c.auth.user_roles},
           {"default_user_role", c.auth.default_user_role},
           {"metrics_public", c.auth.metrics_public},
-          {"use_identity_as_username", c.auth.use_identity_as_username}}},
+          {"use_identity_as_username", c.auth.use_identity_as_username},
+          {"login_failures_per_user", c.auth.login_failures_per_user},
+          {"login_failures_per_address", c.auth.login_failures_per_address}}},
     };
 }
 

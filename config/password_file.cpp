@@ -1,4 +1,5 @@
 #include "config/password_file.hpp"
+#include "config/auth_file.hpp"
 #include "config/text_lines.hpp"
 
 #include <fcntl.h>
@@ -8,9 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include <openssl/crypto.h>
@@ -152,15 +151,7 @@ PasswordFile PasswordFile::parse(std::string_view text, const std::string& sourc
 }
 
 PasswordFile PasswordFile::load(const std::string& path, bool missing_ok) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        if (missing_ok && errno == ENOENT) return {};
-        throw AuthFileError(path, 0, std::string("cannot open: ") + std::strerror(errno));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw AuthFileError(path, 0, "cannot read");
-    return parse(text.str(), path);
+    return parse(read_auth_file(path, missing_ok), path);
 }
 
 const std::string* PasswordFile::find(std::string_view user) const {

@@ -45,6 +45,7 @@ nlohmann::json event_to_json(std::uint64_t seq, const mqtt::Event& e) {
     };
     switch (e.type) {
     case mqtt::EventType::client_disconnected:
+    case mqtt::EventType::client_auth_failed:
         j["reason"] = e.reason;
         break;
     case mqtt::EventType::will_published:

@@ -43,7 +43,8 @@ Gateway::Gateway(config::Config config, std::string version)
     : config_(std::move(config)),
       pool_(config_.threads),
       events_(config_.http.events_buffer),
-      auth_(std::make_shared<config::GatewayAuthorizer>(config::load_auth_state(config_.auth))),
+      auth_(std::make_shared<config::GatewayAuthorizer>(config::load_auth_state(config_.auth), config::verify_password,
+                                                        config::login_options(config_.auth))),
       http_auth_(std::make_shared<http::HttpAuth>(auth_)),
       broker_(std::make_unique<mqtt::Broker>(config_.broker_options(std::move(version)), auth_)),
       mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
@@ -54,7 +55,9 @@ Gateway::Gateway(config::Config config, std::string version)
     publish_sys_events(*broker_, config_.node_name);
 }
 
-Gateway::~Gateway() = default;
+// The verifier threads answer into the broker and post to the I/O threads'
+// contexts: they stop before either is gone.
+Gateway::~Gateway() { auth_->stop_verifying(); }
 
 void Gateway::bind_listeners() {
     net::ConnectionOptions options;
@@ -119,6 +122,10 @@ void Gateway::serve_http(http::Server& server) {
         [auth = http_auth_](const http::Request& request, const std::string& route, http::Caller& caller) {
             return auth->check(request, route, caller);
         });
+    server.router().set_verifier([auth = http_auth_](const http::Request& request,
+                                                     std::function<void(http::CheckResult)> done) {
+        return auth->verify(request, std::move(done));
+    });
 }
 
 int Gateway::run() {
@@ -139,6 +146,7 @@ int Gateway::run() {
     schedule_tick();
     pool_.run();
     pool_.join();
+    auth_->stop_verifying();
     LOG_INFO("stopped");
     return 0;
 }

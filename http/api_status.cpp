@@ -6,6 +6,7 @@
 
 #include "gateway/event_json.hpp"
 #include "gateway/event_log.hpp"
+#include "config/login_throttle.hpp"
 #include "http/api.hpp"
 #include "http/api_util.hpp"
 #include "http/openapi.hpp"
@@ -19,6 +20,7 @@ namespace {
 constexpr mqtt::EventType all_event_types[] = {
     mqtt::EventType::client_connected,   mqtt::EventType::client_disconnected,  mqtt::EventType::will_published,
     mqtt::EventType::session_subscribed, mqtt::EventType::session_unsubscribed, mqtt::EventType::client_kicked,
+    mqtt::EventType::client_auth_failed,
 };
 static_assert(std::size(all_event_types) == gateway::EventLog::event_types);
 
@@ -86,6 +88,15 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const gateway::EventLog&
              "Subscriptions refused (SUBACK 0x80): ACL, topic levels or subscription limit.", s.subscribe_refused);
     e.metric("mqgate_publish_throttled_total", "counter", "Times a connection paused for mqtt.max_publish_rate.",
              net::publish_throttled_total().load(std::memory_order_relaxed));
+    const auto& logins = config::login_counters();
+    e.metric("mqgate_login_failures_total", "counter",
+             "Password logins refused as wrong (MQTT and HTTP Basic), after the full check.",
+             logins.failed.load(std::memory_order_relaxed));
+    e.metric("mqgate_login_throttled_total", "counter",
+             "Password logins refused unchecked while their address or username backs off.",
+             logins.throttled.load(std::memory_order_relaxed));
+    e.metric("mqgate_login_busy_total", "counter", "Password logins refused unchecked: the verifier queue was full.",
+             logins.busy.load(std::memory_order_relaxed));
     e.metric("mqgate_protocol_errors_total", "counter", "Connections closed for a protocol error.", s.protocol_errors);
     e.metric("mqgate_bytes_received_total", "counter", "Transport bytes received.", s.bytes_received);
     e.metric("mqgate_bytes_sent_total", "counter", "Transport bytes sent.", s.bytes_sent);
@@ -128,6 +139,9 @@ nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s,
         {"publish_denied", s.publish_denied},
         {"subscribe_refused", s.subscribe_refused},
         {"protocol_errors", s.protocol_errors},
+        {"login_failures", config::login_counters().failed.load(std::memory_order_relaxed)},
+        {"login_throttled", config::login_counters().throttled.load(std::memory_order_relaxed)},
+        {"login_busy", config::login_counters().busy.load(std::memory_order_relaxed)},
         {"bytes_received", s.bytes_received},
         {"bytes_sent", s.bytes_sent},
         {"uptime_seconds", s.uptime_seconds},

@@ -30,6 +30,19 @@ std::optional<Credentials> basic_from_base64(std::string_view encoded) {
     return Credentials{Credentials::Kind::basic, decoded->substr(0, colon), decoded->substr(colon + 1)};
 }
 
+bool is_script(const Request& request) {
+    return request.sec_fetch_mode == "cors" || request.sec_fetch_mode == "same-origin";
+}
+
+std::string access_token_of(const Request& request) {
+    const auto q = request.target.find('?');
+    if (q == std::string::npos) return {};
+    const auto query = parse_query(std::string_view(request.target).substr(q + 1));
+    if (!query) return {};
+    const auto it = query->find("access_token");
+    return it == query->end() ? std::string() : it->second;
+}
+
 }  // namespace
 
 Credentials parse_authorization(std::string_view header) {
@@ -76,33 +89,85 @@ Response unauthorized(std::string_view message, bool script_request) {
 
 Response forbidden(std::string_view message) { return error_response(403, "forbidden", message); }
 
-std::optional<HttpIdentity> HttpAuth::verify(const config::AuthState& state, const Credentials& c) const {
-    if (c.kind == Credentials::Kind::bearer) {
-        if (const auto* token = config::GatewayAuthorizer::find_token(state, c.secret))
-            return HttpIdentity{token->name, token->role};
-    } else if (c.kind == Credentials::Kind::basic) {
-        if (authorizer_->check_password(state, c.user, c.secret)) return HttpIdentity{c.user, state.role_of_user(c.user)};
-    }
-    return std::nullopt;
+Response too_many_failures() {
+    return error_response(429, "too_many_failures",
+                          "too many failed logins from this address or for this user: try again later");
 }
 
-std::variant<HttpIdentity, Response> HttpAuth::identify(std::string_view authorization, std::string_view access_token,
-                                                        bool script_request) const {
-    const auto state = authorizer_->state();
+Response verifier_busy() {
+    auto r = error_response(503, "busy", "too many logins being checked: try again shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+std::variant<std::vector<Credentials>, Response> HttpAuth::candidates(std::string_view authorization,
+                                                                      std::string_view access_token,
+                                                                      bool script_request) {
     const auto header = parse_authorization(authorization);
     if (header.kind == Credentials::Kind::malformed)
         return unauthorized("the Authorization header must be Basic or Bearer", script_request);
-    std::vector<Credentials> candidates;
-    if (header.kind != Credentials::Kind::none) candidates.push_back(header);
-    else candidates = parse_access_token(access_token);
-    if (candidates.empty()) {
+    if (header.kind != Credentials::Kind::none) return std::vector<Credentials>{header};
+    return parse_access_token(access_token);
+}
+
+std::variant<HttpIdentity, Response> HttpAuth::answer(const config::AuthState& state, const std::string& user,
+                                                      config::LoginVerdict verdict, bool script_request) {
+    switch (verdict) {
+        case config::LoginVerdict::accepted: return HttpIdentity{user, state.role_of_user(user)};
+        case config::LoginVerdict::throttled: return too_many_failures();
+        case config::LoginVerdict::busy: return verifier_busy();
+        case config::LoginVerdict::refused: break;
+    }
+    return unauthorized("the credentials were refused", script_request);
+}
+
+std::variant<HttpIdentity, Response> HttpAuth::identify(std::string_view authorization, std::string_view access_token,
+                                                        bool script_request, const std::string& address) const {
+    const auto state = authorizer_->state();
+    auto found = candidates(authorization, access_token, script_request);
+    if (auto* refusal = std::get_if<Response>(&found)) return std::move(*refusal);
+    const auto& list = std::get<std::vector<Credentials>>(found);
+    if (list.empty()) {
         if (state->http_open()) return HttpIdentity{"", Role::admin};
         return unauthorized("credentials required: HTTP Basic, a Bearer token or access_token", script_request);
     }
-    for (const auto& c : candidates) {
-        if (auto identity = verify(*state, c)) return std::move(*identity);
+    // A password comes last (parse_access_token tries the value as a token first).
+    for (const auto& c : list) {
+        if (c.kind == Credentials::Kind::bearer) {
+            if (const auto* token = config::GatewayAuthorizer::find_token(*state, c.secret))
+                return HttpIdentity{token->name, token->role};
+        } else if (c.kind == Credentials::Kind::basic) {
+            return answer(*state, c.user, authorizer_->check_password_now(*state, c.user, c.secret, address),
+                          script_request);
+        }
     }
     return unauthorized("the credentials were refused", script_request);
+}
+
+bool HttpAuth::verify(const Request& request, std::function<void(CheckResult)> done) const {
+    auto state = authorizer_->state();
+    // MQTT over WebSocket authenticates with CONNECT; public routes need nothing.
+    const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+    if (path == "/mqtt" || !required_role(request.method, path, state->metrics_public)) return false;
+    const bool script = is_script(request);
+    auto found = candidates(request.authorization, access_token_of(request), script);
+    const auto* list = std::get_if<std::vector<Credentials>>(&found);
+    if (!list) return false;  // a malformed header: identify() refuses it at once
+    for (const auto& c : *list) {
+        if (c.kind == Credentials::Kind::bearer && config::GatewayAuthorizer::find_token(*state, c.secret)) return false;
+        if (c.kind != Credentials::Kind::basic) continue;
+        authorizer_->check_password(
+            state, c.user, c.secret, request.peer_address,
+            [state, user = c.user, script, done = std::move(done)](config::LoginVerdict verdict) {
+                auto check = std::make_shared<CredentialCheck>(CredentialCheck{answer(*state, user, verdict, script)});
+                CheckResult result;
+                if (const auto* refusal = std::get_if<Response>(&check->result)) result.refusal = *refusal;
+                result.check = std::move(check);
+                done(std::move(result));
+            });
+        return true;
+    }
+    return false;
 }
 
 std::variant<Caller, Response> HttpAuth::admit_stream(std::string_view authorization, std::string_view access_token,
@@ -131,14 +196,9 @@ std::optional<Response> HttpAuth::check(const Request& request, const std::strin
     const auto state = authorizer_->state();
     const auto needed = required_role(request.method, route, state->metrics_public);
     if (!needed) return std::nullopt;
-    std::string_view access_token;
-    Query query;
-    if (const auto q = request.target.find('?'); q != std::string::npos) {
-        if (auto parsed = parse_query(std::string_view(request.target).substr(q + 1))) query = std::move(*parsed);
-        if (const auto it = query.find("access_token"); it != query.end()) access_token = it->second;
-    }
-    const bool script = request.sec_fetch_mode == "cors" || request.sec_fetch_mode == "same-origin";
-    auto result = identify(request.authorization, access_token, script);
+    auto result = request.checked ? request.checked->result
+                                  : identify(request.authorization, access_token_of(request), is_script(request),
+                                             request.peer_address);
     if (auto* refusal = std::get_if<Response>(&result)) return std::move(*refusal);
     const auto& identity = std::get<HttpIdentity>(result);
     if (identity.role < *needed)

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,15 @@ struct HttpIdentity {
     config::Role role = config::Role::read;
 };
 
+struct CredentialCheck {
+    std::variant<HttpIdentity, Response> result;
+};
+
+// 429 while the client's address or the username backs off after failed
+// logins; 503 when the password verifier's queue is full.
+Response too_many_failures();
+Response verifier_busy();
+
 // 401 with the challenges. A script's fetch() gets no Basic challenge, so the
 // browser does not put its own login box in front of the dashboard's.
 Response unauthorized(std::string_view message, bool script_request);
@@ -56,9 +66,16 @@ public:
     explicit HttpAuth(std::shared_ptr<config::GatewayAuthorizer> authorizer) : authorizer_(std::move(authorizer)) {}
 
     // The caller of a request with these credentials (the Authorization
-    // header, else the access_token query value), or the 401 answer.
+    // header, else the access_token query value), or the 401/429/503 answer.
+    // Hashes a password on this thread unless the cache knows it: callers
+    // on I/O threads run verify() first.
     std::variant<HttpIdentity, Response> identify(std::string_view authorization, std::string_view access_token,
-                                                  bool script_request) const;
+                                                  bool script_request, const std::string& address = {}) const;
+
+    // The router's verifier: a password to check (Basic, or base64
+    // user:password in access_token, unless a token matched) goes to the
+    // authorizer's verifier threads; the answer comes back through `done`.
+    bool verify(const Request& request, std::function<void(CheckResult)> done) const;
 
     // The router's authorizer: 401/403 or nullopt with `caller` filled.
     std::optional<Response> check(const Request& request, const std::string& route, Caller& caller) const;
@@ -73,7 +90,12 @@ public:
     bool open() const { return authorizer_->state()->http_open(); }
 
 private:
-    std::optional<HttpIdentity> verify(const config::AuthState& state, const Credentials& c) const;
+    // The credentials to try, or the 401 for a malformed header; empty: none given.
+    static std::variant<std::vector<Credentials>, Response> candidates(std::string_view authorization,
+                                                                       std::string_view access_token,
+                                                                       bool script_request);
+    static std::variant<HttpIdentity, Response> answer(const config::AuthState& state, const std::string& user,
+                                                       config::LoginVerdict verdict, bool script_request);
 
     std::shared_ptr<config::GatewayAuthorizer> authorizer_;
 };

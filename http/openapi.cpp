@@ -237,7 +237,7 @@ const std::string& openapi_document() {
         "published_at": {"type": "string", "format": "date-time"}, "published_at_ms": {"type": "integer"}}},
       "RetainedList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Retained"}}, "meta": {"type": "object", "properties": {"limit": {"type": "integer"}, "count": {"type": "integer", "description": "Messages on this page."}, "next": {"type": "string", "nullable": true, "description": "Cursor for the next page ('after'), null on the last page."}}}}},
       "Event": {"type": "object", "properties": {
-        "seq": {"type": "integer"}, "event": {"type": "string", "enum": ["client.connected", "client.disconnected", "will.published", "session.subscribed", "session.unsubscribed", "client.kicked"]},
+        "seq": {"type": "integer"}, "event": {"type": "string", "enum": ["client.connected", "client.disconnected", "will.published", "session.subscribed", "session.unsubscribed", "client.kicked", "client.auth_failed"]},
         "clientid": {"type": "string"}, "username": {"type": "string"}, "ipaddress": {"type": "string"}, "peerport": {"type": "integer"}, "sockport": {"type": "integer"},
         "proto_name": {"type": "string"}, "proto_ver": {"type": "integer"}, "protocol": {"type": "string"}, "keepalive": {"type": "integer"}, "clean_session": {"type": "boolean"},
         "reason": {"type": "string", "description": "client.disconnected only."},
@@ -260,6 +260,7 @@ const std::string& openapi_document() {
         "sessions": {"type": "integer"}, "subscriptions": {"type": "integer"}, "retained": {"type": "integer"}, "inflight": {"type": "integer"}, "queued": {"type": "integer"},
         "messages_received": {"type": "integer"}, "messages_sent": {"type": "integer"}, "messages_dropped": {"type": "integer"}, "publish_denied": {"type": "integer"},
         "subscribe_refused": {"type": "integer"}, "protocol_errors": {"type": "integer"}, "bytes_received": {"type": "integer"}, "bytes_sent": {"type": "integer"}, "uptime_seconds": {"type": "integer"},
+        "login_failures": {"type": "integer", "description": "Password logins (MQTT, HTTP Basic) refused as wrong after the full check"}, "login_throttled": {"type": "integer", "description": "Password logins refused unchecked while their address or username backs off"}, "login_busy": {"type": "integer", "description": "Password logins refused unchecked because the verifier queue was full"},
         "time": {"type": "string", "format": "date-time"}, "time_ms": {"type": "integer"},
         "open_access": {"type": "boolean", "description": "True when a listener beyond the loopback interface lets anyone in without credentials (see open_listeners)."},
         "open_listeners": {"type": "array", "items": {"type": "object", "properties": {

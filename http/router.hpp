@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,11 @@
 
 namespace mqgate::http {
 
+// What checking a request's credentials off the I/O thread came to (a
+// password hash is slow): the authorizer takes it instead of checking again.
+// Opaque here; http_auth.hpp defines it.
+struct CredentialCheck;
+
 struct Request {
     std::string method;  // upper case, as on the wire
     std::string target;  // path and query, still percent-encoded
@@ -33,6 +39,8 @@ struct Request {
     std::string authorization;   // the Authorization header
     std::string sec_fetch_mode;  // Sec-Fetch-Mode: "cors"/"same-origin" for a script's fetch()
     std::string body;
+    std::string peer_address;    // the client's IP, for the login back-off
+    std::shared_ptr<const CredentialCheck> checked;  // set once Router::verify() answered
 };
 
 struct Response {
@@ -76,6 +84,16 @@ using Handler = std::function<Response(const Call&)>;
 // (then `caller` is who sent it). `route` is the matched pattern, e.g.
 // "/api/v1/clients/{clientid}".
 using Authorizer = std::function<std::optional<Response>(const Request&, const std::string& route, Caller& caller)>;
+// Starts checking the request's credentials where that is slow and returns
+// true; `done` then runs once, on any thread, with what to put in
+// Request::checked and the answer to give instead of serving a stream, if
+// they were refused (401, 429, 503). False: nothing slow to check, `done`
+// is not called.
+struct CheckResult {
+    std::shared_ptr<const CredentialCheck> check;
+    std::optional<Response> refusal;
+};
+using Verifier = std::function<bool(const Request&, std::function<void(CheckResult)> done)>;
 // Answers requests whose path no route has (the dashboard's static files).
 using Fallback = std::function<Response(const Request&)>;
 
@@ -83,6 +101,10 @@ class Router {
 public:
     void add(std::string method, std::string pattern, Handler handler);
     void set_authorizer(Authorizer authorizer) { authorizer_ = std::move(authorizer); }
+    void set_verifier(Verifier verifier) { verifier_ = std::move(verifier); }
+    bool verify(const Request& request, std::function<void(CheckResult)> done) const {
+        return verifier_ && verifier_(request, std::move(done));
+    }
     // Without a fallback, an unknown path is a JSON 404.
     void set_fallback(Fallback fallback) { fallback_ = std::move(fallback); }
     // Origins allowed to read responses from a browser; empty turns CORS off.
@@ -127,6 +149,7 @@ private:
 
     std::vector<Route> routes_;
     Authorizer authorizer_;
+    Verifier verifier_;
     Fallback fallback_;
     std::vector<std::string> cors_origins_;
 };

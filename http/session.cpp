@@ -119,7 +119,7 @@ void Session::handshake() {
 }
 
 void Session::wait_for_request() {
-    if (reading_ || closing_ || responses_queued_ >= context_->options.max_pipelined) return;
+    if (reading_ || checking_ || closing_ || responses_queued_ >= context_->options.max_pipelined) return;
     reading_ = true;
     // A fresh parser per request: limits and state never leak between requests.
     parser_.emplace();
@@ -172,18 +172,37 @@ void Session::read_header() {
 
 void Session::on_header(beast::error_code ec) {
     if (read_failed(ec)) return;
-    const bool body_pending = !parser_->is_done();
-    if (context_->streams && Streams::serves(parser_->get().target())) {
-        if (!body_pending) return hand_over();
+    const bool stream = context_->streams && Streams::serves(parser_->get().target());
+    if (stream && !parser_->is_done())
         return answer_without_body(
             error_response(400, "bad_request", "a WebSocket upgrade or stream request must not have a body"));
-    }
-    // Authentication, authorization and routing look at the header only: a
-    // request to be refused never has its body read (nor a 100 Continue).
     request_ = header_request();
+    beast::error_code peer_ec;
+    if (const auto peer = tcp().socket().remote_endpoint(peer_ec); !peer_ec)
+        request_.peer_address = peer.address().to_string();
+    // A password goes to the verifier threads: this session waits for the
+    // answer (reading nothing more), the others on its thread do not.
+    checking_ = context_->router.verify(request_, [self = shared_from_this()](CheckResult result) {
+        asio::post(self->executor_, [self, result = std::move(result)]() mutable {
+            self->checking_ = false;
+            if (self->closing_ && !self->tcp().socket().is_open()) return;  // close() came meanwhile
+            self->request_.checked = std::move(result.check);
+            self->admit(std::move(result.refusal));
+        });
+    });
+    if (!checking_) admit(std::nullopt);
+}
+
+// Authentication, authorization and routing look at the header only: a
+// request to be refused never has its body read (nor a 100 Continue).
+void Session::admit(std::optional<Response> stream_refusal) {
+    if (context_->streams && Streams::serves(request_.target)) {
+        if (stream_refusal) return answer_without_body(*stream_refusal);
+        return hand_over();
+    }
     admission_ = context_->router.admit(request_);
     if (admission_.answer) return answer_without_body(*admission_.answer);
-    if (!body_pending) return handle_request();
+    if (parser_->is_done()) return handle_request();
     // curl and others wait for this before sending a larger body.
     if (iequals(parser_->get()[bhttp::field::expect], "100-continue"))
         queue_raw({"HTTP/1.1 100 Continue\r\n\r\n", false, true});

@@ -58,6 +58,10 @@ private:
     void read_body();
     void on_body(boost::beast::error_code ec);
     void handle_request();
+    // Once request_'s credentials are checked: refuses it on its header, hands
+    // a stream to Streams, or reads the body; `stream_refusal`: a stream's
+    // credentials were refused.
+    void admit(std::optional<Response> stream_refusal);
     // Gives the connection to Streams (WebSocket upgrade or SSE).
     void hand_over();
     // Queues a parse error's answer and stops reading.
@@ -83,6 +87,7 @@ private:
     std::size_t responses_queued_ = 0;  // outgoing_ minus interim answers
     std::chrono::steady_clock::time_point header_deadline_;
     bool reading_ = false;
+    bool checking_ = false;  // a password of the current request is being verified
     bool writing_ = false;
     bool closing_ = false;  // read no more: a closing response is queued, or the peer is gone
     bool draining_ = false;

@@ -8,6 +8,16 @@
 namespace mqgate::mqtt {
 namespace {
 
+// client.auth_failed's reason.
+const char* to_string(ConnectReturn code) noexcept {
+    switch (code) {
+        case ConnectReturn::server_unavailable: return "server_unavailable";
+        case ConnectReturn::bad_username_or_password: return "bad_username_or_password";
+        case ConnectReturn::not_authorized: return "not_authorized";
+        default: return "refused";
+    }
+}
+
 void reject(BrokerCore& core, Link& link, ConnectReturn code) {
     // [MQTT-3.2.2-5]: a non-zero CONNACK is followed by closing the connection.
     core.send(link, Connack{false, code});
@@ -68,6 +78,13 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     if (auth != ConnectReturn::accepted) {
         LOG_INFO("connection from " << link.conn_->peer().address << " refused: code " << static_cast<int>(auth)
                                     << " (client id '" << c.client_id << "')");
+        auto ev = event_for(link, EventType::client_auth_failed);
+        ev.client_id = c.client_id;
+        ev.username = c.username.value_or("");
+        ev.keepalive = c.keepalive;
+        ev.clean_session = c.clean_session;
+        ev.reason = to_string(auth);
+        emit(std::move(ev));
         return reject(*this, link, auth);
     }
     if (c.client_id.empty()) {
@@ -137,6 +154,8 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
 
 void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
     link.state_ = Link::State::closed;
+    // An answer still on its way finds no entry and never touches the link.
+    std::erase_if(verifying_, [&link](const auto& entry) { return entry.second.link == &link; });
     link.attached_.unlink();
     SessionState* session = link.session_;
     if (session) {

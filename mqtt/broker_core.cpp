@@ -29,6 +29,7 @@ const char* to_string(EventType t) noexcept {
         case EventType::session_subscribed: return "session.subscribed";
         case EventType::session_unsubscribed: return "session.unsubscribed";
         case EventType::client_kicked: return "client.kicked";
+        case EventType::client_auth_failed: return "client.auth_failed";
     }
     return "unknown";
 }
@@ -42,6 +43,13 @@ BrokerCore::BrokerCore(BrokerOptions options, std::shared_ptr<Authorizer> auth,
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::system_clock::now(); })),
       started_ms_(0) {
     started_ms_ = now_ms();
+    anchor_ = std::make_shared<CoreAnchor>();
+    anchor_->core = this;
+}
+
+BrokerCore::~BrokerCore() {
+    std::lock_guard gone(anchor_->mutex);
+    anchor_->core = nullptr;
 }
 
 BrokerCore::Op::~Op() {
@@ -110,7 +118,8 @@ Event BrokerCore::event_for(const Link& link, EventType type) const {
 void BrokerCore::close_link(Link& link, DisconnectReason reason) {
     if (link.state_ == Link::State::closing || link.state_ == Link::State::closed) return;
     if (!link.close_reason_) link.close_reason_ = reason;
-    if (link.state_ == Link::State::awaiting_connect) link.state_ = Link::State::closing;
+    if (link.state_ == Link::State::awaiting_connect || link.state_ == Link::State::verifying)
+        link.state_ = Link::State::closing;
     // A connected link stays "connected" until the transport reports closed():
     // that is where the will and the session are handled, once.
     if (link.state_ == Link::State::connected) link.state_ = Link::State::closing;
@@ -143,27 +152,16 @@ Link* BrokerCore::live_link(std::string_view client_id) const {
 // --- Link: every entry takes the broker lock ---
 
 void Link::packet(Packet&& p) {
-    if (auto* c = std::get_if<Connect>(&p)) {
-        bool awaiting = false;
-        {
-            BrokerCore::Op op(core_);
-            awaiting = state_ == State::awaiting_connect;
-        }
-        if (awaiting) {
-            // Credentials are checked outside the broker lock: a password hash
-            // (PBKDF2) must not stall every other client. The authorizer is
-            // thread-safe; the state is checked again under the lock.
-            std::string identity;
-            const ConnectReturn auth = core_.auth_->authenticate(*c, conn_->peer(), identity);
-            BrokerCore::Op op(core_);
-            if (state_ != State::awaiting_connect) return;
-            core_.on_connect(*this, std::move(*c), auth, std::move(identity));
-            return;
-        }
+    {
+        BrokerCore::Op op(core_);
+        if (state_ == State::closing || state_ == State::closed) return;  // [MQTT-3.1.4-5]
+        if (state_ == State::verifying) return core_.hold(*this, std::move(p));
+        if (state_ != State::awaiting_connect || !std::holds_alternative<Connect>(p))
+            return core_.on_packet(*this, std::move(p));
     }
-    BrokerCore::Op op(core_);
-    if (state_ == State::closing || state_ == State::closed) return;  // [MQTT-3.1.4-5]
-    core_.on_packet(*this, std::move(p));
+    // Credentials are checked outside the broker lock, the password hash off
+    // this thread: neither may stall other clients.
+    core_.verify(*this, std::move(std::get<Connect>(p)));
 }
 
 void Link::malformed(std::error_code ec) {

@@ -55,7 +55,8 @@ public:
 private:
     friend class BrokerCore;
     friend class Broker;
-    enum class State : std::uint8_t { awaiting_connect, connected, closing, closed };
+    // verifying: CONNECT is with the authorizer; what follows waits (BrokerCore::hold).
+    enum class State : std::uint8_t { awaiting_connect, verifying, connected, closing, closed };
 
     void set_extras(std::string username, std::optional<Will> will) {
         if (username.empty() && !will) return;
@@ -100,10 +101,21 @@ private:
     std::optional<DisconnectReason> close_reason_;  // chosen by the broker; wins over the transport's
 };
 
+// What an authorizer's answer, arriving on any thread at any time, reaches
+// the core through: null once the core is gone. Its mutex is held while an
+// answer is handled, so the core cannot go away under it.
+struct CoreAnchor {
+    std::mutex mutex;
+    BrokerCore* core = nullptr;
+};
+
 class BrokerCore {
 public:
     BrokerCore(BrokerOptions options, std::shared_ptr<Authorizer> auth, std::shared_ptr<RetainedStore> retained,
                std::shared_ptr<SessionStore> sessions, Clock clock);
+    ~BrokerCore();
+    BrokerCore(const BrokerCore&) = delete;
+    BrokerCore& operator=(const BrokerCore&) = delete;
 
     // RAII for one broker operation: lock, then unlock and run deferred callbacks.
     class Op {
@@ -122,6 +134,14 @@ public:
     void on_packet(Link& link, Packet&& p);
     // `auth` and `identity` come from Authorizer::authenticate(), run before the lock.
     void on_connect(Link& link, Connect&& c, ConnectReturn auth, std::string identity);
+    // Hands a CONNECT to the authorizer (lock not held): the link waits in
+    // verifying_ until verified() runs with the answer.
+    void verify(Link& link, Connect&& c);
+    // The authorizer's answer for `ticket` (takes the lock): CONNACK, then
+    // the packets held meanwhile. Nothing when the link closed in between.
+    void verified(std::uint64_t ticket, Connect&& c, ConnectReturn auth, std::string identity);
+    // A packet that came while the link's CONNECT is being verified (lock held).
+    void hold(Link& link, Packet&& p);
     void on_publish(Link& link, Publish&& p);
     void on_puback(Link& link, std::uint16_t id);
     void on_pubrec(Link& link, std::uint16_t id);
@@ -169,6 +189,19 @@ public:
 
     mutable std::mutex mutex_;
     std::vector<std::function<void()>> deferred_;
+    std::shared_ptr<CoreAnchor> anchor_;
+
+    // Links in State::verifying, by ticket (a link's address could be reused
+    // by a new link before a late answer arrives): the packets the client
+    // sent after CONNECT, replayed in order once it is answered. Few at a
+    // time: the authorizer's queue bounds them, so lookups scan.
+    struct Verifying {
+        Link* link = nullptr;
+        std::vector<Packet> later;
+        std::size_t later_bytes = 0;
+    };
+    std::unordered_map<std::uint64_t, Verifying> verifying_;
+    std::uint64_t next_ticket_ = 1;
 
     BrokerOptions options_;
     std::shared_ptr<Authorizer> auth_;

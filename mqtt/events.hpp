@@ -15,6 +15,7 @@ enum class EventType {
     session_subscribed,    // "session.subscribed" (topic = filter, qos = granted)
     session_unsubscribed,  // "session.unsubscribed" (topic = filter)
     client_kicked,         // "client.kicked"
+    client_auth_failed,    // "client.auth_failed": CONNECT refused by the authorizer (reason: the CONNACK code's name)
 };
 
 const char* to_string(EventType t) noexcept;
@@ -30,7 +31,7 @@ struct Event {
     std::string protocol;           // mqtt, mqtts, mqtt-ws, mqtt-wss
     std::uint16_t keepalive = 0;
     bool clean_session = true;
-    std::string reason;             // client.disconnected: to_string(DisconnectReason)
+    std::string reason;             // client.disconnected: to_string(DisconnectReason); client.auth_failed
     std::string topic;              // will topic, or the filter for (un)subscribe
     std::string payload;            // will payload (binary)
     std::uint8_t qos = 0;

@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import json
 import os
+import select
 import signal
 import socket
 import stat
@@ -19,6 +20,8 @@ import urllib.parse
 
 from harness import GatewayTestCase, gateway_binary
 from pahoclient import PahoClient
+from rawclient import RawClient
+import packets
 
 TIMEOUT = 10.0
 
@@ -114,6 +117,10 @@ class AuthTest(GatewayTestCase):
                      "role": "read"},
                 ],
                 "user_roles": {"alice": "admin"},
+                # The route walk tries wrong passwords on every route: without
+                # a back-off each answer stays 401 (LoginBackOffTest has one).
+                "login_failures_per_user": 0,
+                "login_failures_per_address": 0,
             },
         }
         super().setUpClass()
@@ -393,6 +400,204 @@ class BrokenAclTest(unittest.TestCase):
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn((acl + ":4: invalid topic filter 'a/#/b'").encode(), done.stderr)
         self.assertNotIn(b"ready", done.stdout)
+
+
+def users_file(users):
+    """A password file made by `mqgate passwd` (100 000 PBKDF2 iterations)."""
+    path = os.path.join(tempfile.mkdtemp(prefix="mqgate-login-"), "passwd")
+    for user, password in users:
+        done = passwd(path, user, password)
+        assert done.returncode == 0, done.stderr
+    return path
+
+
+def has_data(client):
+    """Whether the server sent `client` anything yet (no waiting)."""
+    if client.buffer:
+        return True
+    ready, _, _ = select.select([client.sock], [], [], 0)
+    return bool(ready)
+
+
+# A stored hash with 4 000 000 iterations (the file format allows up to 100
+# million): checking a password against it takes seconds, so a test can act
+# while the check is surely still running. Salt and key are arbitrary: no
+# password matches.
+SLOW_USER_LINE = "slow:$pbkdf2-sha512$4000000$%s$%s\n" % (
+    base64.b64encode(b"0123456789abcdef").decode(), base64.b64encode(bytes(range(64))).decode())
+
+
+class LoginsOffTheIoThreadTest(GatewayTestCase):
+    """A password check (PBKDF2) runs on the verifier threads: a client whose
+    CONNECT or HTTP Basic request is being checked waits for its answer, the
+    others on the same (only) I/O thread do not. Before, the check ran on the
+    I/O thread and everything on it waited for the hash."""
+
+    @classmethod
+    def setUpClass(cls):
+        path = users_file([("alice", "alicepw"), ("bob", "bobpw")])
+        with open(path, "a") as f:
+            f.write(SLOW_USER_LINE)
+        cls.config = {"threads": 1,
+                      "auth": {"password_file": path,
+                               "tokens": [{"token": "admin-token", "name": "ops", "role": "admin"}]}}
+        super().setUpClass()
+
+    def test_an_mqtt_bystander_is_served_while_a_login_is_checked(self):
+        bystander = self.paho(self.client_id("bystander"), connect=False)
+        bystander.client.username_pw_set("alice", "alicepw")
+        bystander.connect(self.port)
+        topic = self.topic()
+        self.assertEqual(bystander.subscribe(topic, 1), [1])
+        guesser = self.raw()
+        guesser.send(packets.connect(self.client_id("guesser"), username="slow", password="guess"))
+        self.assertRoundTrip(bystander, topic, "not stalled")
+        self.assertFalse(has_data(guesser), "the slow check was over before the bystander's round trip")
+        self.assertEqual(guesser.expect(packets.CONNACK, 120).body[1], 4)
+
+    def test_an_http_bystander_is_served_while_a_basic_login_is_checked(self):
+        slow = socket.create_connection(("127.0.0.1", self.gateway.ports["http"]), timeout=120)
+        self.addCleanup(slow.close)
+        slow.sendall(("GET /api/v1/stats HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n"
+                      % basic("slow", "guess")).encode())
+        conn = http.client.HTTPConnection("127.0.0.1", self.gateway.ports["http"], timeout=TIMEOUT)
+        conn.request("GET", "/api/v1/stats", headers={"Authorization": "Bearer admin-token"})
+        self.assertEqual(conn.getresponse().status, 200)
+        conn.close()
+        ready, _, _ = select.select([slow], [], [], 0)
+        self.assertFalse(ready, "the slow check was over before the bystander's request")
+        self.assertTrue(slow.recv(4096).startswith(b"HTTP/1.1 401 "))
+
+    def test_a_client_sending_while_its_connect_is_checked_is_served_in_order(self):
+        client = self.raw()
+        topic = self.topic()
+        # Allowed by §3.1.4: no need to wait for CONNACK.
+        # bob has not logged in before: his password gets the full check.
+        client.send(packets.connect(self.client_id("eager"), username="bob", password="bobpw") +
+                    packets.subscribe(7, [(topic, 0)]) + packets.publish(topic, b"early"))
+        self.assertEqual(client.expect(packets.CONNACK, 30).body[1], 0)
+        self.assertEqual(client.expect(packets.SUBACK).pid, 7)
+        self.assertEqual(client.expect(packets.PUBLISH).payload, b"early")
+
+
+class VerifierQueueFullTest(GatewayTestCase):
+    """More logins waiting than the verifier queue holds: the rest are
+    refused at once (CONNACK 0x03), not queued without bound."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.config = {"auth": {"password_file": users_file([("alice", "alicepw")]),
+                               "tokens": [{"token": "admin-token", "name": "ops", "role": "admin"}]}}
+        super().setUpClass()
+
+    def test_a_full_queue_refuses_with_0x03(self):
+        guessers = []
+        for i in range(100):  # two checking, 64 waiting: at ~50 ms a check, the rest find the queue full
+            guesser = self.raw()
+            guesser.send(packets.connect("flood-%d" % i, username="user-%d" % i, password="guess"))
+            guessers.append(guesser)
+        codes = [g.expect(packets.CONNACK, 60).body[1] for g in guessers]
+        self.assertIn(3, codes)
+        self.assertIn(4, codes)
+        self.assertEqual(set(codes), {3, 4})
+        conn = http.client.HTTPConnection("127.0.0.1", self.gateway.ports["http"], timeout=TIMEOUT)
+        conn.request("GET", "/metrics", headers={"Authorization": "Bearer admin-token"})
+        metrics = conn.getresponse().read().decode()
+        conn.close()
+        self.assertRegex(metrics, r"\nmqgate_login_busy_total [1-9]\d*\n")
+
+
+class LoginBackOffTest(GatewayTestCase):
+    """After failed logins for a username the next ones are refused unchecked
+    (CONNACK 0x03, HTTP 429) for a while; counted in /metrics and
+    /api/v1/stats, and each refused CONNECT is a client.auth_failed event."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.config = {"auth": {"password_file": users_file([("mallory", "rightpw")]),
+                               "tokens": [{"token": "admin-token", "name": "ops", "role": "admin"}]}}
+        super().setUpClass()
+        cls.http_port = cls.gateway.ports["http"]
+
+    def get(self, path, authorization="Bearer admin-token"):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=TIMEOUT)
+        try:
+            conn.request("GET", path, headers={"Authorization": authorization})
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode()
+        finally:
+            conn.close()
+
+    def login(self, password):
+        client = self.raw()
+        client.send(packets.connect(self.client_id(), username="mallory", password=password))
+        code = client.expect(packets.CONNACK, 30).body[1]
+        self.assertClosed(client)
+        return code
+
+    def test_failures_back_off_and_are_counted(self):
+        for _ in range(6):  # five are free; the sixth starts a two-second back-off
+            self.assertEqual(self.login("wrong"), 4)
+        self.assertEqual(self.login("rightpw"), 3, "refused unchecked, even with the right password")
+        self.assertEqual(self.get("/api/v1/stats", basic("mallory", "rightpw"))[0], 429)
+        stats = json.loads(self.get("/api/v1/stats")[1])
+        self.assertGreaterEqual(stats["login_failures"], 6)
+        self.assertGreaterEqual(stats["login_throttled"], 2)
+        metrics = self.get("/metrics")[1]
+        self.assertRegex(metrics, r"\nmqgate_login_failures_total ([6-9]|\d\d+)\n")
+        self.assertRegex(metrics, r"\nmqgate_login_throttled_total ([2-9]|\d\d+)\n")
+        self.assertIn('mqgate_events_total{event="client.auth_failed"}', metrics)
+        events = json.loads(self.get("/api/v1/events?limit=100")[1])["data"]
+        reasons = [e["reason"] for e in events if e["event"] == "client.auth_failed"]
+        self.assertEqual(reasons.count("bad_username_or_password"), 6)
+        self.assertEqual(reasons.count("server_unavailable"), 1)
+        failed = [e for e in events if e["event"] == "client.auth_failed"][0]
+        self.assertEqual((failed["username"], failed["ipaddress"]), ("mallory", "127.0.0.1"))
+
+
+class AuthFileIsADirectoryTest(unittest.TestCase):
+    """A directory reads as zero bytes: it used to pass as an empty password
+    or token file, or as an ACL that silently refused every SUBSCRIBE."""
+
+    def run_gateway(self, extra_args, auth):
+        workdir = tempfile.mkdtemp(prefix="mqgate-authdir-")
+        config = os.path.join(workdir, "mqgate.json")
+        with open(config, "w") as f:
+            json.dump({"auth": auth}, f)
+        return subprocess.run([gateway_binary(), "--bind", "127.0.0.1", "--mqtt-port", "0", "--http-port", "0",
+                               "--config", config] + extra_args, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=30)
+
+    def test_check_config_and_start_up_exit_2_naming_the_directory(self):
+        directory = tempfile.mkdtemp(prefix="mqgate-authdir-")
+        for key in ("acl_file", "password_file", "token_file"):
+            for args in (["--check-config"], []):
+                with self.subTest(key=key, args=args):
+                    done = self.run_gateway(args, {key: directory})
+                    self.assertEqual(done.returncode, 2, done.stderr)
+                    self.assertIn((directory + ": is a directory").encode(), done.stderr)
+                    self.assertNotIn(b"ready", done.stdout)
+
+
+class AuthFileBecomesADirectoryTest(GatewayTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="mqgate-authdir-")
+        cls.acl_path = os.path.join(cls.dir, "acl")
+        with open(cls.acl_path, "w") as f:
+            f.write("topic read open/#\n")
+        cls.config = {"auth": {"acl_file": cls.acl_path}}
+        super().setUpClass()
+
+    def test_sighup_keeps_the_previous_acl_and_logs_the_directory(self):
+        os.rename(self.acl_path, self.acl_path + ".old")
+        os.mkdir(self.acl_path)
+        self.gateway.proc.send_signal(signal.SIGHUP)
+        expected = self.acl_path + ": is a directory"
+        wait_until(lambda: expected in self.gateway.log_text(), 10, "the reload error in the log")
+        self.assertIn("keeping the previous ones", self.gateway.log_text())
+        client = self.paho(self.client_id("after"))
+        self.assertEqual(client.subscribe("open/x", 1), [1])
 
 
 if __name__ == "__main__":

@@ -1,3 +1,5 @@
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -196,6 +198,23 @@ TEST(HttpAuthOpen, OpenWithoutUsersOrTokensWhenAnonymousIsOn) {
     EXPECT_EQ(refused->status, 401);
 }
 
+// The authorizer's answer, waited for (bounded): a password check answers
+// from a verifier thread.
+std::pair<mqgate::mqtt::ConnectReturn, std::string> authenticate(GatewayAuthorizer& auth,
+                                                                 const mqgate::mqtt::Connect& c,
+                                                                 const mqgate::mqtt::PeerInfo& peer) {
+    std::promise<std::pair<mqgate::mqtt::ConnectReturn, std::string>> answer;
+    auto future = answer.get_future();
+    auth.authenticate(c, peer, [&answer](mqgate::mqtt::ConnectReturn code, std::string identity) {
+        answer.set_value({code, std::move(identity)});
+    });
+    if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+        ADD_FAILURE() << "no answer within 30 s";
+        return {};
+    }
+    return future.get();
+}
+
 TEST(GatewayAuthorizerMqtt, ConnectReturnCodes) {
     auto state = std::make_shared<AuthState>();
     state->allow_anonymous = false;
@@ -204,27 +223,24 @@ TEST(GatewayAuthorizerMqtt, ConnectReturnCodes) {
     GatewayAuthorizer auth(state);
     mqgate::mqtt::Connect c;
     mqgate::mqtt::PeerInfo peer;
-    std::string identity;
     using mqgate::mqtt::ConnectReturn;
-    EXPECT_EQ(auth.authenticate(c, peer, identity), ConnectReturn::not_authorized);
+    EXPECT_EQ(authenticate(auth, c, peer).first, ConnectReturn::not_authorized);
     c.username = "alice";
     c.password = "bad";
-    EXPECT_EQ(auth.authenticate(c, peer, identity), ConnectReturn::bad_username_or_password);
+    EXPECT_EQ(authenticate(auth, c, peer).first, ConnectReturn::bad_username_or_password);
     c.password = "pw";
-    EXPECT_EQ(auth.authenticate(c, peer, identity), ConnectReturn::accepted);
-    EXPECT_EQ(identity, "alice");
+    EXPECT_EQ(authenticate(auth, c, peer), std::make_pair(ConnectReturn::accepted, std::string("alice")));
     // Cached: still right, and still refuses a wrong one.
-    EXPECT_EQ(auth.authenticate(c, peer, identity), ConnectReturn::accepted);
+    EXPECT_EQ(authenticate(auth, c, peer).first, ConnectReturn::accepted);
     c.password = "pw2";
-    EXPECT_EQ(auth.authenticate(c, peer, identity), ConnectReturn::bad_username_or_password);
+    EXPECT_EQ(authenticate(auth, c, peer).first, ConnectReturn::bad_username_or_password);
     c.username.reset();
     c.password.reset();
     auto with_cert = std::make_shared<AuthState>(*state);
     with_cert->use_identity_as_username = true;
     auth.replace(with_cert);
     peer.tls_common_name = "device-7";
-    EXPECT_EQ(auth.authenticate(c, peer, identity), ConnectReturn::accepted);
-    EXPECT_EQ(identity, "device-7");
+    EXPECT_EQ(authenticate(auth, c, peer), std::make_pair(ConnectReturn::accepted, std::string("device-7")));
 }
 
 }  // namespace

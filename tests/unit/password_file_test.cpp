@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config/acl.hpp"
+#include "config/authorizer.hpp"
 #include "config/password_file.hpp"
 
 namespace {
@@ -109,6 +111,32 @@ TEST(PasswordFile, SaveIsAtomicWithMode0600AndLoadsBack) {
     // Only the file itself is left: no temporary file lingers.
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
     EXPECT_THROW(PasswordFile::load((dir / "missing").string()), AuthFileError);
+    std::filesystem::remove_all(dir);
+}
+
+// A directory opens and reads as zero bytes on Linux: it would pass as an
+// empty password file or an ACL that denies everything. Each of the three
+// files says what is wrong instead.
+TEST(AuthFiles, ADirectoryIsRefusedByName) {
+    const auto dir = std::filesystem::temp_directory_path() / ("mqgate-dir-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = dir.string();
+    const auto expect_directory_error = [&](const char* which, auto load) {
+        try {
+            load();
+            ADD_FAILURE() << which << ": a directory was accepted";
+        } catch (const AuthFileError& e) {
+            EXPECT_EQ(e.file(), path) << which;
+            EXPECT_EQ(e.line(), 0u) << which;
+            EXPECT_NE(e.reason().find("is a directory"), std::string::npos) << which << ": " << e.what();
+        }
+    };
+    expect_directory_error("password_file", [&] { PasswordFile::load(path); });
+    expect_directory_error("password_file, missing_ok", [&] { PasswordFile::load(path, true); });
+    expect_directory_error("acl_file", [&] { mqgate::config::Acl::load(path); });
+    mqgate::config::AuthOptions options;
+    options.token_file = path;
+    expect_directory_error("token_file", [&] { mqgate::config::load_auth_state(options); });
     std::filesystem::remove_all(dir);
 }
 

@@ -9,6 +9,7 @@ const KINDS = {
   'client.connected': ['Connected', 'ok'],
   'client.disconnected': ['Disconnected', 'off'],
   'client.kicked': ['Kicked', 'warn'],
+  'client.auth_failed': ['Login refused', 'warn'],
   'will.published': ['Will published', 'will'],
   'session.subscribed': ['Subscribed', 'info'],
   'session.unsubscribed': ['Unsubscribed', 'info'],
