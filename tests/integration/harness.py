@@ -43,10 +43,11 @@ class Gateway:
     """`bind`: the --bind flag (None: none, so the config or the defaults
     decide). Whatever it binds, tests talk to 127.0.0.1 only."""
 
-    def __init__(self, config=None, bind="127.0.0.1", preexec_fn=None):
+    def __init__(self, config=None, bind="127.0.0.1", preexec_fn=None, prefix=()):
         self.config = config
         self.bind = bind
         self.preexec_fn = preexec_fn  # runs in the child before exec (e.g. resource limits)
+        self.prefix = list(prefix)  # a command that execs the rest (e.g. into a network namespace)
         self.ports = {}
         self.listening = []  # (kind, address, port) as announced
         self.proc = None
@@ -60,7 +61,7 @@ class Gateway:
         return self.ports["mqtt"]
 
     def start(self):
-        cmd = [gateway_binary()] + (["--bind", self.bind] if self.bind else [])
+        cmd = self.prefix + [gateway_binary()] + (["--bind", self.bind] if self.bind else [])
         cmd += ["--mqtt-port", "0", "--http-port", "0"]
         if self.config is not None:
             path = os.path.join(self.workdir, "mqgate.json")

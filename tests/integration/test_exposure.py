@@ -10,9 +10,11 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
+import unittest
 
-from harness import GatewayTestCase
+from harness import Gateway, GatewayTestCase
 from test_auth import passwd
 
 TIMEOUT = 10.0
@@ -164,3 +166,24 @@ class AnonymousBesideUsersTest(CredentialsCase):
         stats = self.authorized_stats()
         self.assertIs(stats["open_access"], True)
         self.assertEqual(self.open_listeners(stats), {"mqtt": ["anonymous_mqtt"], "http": ["anonymous_mqtt"]})
+
+
+# A network namespace of its own whose loopback has no IPv6: a host without ::1.
+NO_IPV6 = "ip link set lo up && sysctl -qw net.ipv6.conf.lo.disable_ipv6=1"
+
+
+class NoIpv6LoopbackTest(unittest.TestCase):
+    def test_localhost_binds_ipv4_loopback_alone_and_says_why(self):
+        probe = subprocess.run(["unshare", "-n", "sh", "-c", NO_IPV6], capture_output=True, timeout=TIMEOUT)
+        if probe.returncode != 0:
+            self.skipTest("cannot make a network namespace here: %r" % probe.stderr)
+        gateway = Gateway(bind=None, prefix=["unshare", "-n", "sh", "-c", NO_IPV6 + ' && exec "$@"', "sh"])
+        gateway.start()
+        try:
+            self.assertEqual(sorted(address for _, address, _ in gateway.listening), ["127.0.0.1", "127.0.0.1"])
+            log = gateway.log_text()
+            self.assertIn("mqtt: no ::1 on this host", log)
+            self.assertIn("http: no ::1 on this host", log)
+            self.assertIn(LOOPBACK_LINE, log)
+        finally:
+            gateway.stop()
