@@ -43,7 +43,8 @@ void add_retained_routes(Router& router, const ApiContext& context) {
             return error_response(400, "invalid_filter", "'filter' is not a valid topic filter: " + ec.message());
         const std::string* after = call.query_param("after");
         if (after && !after->empty() && mqtt::validate_topic_name(*after))
-            return error_response(400, "invalid_after", "'after' must be a topic name (meta.next of the previous page)");
+            return error_response(400, "invalid_after",
+                                  "'after' must be a topic name (meta.next of the previous page)");
         const std::size_t limit = paging.page.limit;
         const auto page = broker.retained_page(filter, after ? *after : "", limit, scan_budget);
         auto data = nlohmann::json::array();

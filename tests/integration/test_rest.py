@@ -264,7 +264,8 @@ class RetainedTest(RestTestCase):
                             [{"topic": t, "payload": "", "retain": True} for t in chunk])
         # A retained message outside the filter but sharing its prefix text is not listed.
         self.request("POST", "/api/v1/publish", {"topic": self.topic("itemx"), "payload": "x", "retain": True})
-        self.addCleanup(self.request, "POST", "/api/v1/publish", {"topic": self.topic("itemx"), "payload": "", "retain": True})
+        self.addCleanup(self.request, "POST", "/api/v1/publish",
+                        {"topic": self.topic("itemx"), "payload": "", "retain": True})
         pages = self.retained_pages(self.topic("item") + "/#", 300)
         seen = [m["topic"] for page in pages for m in page["data"]]
         self.assertEqual(len(pages), 9)

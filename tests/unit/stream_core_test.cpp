@@ -1,5 +1,5 @@
-// The JSON stream's state without sockets: ops and answers, retained before
-// live, the bounded queue's drop and overflow policy, event filter and resume.
+// The JSON stream's state without sockets: ops and answers, retained replay
+// in chunks beside live messages, the bounded queue's drop and overflow policy, event filter and resume.
 #include "http/stream_core.hpp"
 
 #include <gtest/gtest.h>
