@@ -80,6 +80,21 @@ std::string serialize(const Response& r, bool keep_alive, unsigned version, bool
 
 }  // namespace
 
+Request to_request(bhttp::request<bhttp::string_body>& message) {
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.content_type = std::string(message[bhttp::field::content_type]);
+    request.origin = std::string(message[bhttp::field::origin]);
+    request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
+    request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
+    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
+    request.authorization = std::string(message[bhttp::field::authorization]);
+    request.sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
+    request.body = std::move(message.body());
+    return request;
+}
+
 Session::Session(net::FlexStream&& stream, std::shared_ptr<const SessionContext> context)
     : stream_(std::move(stream)), executor_(stream_.get_executor()), context_(std::move(context)) {}
 
@@ -198,19 +213,9 @@ void Session::handle_request() {
     first_request_ = false;
     if (context_->streams && Streams::serves(parser_->get().target())) return hand_over();
     auto& message = parser_->get();
-    Request request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    request.content_type = std::string(message[bhttp::field::content_type]);
-    request.origin = std::string(message[bhttp::field::origin]);
-    request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
-    request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
-    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
-    request.authorization = std::string(message[bhttp::field::authorization]);
-    request.sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
-    request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
+    const Request request = to_request(message);
     parser_.reset();
 
     queue(context_->router.dispatch(request), keep_alive, version, request.method == "HEAD");

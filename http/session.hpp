@@ -30,6 +30,10 @@ struct SessionContext {
     std::shared_ptr<const Streams> streams;  // /mqtt and the JSON streams take the connection (may be null)
 };
 
+// The router's view of a parsed request; takes the body. A pure function, so
+// the HTTP fuzz target (tests/fuzz/http_fuzz.cpp) drives it without a socket.
+Request to_request(boost::beast::http::request<boost::beast::http::string_body>& message);
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
     // For https, `stream` is TLS with its handshake still to do.
