@@ -80,6 +80,21 @@ std::string serialize(const Response& r, bool keep_alive, unsigned version, bool
 
 }  // namespace
 
+Request to_request(bhttp::request<bhttp::string_body>& message) {
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.content_type = std::string(message[bhttp::field::content_type]);
+    request.origin = std::string(message[bhttp::field::origin]);
+    request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
+    request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
+    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
+    request.authorization = std::string(message[bhttp::field::authorization]);
+    request.sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
+    request.body = std::move(message.body());
+    return request;
+}
+
 Session::Session(net::FlexStream&& stream, std::shared_ptr<const SessionContext> context)
     : stream_(std::move(stream)), executor_(stream_.get_executor()), context_(std::move(context)) {}
 
@@ -176,7 +191,7 @@ void Session::on_header(beast::error_code ec) {
     if (stream && !parser_->is_done())
         return answer_without_body(
             error_response(400, "bad_request", "a WebSocket upgrade or stream request must not have a body"));
-    request_ = header_request();
+    request_ = to_request(parser_->get());  // the header: no body read yet
     beast::error_code peer_ec;
     if (const auto peer = tcp().socket().remote_endpoint(peer_ec); !peer_ec)
         request_.peer_address = peer.address().to_string();
@@ -207,21 +222,6 @@ void Session::admit(std::optional<Response> stream_refusal) {
     if (iequals(parser_->get()[bhttp::field::expect], "100-continue"))
         queue_raw({"HTTP/1.1 100 Continue\r\n\r\n", false, true});
     read_body();
-}
-
-Request Session::header_request() const {
-    const auto& message = parser_->get();
-    Request request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    request.content_type = std::string(message[bhttp::field::content_type]);
-    request.origin = std::string(message[bhttp::field::origin]);
-    request.access_control_request_method = std::string(message[bhttp::field::access_control_request_method]);
-    request.access_control_request_headers = std::string(message[bhttp::field::access_control_request_headers]);
-    request.if_none_match = std::string(message[bhttp::field::if_none_match]);
-    request.authorization = std::string(message[bhttp::field::authorization]);
-    request.sec_fetch_mode = std::string(message["Sec-Fetch-Mode"]);
-    return request;
 }
 
 void Session::answer_without_body(const Response& response) {

@@ -30,6 +30,10 @@ struct SessionContext {
     std::shared_ptr<const Streams> streams;  // /mqtt and the JSON streams take the connection (may be null)
 };
 
+// The router's view of a parsed request; takes the body. A pure function, so
+// the HTTP fuzz target (tests/fuzz/http_fuzz.cpp) drives it without a socket.
+Request to_request(boost::beast::http::request<boost::beast::http::string_body>& message);
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
     // For https, `stream` is TLS with its handshake still to do.
@@ -51,8 +55,6 @@ private:
     void read_header();
     bool read_failed(boost::beast::error_code ec);
     void on_header(boost::beast::error_code ec);
-    // The request line and header as the router sees them (no body yet).
-    Request header_request() const;
     // Answers a request on its header alone; a body still unread closes the connection.
     void answer_without_body(const Response& response);
     void read_body();
