@@ -5,6 +5,7 @@
 #include "config/authorizer.hpp"
 #include "config/config.hpp"
 #include "config/passwd_command.hpp"
+#include "gateway/bind_listener.hpp"
 #include "gateway/gateway.hpp"
 #include "support/log.hpp"
 
