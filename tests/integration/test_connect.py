@@ -247,10 +247,13 @@ class OutOfDescriptorsTest(GatewayTestCase):
             self.assertClosed(client)
         pending.expect(packets.CONNACK, timeout=5.0)
         log = self.gateway.log_text()
-        self.assertEqual(log.count("Too many open files"), 1, self.gateway.log_tail(40))
-        again = re.findall(r"again after (\d+) failed accepts", log)
-        self.assertEqual(len(again), 1, self.gateway.log_tail(40))
-        self.assertGreaterEqual(int(again[0]), 2)
+        # One warning per episode, not one per retry. The episode may end and
+        # start again at once (a connection the kernel queued meanwhile takes
+        # the freed descriptor), so count episodes rather than expect one.
+        again = [int(n) for n in re.findall(r"again after (\d+) failed accepts", log)]
+        self.assertGreaterEqual(len(again), 1, self.gateway.log_tail(40))
+        self.assertLessEqual(log.count("Too many open files"), len(again) + 1, self.gateway.log_tail(40))
+        self.assertGreaterEqual(max(again), 2, self.gateway.log_tail(40))
 
 
 class ConnectTimeoutTest(GatewayTestCase):
