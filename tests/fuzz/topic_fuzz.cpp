@@ -16,6 +16,7 @@
 #include "mqtt/subscription_tree.hpp"
 #include "mqtt/topic.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "tests/fuzz/retained_scan.hpp"
 
 using namespace mqgate::mqtt;
 
@@ -133,7 +134,9 @@ void run_tree(FuzzedDataProvider& in) {
             const auto filter = pick_topic(in, true);
             if (validate_topic_filter(filter)) break;
             std::map<std::string, std::string, std::less<>> got, want;
-            retained->match(filter, [&](const MessagePtr& m) { FUZZ_CHECK(got.emplace(m->topic, m->payload).second); });
+            const auto budget = in.ConsumeIntegralInRange<std::size_t>(1, 8);
+            mqgate::fuzz::scan_all(*retained, filter, budget,
+                     [&](const MessagePtr& m) { FUZZ_CHECK(got.emplace(m->topic, m->payload).second); });
             for (const auto& [topic, payload] : retained_ref)
                 if (reference_match(filter, topic)) want.emplace(topic, payload);
             FUZZ_CHECK(got == want);
