@@ -1,5 +1,6 @@
 """CONNECT handling: return codes, client ids, session present, takeover."""
 
+import os
 import re
 import resource
 import select
@@ -216,6 +217,11 @@ def few_descriptors():
     resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
 
 
+# UBSan's vptr check probes memory through a pipe(): with no descriptor left it
+# reports every virtual call as "does not point to an object of type". The
+# normal build runs this test; the sanitizer build cannot.
+@unittest.skipIf("undefined" in os.environ.get("MQGATE_SANITIZE", ""),
+                 "UBSan needs a free descriptor for its vptr check")
 class OutOfDescriptorsTest(GatewayTestCase):
     """Out of file descriptors, accept fails every 100 ms: logged once when it
     starts and once, with a count, when accepting works again."""
