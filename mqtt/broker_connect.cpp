@@ -159,12 +159,15 @@ void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
     link.attached_.unlink();
     SessionState* session = link.session_;
     if (session) {
+        // Detached before the will goes out: a closing client subscribed to
+        // its own will topic gets it queued in its session (or not at all,
+        // with clean session), never written to the transport that just closed.
+        session->link = nullptr;
         if (reason != DisconnectReason::normal && reason != DisconnectReason::server_shutdown) publish_will(link);
         auto ev = event_for(link, EventType::client_disconnected);
         ev.reason = to_string(reason);
         emit(std::move(ev));
         LOG_DEBUG("client '" << session->client_id << "' disconnected: " << to_string(reason));
-        session->link = nullptr;
         link.session_ = nullptr;
         --connected_;
         session->status.disconnected_at_ms = now_ms();

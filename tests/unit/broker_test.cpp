@@ -387,6 +387,23 @@ TEST_F(BrokerTest, WillPublishedOnNetworkErrorNotOnDisconnect) {
     EXPECT_TRUE(saw_will_event);
 }
 
+// Found by broker_fuzz: a client subscribed to its own will topic was sent
+// the will on the connection whose close had just been reported.
+TEST_F(BrokerTest, WillToTheClosingClientsOwnSubscriptionWaitsInItsSession) {
+    auto self = connect("self", false, Will{"will/self", "gone", 1, false});
+    subscribe(self, "will/#", 1, 1);
+    self.finish(DisconnectReason::network_error);
+    EXPECT_TRUE(self.conn->received.empty());
+
+    bool present = false;
+    auto again = connect("self", false, std::nullopt, ConnectReturn::accepted, &present);
+    EXPECT_TRUE(present);
+    auto will = again.conn->pop<Publish>();
+    EXPECT_EQ(will.topic, "will/self");
+    EXPECT_EQ(will.payload, "gone");
+    EXPECT_EQ(will.qos, 1);
+}
+
 TEST_F(BrokerTest, WillPublishedOnProtocolError) {
     auto watcher = connect("w");
     subscribe(watcher, "will", 0, 0);
