@@ -62,6 +62,8 @@ StreamConnection<Stream>::StreamConnection(Stream stream, mqtt::Broker& broker, 
       slot_(std::move(slot)),
       protocol_(options.protocol),
       decoder_(broker.limits().max_packet_size, broker.limits().max_connect_size) {
+    // Until CONNECT, when the connection began: the connect deadline's start.
+    last_received_ = options.accepted_at == Clock::time_point{} ? Clock::now() : options.accepted_at;
     auto& socket = stream_.lowest_layer();
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -102,7 +104,6 @@ void StreamConnection<Stream>::begin(std::shared_ptr<mqtt::ClientLink> link) {
         return;
     }
     link_ = std::move(link);
-    last_received_ = Clock::now();
     LOG_DEBUG("connection from " << peer_text() << " (" << protocol_ << ')');
     DeadlineSweeper::of(stream_.get_executor()).add(this->shared_from_this());
     if constexpr (raw) {

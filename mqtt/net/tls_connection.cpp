@@ -24,7 +24,11 @@ public:
           slot_(std::move(slot)),
           tls_(std::move(tls)),
           broker_(broker),
-          options_(options) {}
+          options_(options) {
+        // The connect timeout counts from here, the accept, not from the end of
+        // a handshake a slow peer may stretch to handshake_timeout.
+        options_.accepted_at = std::chrono::steady_clock::now();
+    }
 
     // On the stream's own thread.
     void run() {
@@ -67,7 +71,7 @@ private:
     ConnectionSlot slot_;
     const std::shared_ptr<const TlsContext> tls_;
     mqtt::Broker& broker_;
-    const ConnectionOptions options_;
+    ConnectionOptions options_;
     std::string peer_ = "?";
     bool done_ = false;
 };

@@ -253,6 +253,35 @@ class PreConnectLimitsOverTls(TlsTestCase):
         self.assertEqual(sub.messages(1)[0].payload, "within the limit")
 
 
+class ConnectDeadlineOverTls(TlsTestCase):
+    """The connect timeout is a deadline from the TCP accept: a peer that
+    stretches its TLS handshake does not get a fresh connect timeout after it."""
+
+    mqtt = {"connect_timeout": 2}
+    listener_extra = {"handshake_timeout": 30}
+
+    def test_a_slow_handshake_uses_up_the_connect_timeout(self):
+        context = tls_client_context(self.certs.ca)
+        with socket.create_connection(("127.0.0.1", self.mqtts_port), timeout=TIMEOUT) as raw:
+            accepted = time.monotonic()
+            # The slow peer: 1.5 s of silence before its ClientHello (the
+            # server must not close it yet: the handshake timeout is 30 s).
+            raw.settimeout(1.5)
+            with self.assertRaises(socket.timeout):
+                raw.recv(1)
+            raw.settimeout(TIMEOUT)
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                try:
+                    got = tls.recv(1)
+                except (ConnectionResetError, ssl.SSLEOFError):
+                    got = b""
+                closed = time.monotonic() - accepted
+            self.assertEqual(got, b"", "the server answered")
+            # Counted from the handshake's end it would close at 3.5 s or later.
+            self.assertLess(closed, 3.0, "closed %.2f s after accept (connect_timeout is 2 s)" % closed)
+        self.assert_pub_ok(self.tls_pub(self.topic(), "others are served"))
+
+
 class HttpsListener(TlsTestCase):
     def test_curl_healthz_and_stats(self):
         status, _ = self.https_json("/healthz")
