@@ -16,6 +16,9 @@ METRICS = {
                    ("rate_per_broker_core", "msg/s per broker CPU-second", "higher", 2.0)],
     "fanin-qos1": [("rate", "msg/s received", "higher", 2.0),
                    ("rate_per_broker_core", "msg/s per broker CPU-second", "higher", 2.0)],
+    "overload": [("sent_rate", "msg/s acknowledged (16 QoS 1 publishers, window 64)", "higher", None),
+                 ("rate", "msg/s delivered to the one subscriber", "higher", None),
+                 ("lost_share", "share of acknowledged messages dropped", "lower", None)],
     "fanout": [("rate", "deliveries/s (100 subs)", "higher", 2.0),
                ("rate_per_broker_core", "deliveries/s per broker CPU-second", "higher", 2.0)],
     "fanout-1000": [("rate", "deliveries/s (1000 subs)", "higher", 2.0),
@@ -168,6 +171,9 @@ def main():
         return 0
     with open(a.results) as f:
         rows = [json.loads(line) for line in f if line.strip()]
+    for r in rows:  # overload: what share of what was acknowledged the subscriber never saw
+        if r.get("sent"):
+            r["lost_share"] = r.get("lost", 0) / r["sent"]
     text = (f"Command: `{a.command}`\n\nMachine: {a.machine}\n\n"
             "Medians over the rounds. Ratios are mqgate/Mosquitto; for latency and memory lower is better. "
             "\"Per broker CPU-second\" divides the rate by the CPU time the broker process used in the window "
