@@ -105,7 +105,7 @@ struct AuthOptions {
 
 struct Config {
     std::string node_name = "mqgate";          // $SYS/brokers/<node>/...
-    unsigned threads = 0;                      // I/O threads; 0 = number of cores
+    unsigned threads = 1;                      // I/O threads; 0 = number of cores (README "Threads")
     log::Level log_level = log::Level::info;   // trace|debug|info|warn|error|off
     Listeners listeners;
     MqttOptions mqtt;

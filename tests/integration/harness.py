@@ -68,9 +68,14 @@ class Gateway:
             with open(path, "w") as f:
                 json.dump(self.config, f)
             cmd += ["--config", path]
+        # Two I/O threads unless the test chose: the default is one, and the
+        # suite should also cover connections on different threads.
+        env = None
+        if "threads" not in (self.config or {}) and "MQGATE_THREADS" not in os.environ:
+            env = dict(os.environ, MQGATE_THREADS="2")
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=log, preexec_fn=self.preexec_fn)
+                                         stderr=log, preexec_fn=self.preexec_fn, env=env)
         try:
             self._wait_ready()
         except Exception:

@@ -62,7 +62,7 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
     const Config& c = inv.config;
     EXPECT_EQ(inv.action, Action::run);
     EXPECT_EQ(c.node_name, "mqgate");
-    EXPECT_EQ(c.threads, 0u);
+    EXPECT_EQ(c.threads, 1u);  // the fastest setting until the core scales (README "Threads")
     EXPECT_EQ(c.log_level, log::Level::info);
     ASSERT_EQ(c.listeners.mqtt.size(), 1u);
     EXPECT_EQ(c.listeners.mqtt[0].bind, "localhost");  // loopback only until the operator opens it
