@@ -95,7 +95,7 @@ struct Server::Shared : std::enable_shared_from_this<Server::Shared> {
     std::size_t prune_at = 64;
 };
 
-Server::Server(net::IoPool& pool, mqtt::Broker& broker, gateway::EventLog& events, ServerOptions options)
+Server::Server(net::IoPool& pool, mqtt::Broker& broker, events::EventLog& events, ServerOptions options)
     : shared_(std::make_shared<Shared>(pool, std::move(options))) {
     const auto& o = shared_->context->options;
     const tcp::endpoint endpoint(asio::ip::make_address(o.bind), o.port);
