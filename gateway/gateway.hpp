@@ -19,9 +19,9 @@
 #include "http/server.hpp"
 #include "http/streams.hpp"
 #include "mqtt/broker.hpp"
-#include "mqtt/net/io_pool.hpp"
-#include "mqtt/net/tcp_listener.hpp"
-#include "mqtt/net/tls_context.hpp"
+#include "net/io_pool.hpp"
+#include "net/tcp_listener.hpp"
+#include "net/tls_context.hpp"
 
 namespace mqgate::gateway {
 

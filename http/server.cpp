@@ -11,9 +11,9 @@
 #include "http/api.hpp"
 #include "http/session.hpp"
 #include "http/static_files.hpp"
-#include "mqtt/net/flex_stream.hpp"
-#include "mqtt/net/io_pool.hpp"
-#include "mqtt/net/tls_context.hpp"
+#include "net/flex_stream.hpp"
+#include "net/io_pool.hpp"
+#include "net/tls_context.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {

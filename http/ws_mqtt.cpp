@@ -12,8 +12,8 @@
 
 #include "mqtt/broker.hpp"
 #include "mqtt/net/tcp_connection.hpp"
-#include "mqtt/net/tcp_listener.hpp"
 #include "mqtt/net/ws_byte_stream.hpp"
+#include "net/tcp_listener.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {

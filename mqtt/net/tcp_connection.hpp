@@ -26,13 +26,13 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
 #include "mqtt/connection.hpp"
-#include "mqtt/net/connection_counter.hpp"
 #include "mqtt/net/deadline_sweeper.hpp"
-#include "mqtt/net/epoll_set.hpp"
 #include "mqtt/net/publish_rate.hpp"
 #include "mqtt/net/raw_tcp_stream.hpp"
 #include "mqtt/net/small_mutex.hpp"
 #include "mqtt/ring_queue.hpp"
+#include "net/connection_counter.hpp"
+#include "net/epoll_set.hpp"
 
 namespace mqgate::net {
 

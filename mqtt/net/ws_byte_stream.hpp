@@ -15,7 +15,7 @@
 #include <boost/beast/websocket/error.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include "mqtt/net/flex_stream.hpp"
+#include "net/flex_stream.hpp"
 
 namespace mqgate::net {
 
