@@ -4,15 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "config/login_throttle.hpp"
 #include "events/event_json.hpp"
 #include "events/event_log.hpp"
-#include "config/login_throttle.hpp"
 #include "http/api.hpp"
 #include "http/api_util.hpp"
 #include "http/openapi.hpp"
 #include "http/request_stats.hpp"
 #include "mqtt/broker.hpp"
-#include "mqtt/net/publish_rate.hpp"
+#include "mqtt/net/transport.hpp"
 
 namespace mqgate::http {
 namespace {

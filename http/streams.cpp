@@ -15,7 +15,7 @@
 #include "http/stream_upgrade.hpp"
 #include "http/ws_mqtt.hpp"
 #include "http/ws_stream.hpp"
-#include "net/tcp_listener.hpp"
+#include "net/connection_counter.hpp"
 
 namespace mqgate::http {
 namespace {
