@@ -2,8 +2,8 @@
 
 #include <iostream>
 
+#include "events/event_sys.hpp"
 #include "gateway/bind_listener.hpp"
-#include "gateway/event_sys.hpp"
 #include "gateway/exposure.hpp"
 #include "mqtt/net/tcp_connection.hpp"
 #include "support/log.hpp"
@@ -52,7 +52,7 @@ Gateway::Gateway(config::Config config, std::string version)
       shutdown_timer_(pool_.at(0)),
       signals_(pool_.at(0)) {
     broker_->observe([this](const mqtt::Event& e) { events_.record(e); });
-    publish_sys_events(*broker_, config_.node_name);
+    events::publish_sys_events(*broker_, config_.node_name);
 }
 
 // The verifier threads answer into the broker and post to the I/O threads'

@@ -13,15 +13,15 @@
 
 #include "config/authorizer.hpp"
 #include "config/config.hpp"
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 #include "gateway/exposure.hpp"
 #include "http/http_auth.hpp"
 #include "http/server.hpp"
 #include "http/streams.hpp"
 #include "mqtt/broker.hpp"
-#include "mqtt/net/io_pool.hpp"
-#include "mqtt/net/tcp_listener.hpp"
-#include "mqtt/net/tls_context.hpp"
+#include "net/io_pool.hpp"
+#include "net/tcp_listener.hpp"
+#include "net/tls_context.hpp"
 
 namespace mqgate::gateway {
 
@@ -69,7 +69,7 @@ private:
     // must outlive every timer, socket and listener, and the broker must
     // outlive the I/O threads that call into it.
     net::IoPool pool_;
-    EventLog events_;
+    events::EventLog events_;
     std::shared_ptr<config::GatewayAuthorizer> auth_;  // users, tokens, ACL: MQTT and HTTP
     std::shared_ptr<http::HttpAuth> http_auth_;
     std::unique_ptr<mqtt::Broker> broker_;

@@ -11,7 +11,7 @@
 namespace mqgate::mqtt {
 class Broker;
 }
-namespace mqgate::gateway {
+namespace mqgate::events {
 class EventLog;
 }
 
@@ -21,7 +21,7 @@ class Router;
 
 struct ApiContext {
     mqtt::Broker& broker;
-    gateway::EventLog& events;
+    events::EventLog& events;
     std::function<bool()> ready;  // /readyz: listeners up and not shutting down
     OpenListeners open_listeners;  // /api/v1/stats; null = none
 };

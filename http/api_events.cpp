@@ -1,15 +1,15 @@
 // GET /api/v1/events: the event log's ring buffer, read forward by sequence.
 #include <charconv>
 
-#include "gateway/event_json.hpp"
-#include "gateway/event_log.hpp"
+#include "events/event_json.hpp"
+#include "events/event_log.hpp"
 #include "http/api.hpp"
 #include "http/api_util.hpp"
 
 namespace mqgate::http {
 
 void add_event_routes(Router& router, const ApiContext& context) {
-    gateway::EventLog& log = context.events;
+    events::EventLog& log = context.events;
 
     router.add("GET", "/api/v1/events", [&log](const Call& call) {
         std::uint64_t since = 0;
@@ -28,7 +28,7 @@ void add_event_routes(Router& router, const ApiContext& context) {
         }
         const auto events = log.since(since, limit);
         auto data = nlohmann::json::array();
-        for (const auto& e : events) data.push_back(gateway::event_to_json(e.seq, e.event));
+        for (const auto& e : events) data.push_back(events::event_to_json(e.seq, e.event));
         // next_since: pass it back as ?since= to continue where this page ended.
         const std::uint64_t next = events.empty() ? since : events.back().seq;
         return json_response(200, {{"data", std::move(data)},

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "gateway/event_payload.hpp"
+#include "events/event_payload.hpp"
 #include "http/api.hpp"
 #include "http/api_util.hpp"
 #include "mqtt/broker.hpp"

@@ -1,5 +1,5 @@
 // Retained messages: list by filter, read and delete by topic (in the path).
-#include "gateway/event_payload.hpp"
+#include "events/event_payload.hpp"
 #include "http/api.hpp"
 #include "http/api_util.hpp"
 #include "mqtt/broker.hpp"

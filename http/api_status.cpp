@@ -4,15 +4,15 @@
 #include <string>
 #include <vector>
 
-#include "gateway/event_json.hpp"
-#include "gateway/event_log.hpp"
 #include "config/login_throttle.hpp"
+#include "events/event_json.hpp"
+#include "events/event_log.hpp"
 #include "http/api.hpp"
 #include "http/api_util.hpp"
 #include "http/openapi.hpp"
 #include "http/request_stats.hpp"
 #include "mqtt/broker.hpp"
-#include "mqtt/net/publish_rate.hpp"
+#include "mqtt/net/transport.hpp"
 
 namespace mqgate::http {
 namespace {
@@ -22,7 +22,7 @@ constexpr mqtt::EventType all_event_types[] = {
     mqtt::EventType::session_subscribed, mqtt::EventType::session_unsubscribed, mqtt::EventType::client_kicked,
     mqtt::EventType::client_auth_failed,
 };
-static_assert(std::size(all_event_types) == gateway::EventLog::event_types);
+static_assert(std::size(all_event_types) == events::EventLog::event_types);
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -66,7 +66,7 @@ private:
     std::string out_;
 };
 
-std::string prometheus_text(const mqtt::BrokerStats& s, const gateway::EventLog& log) {
+std::string prometheus_text(const mqtt::BrokerStats& s, const events::EventLog& log) {
     Exposition e;
     e.metric("mqgate_connections", "gauge", "MQTT connections open now.", s.clients_connected);
     e.metric("mqgate_connections_max", "gauge", "Highest number of concurrent MQTT connections seen.",
@@ -145,7 +145,7 @@ nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s,
         {"bytes_received", s.bytes_received},
         {"bytes_sent", s.bytes_sent},
         {"uptime_seconds", s.uptime_seconds},
-        {"time", gateway::rfc3339_utc(now)},
+        {"time", events::rfc3339_utc(now)},
         {"time_ms", now},
         {"open_access", !open_listeners.empty()},
         {"open_listeners", open_listeners_json(open_listeners)},
@@ -156,7 +156,7 @@ nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s,
 
 void add_status_routes(Router& router, const ApiContext& context) {
     mqtt::Broker& broker = context.broker;
-    gateway::EventLog& log = context.events;
+    events::EventLog& log = context.events;
 
     router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners](const Call&) {
         return json_response(200, stats_json(broker.node_name(), broker.stats(),

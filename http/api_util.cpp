@@ -4,7 +4,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "gateway/event_json.hpp"
+#include "events/event_json.hpp"
 #include "support/json_check.hpp"
 
 namespace mqgate::http {
@@ -99,7 +99,7 @@ void put_time(nlohmann::json& object, const std::string& key, std::int64_t ms) {
         object[key] = nullptr;
         object[key + "_ms"] = nullptr;
     } else {
-        object[key] = gateway::rfc3339_utc(ms);
+        object[key] = events::rfc3339_utc(ms);
         object[key + "_ms"] = ms;
     }
 }

@@ -1,6 +1,6 @@
 #include "http/http_auth.hpp"
 
-#include "gateway/event_payload.hpp"
+#include "events/event_payload.hpp"
 
 namespace mqgate::http {
 namespace {

@@ -11,9 +11,9 @@
 #include "http/api.hpp"
 #include "http/session.hpp"
 #include "http/static_files.hpp"
-#include "mqtt/net/flex_stream.hpp"
-#include "mqtt/net/io_pool.hpp"
-#include "mqtt/net/tls_context.hpp"
+#include "net/flex_stream.hpp"
+#include "net/io_pool.hpp"
+#include "net/tls_context.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {
@@ -95,7 +95,7 @@ struct Server::Shared : std::enable_shared_from_this<Server::Shared> {
     std::size_t prune_at = 64;
 };
 
-Server::Server(net::IoPool& pool, mqtt::Broker& broker, gateway::EventLog& events, ServerOptions options)
+Server::Server(net::IoPool& pool, mqtt::Broker& broker, events::EventLog& events, ServerOptions options)
     : shared_(std::make_shared<Shared>(pool, std::move(options))) {
     const auto& o = shared_->context->options;
     const tcp::endpoint endpoint(asio::ip::make_address(o.bind), o.port);

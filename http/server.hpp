@@ -12,7 +12,7 @@
 namespace mqgate::mqtt {
 class Broker;
 }
-namespace mqgate::gateway {
+namespace mqgate::events {
 class EventLog;
 }
 namespace mqgate::net {
@@ -29,7 +29,7 @@ public:
     // Binds and listens (throws std::system_error if it cannot: start-up).
     // Connections wait in the backlog until start(). `broker` and `events`
     // must outlive the pool's threads.
-    Server(net::IoPool& pool, mqtt::Broker& broker, gateway::EventLog& events, ServerOptions options);
+    Server(net::IoPool& pool, mqtt::Broker& broker, events::EventLog& events, ServerOptions options);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;

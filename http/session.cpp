@@ -14,7 +14,7 @@
 #include "http/request_stats.hpp"
 #include "http/router.hpp"
 #include "http/stream_upgrade.hpp"
-#include "mqtt/net/tls_context.hpp"
+#include "net/tls_context.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {

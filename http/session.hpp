@@ -18,7 +18,7 @@
 #include "http/options.hpp"
 #include "http/router.hpp"
 #include "http/streams.hpp"
-#include "mqtt/net/flex_stream.hpp"
+#include "net/flex_stream.hpp"
 
 namespace mqgate::http {
 

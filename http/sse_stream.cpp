@@ -15,7 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/field.hpp>
 
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 #include "http/router.hpp"
 #include "http/stream_core.hpp"
 #include "mqtt/broker.hpp"
@@ -121,7 +121,7 @@ public:
     SseStream(net::FlexStream stream, const StreamOptions& options)
         : stream_(std::move(stream)), options_(options), keepalive_(stream_.get_executor()), grace_(stream_.get_executor()) {}
 
-    void start(const SseRequest& req, std::string origin, mqtt::Broker& broker, gateway::EventLog& events) {
+    void start(const SseRequest& req, std::string origin, mqtt::Broker& broker, events::EventLog& events) {
         const std::weak_ptr<SseStream> weak = weak_from_this();
         auto executor = stream_.get_executor();
         StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames,
@@ -278,7 +278,7 @@ private:
 }  // namespace
 
 std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, StreamRequest request,
-                                                  mqtt::Broker& broker, gateway::EventLog& events,
+                                                  mqtt::Broker& broker, events::EventLog& events,
                                                   const StreamOptions& options) {
     const bool head = request.method() == bhttp::verb::head;
     if (request.method() != bhttp::verb::get && !head) {

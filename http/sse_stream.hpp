@@ -11,7 +11,7 @@
 namespace mqgate::mqtt {
 class Broker;
 }
-namespace mqgate::gateway {
+namespace mqgate::events {
 class EventLog;
 }
 
@@ -20,7 +20,7 @@ namespace mqgate::http {
 // Null when the request was refused (400 with the JSON error: bad filter,
 // event name or Last-Event-ID; 405 for a method other than GET).
 std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, StreamRequest request,
-                                                  mqtt::Broker& broker, gateway::EventLog& events,
+                                                  mqtt::Broker& broker, events::EventLog& events,
                                                   const StreamOptions& options);
 
 }  // namespace mqgate::http

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/event_json.hpp"
-#include "gateway/event_payload.hpp"
+#include "events/event_json.hpp"
+#include "events/event_payload.hpp"
 #include "mqtt/errors.hpp"
 #include "mqtt/topic.hpp"
 #include "support/json_check.hpp"
@@ -27,14 +27,14 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 }  // namespace
 
-StreamCore::StreamCore(mqtt::Broker& broker, gateway::EventLog& events, StreamLimits limits,
+StreamCore::StreamCore(mqtt::Broker& broker, events::EventLog& events, StreamLimits limits,
                        std::function<void()> wake, std::function<void()> overflow)
     : broker_(broker), events_(events), limits_(limits), wake_(std::move(wake)), overflow_(std::move(overflow)) {}
 
 StreamCore::~StreamCore() { close(); }
 
 std::optional<std::size_t> StreamCore::event_index(std::string_view name) {
-    for (std::size_t i = 0; i < gateway::EventLog::event_types; ++i) {
+    for (std::size_t i = 0; i < events::EventLog::event_types; ++i) {
         if (name == mqtt::to_string(static_cast<mqtt::EventType>(i))) return i;
     }
     return std::nullopt;
@@ -158,7 +158,7 @@ StreamItem StreamCore::message_item(const mqtt::Message& msg, std::uint8_t qos, 
     // Like MQTT: the flag is set only on messages sent because of the subscribe.
     j["retain"] = retained;
     j["ts"] = msg.timestamp_ms;
-    j["time"] = gateway::rfc3339_utc(msg.timestamp_ms);
+    j["time"] = events::rfc3339_utc(msg.timestamp_ms);
     return StreamItem{StreamItem::Kind::message, 0, dump(j)};
 }
 
@@ -217,7 +217,7 @@ bool StreamCore::replay_chunk() {
     return true;
 }
 
-void StreamCore::on_event(const gateway::LoggedEvent& e) {
+void StreamCore::on_event(const events::LoggedEvent& e) {
     // Under the lock, so replayed and live events cannot interleave out of order.
     Signal signal = Signal::none;
     {
@@ -230,8 +230,8 @@ void StreamCore::on_event(const gateway::LoggedEvent& e) {
     notify(signal);
 }
 
-StreamItem StreamCore::event_item(const gateway::LoggedEvent& e) {
-    auto j = gateway::event_to_json(e.seq, e.event);
+StreamItem StreamCore::event_item(const events::LoggedEvent& e) {
+    auto j = events::event_to_json(e.seq, e.event);
     j["type"] = "event";
     return StreamItem{StreamItem::Kind::event, e.seq, dump(j)};
 }
@@ -299,7 +299,7 @@ void StreamCore::enable_events(EventMask mask, std::optional<std::uint64_t> resu
         std::lock_guard subs(subs_mutex_);
         if (closed_) return;
         if (!listener_) {
-            listener_ = events_.listen([weak = weak_from_this()](const gateway::LoggedEvent& e) {
+            listener_ = events_.listen([weak = weak_from_this()](const events::LoggedEvent& e) {
                 if (auto self = weak.lock()) self->on_event(e);
             });
         }

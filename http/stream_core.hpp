@@ -24,7 +24,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 #include "http/router.hpp"
 #include "mqtt/broker.hpp"
 
@@ -48,11 +48,11 @@ struct StreamError {
     std::string message;
 };
 
-using EventMask = std::bitset<gateway::EventLog::event_types>;
+using EventMask = std::bitset<events::EventLog::event_types>;
 
 class StreamCore : public std::enable_shared_from_this<StreamCore> {
 public:
-    StreamCore(mqtt::Broker& broker, gateway::EventLog& events, StreamLimits limits, std::function<void()> wake,
+    StreamCore(mqtt::Broker& broker, events::EventLog& events, StreamLimits limits, std::function<void()> wake,
                std::function<void()> overflow);
     ~StreamCore();
     StreamCore(const StreamCore&) = delete;
@@ -112,8 +112,8 @@ private:
     // when no replay is left.
     bool replay_chunk();
     bool replay_wanted() const;
-    void on_event(const gateway::LoggedEvent& e);
-    static StreamItem event_item(const gateway::LoggedEvent& e);
+    void on_event(const events::LoggedEvent& e);
+    static StreamItem event_item(const events::LoggedEvent& e);
     std::optional<StreamError> check_filter(const std::string& filter) const;
     std::optional<StreamError> check_filter_locked(const std::string& filter) const;
     bool drop_subscription(const std::string& filter);
@@ -134,7 +134,7 @@ private:
     void op_events(const nlohmann::json& op, const nlohmann::json& id);
 
     mqtt::Broker& broker_;
-    gateway::EventLog& events_;
+    events::EventLog& events_;
     const StreamLimits limits_;
     const std::function<void()> wake_;
     const std::function<void()> overflow_;

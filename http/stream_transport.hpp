@@ -10,7 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "http/router.hpp"
-#include "mqtt/net/flex_stream.hpp"
+#include "net/flex_stream.hpp"
 
 namespace mqgate::http {
 

@@ -5,7 +5,7 @@
 
 #include "http/stream_transport.hpp"
 #include "http/streams.hpp"
-#include "mqtt/net/flex_stream.hpp"
+#include "net/flex_stream.hpp"
 
 namespace mqgate::http {
 

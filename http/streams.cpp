@@ -8,14 +8,14 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "gateway/event_payload.hpp"
+#include "events/event_payload.hpp"
 #include "http/router.hpp"
 #include "http/sse_stream.hpp"
 #include "http/stream_admission.hpp"
 #include "http/stream_upgrade.hpp"
 #include "http/ws_mqtt.hpp"
 #include "http/ws_stream.hpp"
-#include "mqtt/net/tcp_listener.hpp"
+#include "net/connection_counter.hpp"
 
 namespace mqgate::http {
 namespace {
@@ -40,7 +40,7 @@ bool valid_websocket_key(std::string_view key) {
 }  // namespace
 
 struct Streams::Shared {
-    Shared(mqtt::Broker& b, gateway::EventLog& e, StreamOptions o, std::shared_ptr<net::ConnectionCounter> c)
+    Shared(mqtt::Broker& b, events::EventLog& e, StreamOptions o, std::shared_ptr<net::ConnectionCounter> c)
         : broker(b), events(e), options(std::move(o)), mqtt_connections(std::move(c)) {}
 
     void remember(const std::shared_ptr<StreamTransport>& stream) {
@@ -60,7 +60,7 @@ struct Streams::Shared {
     }
 
     mqtt::Broker& broker;
-    gateway::EventLog& events;
+    events::EventLog& events;
     const StreamOptions options;
     const std::shared_ptr<net::ConnectionCounter> mqtt_connections;
     std::mutex mutex;
@@ -69,7 +69,7 @@ struct Streams::Shared {
     bool closed = false;  // under mutex: streams arriving after close_all() are refused
 };
 
-Streams::Streams(mqtt::Broker& broker, gateway::EventLog& events, StreamOptions options,
+Streams::Streams(mqtt::Broker& broker, events::EventLog& events, StreamOptions options,
                  std::shared_ptr<net::ConnectionCounter> mqtt_connections)
     : shared_(std::make_shared<Shared>(broker, events, std::move(options), std::move(mqtt_connections))) {}
 

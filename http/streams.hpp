@@ -19,7 +19,7 @@
 namespace mqgate::mqtt {
 class Broker;
 }
-namespace mqgate::gateway {
+namespace mqgate::events {
 class EventLog;
 }
 namespace mqgate::net {
@@ -52,7 +52,7 @@ class Streams {
 public:
     // `mqtt_connections` (may be null) counts /mqtt connections with the TCP
     // ones: the same maximum, and the gateway waits for them at shutdown.
-    Streams(mqtt::Broker& broker, gateway::EventLog& events, StreamOptions options,
+    Streams(mqtt::Broker& broker, events::EventLog& events, StreamOptions options,
             std::shared_ptr<net::ConnectionCounter> mqtt_connections);
     ~Streams();
     Streams(const Streams&) = delete;

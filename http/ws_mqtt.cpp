@@ -11,9 +11,8 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "mqtt/broker.hpp"
-#include "mqtt/net/tcp_connection.hpp"
-#include "mqtt/net/tcp_listener.hpp"
-#include "mqtt/net/ws_byte_stream.hpp"
+#include "mqtt/net/transport.hpp"
+#include "net/connection_counter.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {
@@ -21,7 +20,6 @@ namespace {
 
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
-using WsConnection = net::StreamConnection<net::WsByteStream>;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -70,7 +68,7 @@ void accept_mqtt_ws(net::FlexStream stream, StreamRequest request, mqtt::Broker&
     conn.max_publish_rate = options.mqtt_max_publish_rate;
     conn.protocol = stream.is_tls() ? "mqtt-wss" : "mqtt-ws";
     conn.tls_common_name = stream.tls_common_name;
-    auto ws = std::make_shared<net::WsByteStream::Ws>(std::move(stream));
+    auto ws = std::make_shared<net::MqttWebSocket>(std::move(stream));
     // The WebSocket's own timers take over from the HTTP session's.
     beast::get_lowest_layer(*ws).expires_never();
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
@@ -94,7 +92,7 @@ void accept_mqtt_ws(net::FlexStream stream, StreamRequest request, mqtt::Broker&
             LOG_DEBUG(conn.protocol << ": handshake failed: " << ec.message());
             return;
         }
-        WsConnection::start(net::WsByteStream(std::move(*ws)), broker, conn, std::move(slot));
+        net::start_ws_connection(std::move(*ws), broker, conn, std::move(slot));
     });
 }
 

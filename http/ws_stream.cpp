@@ -13,7 +13,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 #include "http/stream_core.hpp"
 #include "mqtt/broker.hpp"
 #include "support/log.hpp"
@@ -30,7 +30,7 @@ public:
     WsStream(net::FlexStream stream, const StreamOptions& options)
         : ws_(std::move(stream)), options_(options), grace_(ws_.get_executor()) {}
 
-    void start(StreamRequest request, mqtt::Broker& broker, gateway::EventLog& events, Caller caller) {
+    void start(StreamRequest request, mqtt::Broker& broker, events::EventLog& events, Caller caller) {
         beast::get_lowest_layer(ws_).expires_never();
         auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
         timeouts.idle_timeout = options_.ws_idle_timeout;
@@ -172,7 +172,7 @@ private:
 }  // namespace
 
 std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
-                                                 mqtt::Broker& broker, gateway::EventLog& events,
+                                                 mqtt::Broker& broker, events::EventLog& events,
                                                  const StreamOptions& options, Caller caller) {
     if (!websocket::is_upgrade(request)) {
         refuse(std::move(stream), 426, "upgrade_required",

@@ -10,7 +10,7 @@
 namespace mqgate::mqtt {
 class Broker;
 }
-namespace mqgate::gateway {
+namespace mqgate::events {
 class EventLog;
 }
 
@@ -18,7 +18,7 @@ namespace mqgate::http {
 
 // Null when the request was refused (426: no upgrade).
 std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
-                                                 mqtt::Broker& broker, gateway::EventLog& events,
+                                                 mqtt::Broker& broker, events::EventLog& events,
                                                  const StreamOptions& options, Caller caller);
 
 }  // namespace mqgate::http

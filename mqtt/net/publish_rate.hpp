@@ -4,7 +4,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -36,12 +35,5 @@ private:
     double tokens_;
     Clock::time_point last_;
 };
-
-// Times a connection was paused for its publish rate, over all connections
-// (/metrics: mqgate_publish_throttled_total).
-inline std::atomic<std::uint64_t>& publish_throttled_total() noexcept {
-    static std::atomic<std::uint64_t> count{0};
-    return count;
-}
 
 }  // namespace mqgate::net

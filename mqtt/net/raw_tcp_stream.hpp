@@ -15,7 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "mqtt/net/epoll_set.hpp"
+#include "net/epoll_set.hpp"
 
 namespace mqgate::net {
 

@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 
 #include "mqtt/net/tls_byte_stream.hpp"
+#include "mqtt/net/transport.hpp"
 #include "mqtt/net/ws_byte_stream.hpp"
 #include "support/log.hpp"
 

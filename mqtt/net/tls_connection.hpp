@@ -11,7 +11,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/net/tcp_connection.hpp"
 #include "mqtt/net/tls_byte_stream.hpp"
-#include "mqtt/net/tls_context.hpp"
+#include "net/tls_context.hpp"
 
 namespace mqgate::net {
 

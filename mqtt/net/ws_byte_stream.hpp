@@ -15,13 +15,13 @@
 #include <boost/beast/websocket/error.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include "mqtt/net/flex_stream.hpp"
+#include "mqtt/net/transport.hpp"
 
 namespace mqgate::net {
 
 class WsByteStream {
 public:
-    using Ws = boost::beast::websocket::stream<FlexStream>;  // over TCP (ws) or TLS (wss)
+    using Ws = MqttWebSocket;
     using executor_type = Ws::executor_type;
 
     // `ws` has completed its handshake and is set to binary messages.

@@ -18,7 +18,7 @@
 #include "config/acl.hpp"
 #include "config/authorizer.hpp"
 #include "config/password_file.hpp"
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 #include "http/api.hpp"
 #include "http/http_auth.hpp"
 #include "http/router.hpp"
@@ -58,7 +58,7 @@ std::shared_ptr<const config::AuthState> auth_state() {
 struct World {
     std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
     mqtt::Broker broker{mqtt::BrokerOptions{}, nullptr, nullptr, nullptr, [this] { return now; }};
-    gateway::EventLog events{16};
+    events::EventLog events{16};
     http::Router router;
     std::shared_ptr<fuzz::NullConnection> conn = std::make_shared<fuzz::NullConnection>();
     std::shared_ptr<mqtt::ClientLink> link;

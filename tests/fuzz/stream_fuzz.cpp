@@ -22,7 +22,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <nlohmann/json.hpp>
 
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 #include "http/stream_core.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
@@ -39,7 +39,7 @@ namespace {
 struct World {
     std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
     mqtt::Broker broker{mqtt::BrokerOptions{}, nullptr, nullptr, nullptr, [this] { return now; }};
-    gateway::EventLog events{16};
+    events::EventLog events{16};
     std::shared_ptr<http::StreamCore> core;
     std::shared_ptr<fuzz::NullConnection> publisher_conn = std::make_shared<fuzz::NullConnection>();
     std::shared_ptr<mqtt::ClientLink> publisher;

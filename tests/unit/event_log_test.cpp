@@ -1,15 +1,15 @@
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/event_json.hpp"
+#include "events/event_json.hpp"
 
 namespace {
 
-using mqgate::gateway::EventLog;
-using mqgate::gateway::LoggedEvent;
+using mqgate::events::EventLog;
+using mqgate::events::LoggedEvent;
 using mqgate::mqtt::Event;
 using mqgate::mqtt::EventType;
 
@@ -95,7 +95,7 @@ TEST(EventJson, DisconnectedCarriesEmqxFields) {
     e.keepalive = 30;
     e.clean_session = false;
     e.reason = "keepalive_timeout";
-    const auto j = mqgate::gateway::event_to_json(42, e);
+    const auto j = mqgate::events::event_to_json(42, e);
     EXPECT_EQ(j["seq"], 42);
     EXPECT_EQ(j["event"], "client.disconnected");
     EXPECT_EQ(j["clientid"], "dev-1");
@@ -119,7 +119,7 @@ TEST(EventJson, WillCarriesTopicPayloadQosRetain) {
     e.payload = std::string("\xFF\x00", 2);
     e.qos = 1;
     e.retain = true;
-    const auto j = mqgate::gateway::event_to_json(1, e);
+    const auto j = mqgate::events::event_to_json(1, e);
     EXPECT_EQ(j["event"], "will.published");
     EXPECT_EQ(j["topic"], "status/dev-1");
     EXPECT_EQ(j["payload"], "/wA=");
@@ -133,15 +133,15 @@ TEST(EventJson, SubscribedCarriesFilterAndQos) {
     e.type = EventType::session_subscribed;
     e.topic = "a/+/c";
     e.qos = 2;
-    const auto j = mqgate::gateway::event_to_json(1, e);
+    const auto j = mqgate::events::event_to_json(1, e);
     EXPECT_EQ(j["event"], "session.subscribed");
     EXPECT_EQ(j["topic"], "a/+/c");
     EXPECT_EQ(j["qos"], 2);
 }
 
 TEST(EventJson, TimeFormat) {
-    EXPECT_EQ(mqgate::gateway::rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
-    EXPECT_EQ(mqgate::gateway::rfc3339_utc(-1), "1969-12-31T23:59:59.999Z");
+    EXPECT_EQ(mqgate::events::rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
+    EXPECT_EQ(mqgate::events::rfc3339_utc(-1), "1969-12-31T23:59:59.999Z");
 }
 
 }  // namespace

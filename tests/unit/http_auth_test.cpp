@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "config/authorizer.hpp"
-#include "gateway/event_payload.hpp"
+#include "events/event_payload.hpp"
 #include "http/http_auth.hpp"
 
 namespace {

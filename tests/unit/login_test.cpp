@@ -16,7 +16,7 @@
 
 #include "config/authorizer.hpp"
 #include "config/login_throttle.hpp"
-#include "gateway/event_payload.hpp"
+#include "events/event_payload.hpp"
 #include "http/http_auth.hpp"
 
 namespace {

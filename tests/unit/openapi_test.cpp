@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 #include "http/api.hpp"
 #include "http/router.hpp"
 #include "mqtt/broker.hpp"
@@ -35,7 +35,7 @@ std::set<Route> documented() {
 
 struct Api {
     mqgate::mqtt::Broker broker{mqgate::mqtt::BrokerOptions{}};
-    mqgate::gateway::EventLog events{10};
+    mqgate::events::EventLog events{10};
     mqgate::http::Router router;
     Api() { mqgate::http::add_api_routes(router, {broker, events, [] { return true; }, nullptr}); }
 };

@@ -1,4 +1,4 @@
-#include "gateway/event_payload.hpp"
+#include "events/event_payload.hpp"
 
 #include <gtest/gtest.h>
 

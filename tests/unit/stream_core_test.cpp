@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 #include "mqtt/broker.hpp"
 
 namespace {
@@ -31,7 +31,7 @@ struct Fixture {
         return out;
     }
     mqgate::mqtt::Broker broker{mqgate::mqtt::BrokerOptions{}};
-    mqgate::gateway::EventLog events{100};
+    mqgate::events::EventLog events{100};
     int wakes = 0;
     int overflows = 0;
     std::shared_ptr<StreamCore> core;

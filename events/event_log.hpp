@@ -1,4 +1,4 @@
-// The gateway's recent-event memory: a bounded ring of broker events, each
+// The recent-event memory: a bounded ring of broker events, each
 // with a sequence number, read by REST (`since`) and pushed to live
 // consumers (the WebSocket/SSE streams). Feed it from Broker::observe().
 // Thread-safe.
@@ -15,7 +15,7 @@
 
 #include "mqtt/events.hpp"
 
-namespace mqgate::gateway {
+namespace mqgate::events {
 
 struct LoggedEvent {
     std::uint64_t seq = 0;  // 1, 2, 3… for the life of the process
@@ -61,4 +61,4 @@ private:
     std::vector<std::pair<std::uint64_t, std::shared_ptr<const Listener>>> listeners_;
 };
 
-}  // namespace mqgate::gateway
+}  // namespace mqgate::events

@@ -1,4 +1,4 @@
-#include "mqtt/net/tls_context.hpp"
+#include "net/tls_context.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "mqtt/net/connection_counter.hpp"
+#include "net/connection_counter.hpp"
 
 namespace mqgate::net {
 

@@ -1,13 +1,13 @@
-#include "gateway/event_json.hpp"
+#include "events/event_json.hpp"
 
 #include <cstdio>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/event_payload.hpp"
+#include "events/event_payload.hpp"
 
-namespace mqgate::gateway {
+namespace mqgate::events {
 
 std::string rfc3339_utc(std::int64_t epoch_ms) {
     // Floor division so times before 1970 keep a non-negative millisecond part.
@@ -66,4 +66,4 @@ nlohmann::json event_to_json(std::uint64_t seq, const mqtt::Event& e) {
     return j;
 }
 
-}  // namespace mqgate::gateway
+}  // namespace mqgate::events

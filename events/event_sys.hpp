@@ -16,7 +16,7 @@ namespace mqgate::mqtt {
 class Broker;
 }
 
-namespace mqgate::gateway {
+namespace mqgate::events {
 
 struct SysMessage {
     std::string topic;
@@ -32,4 +32,4 @@ std::optional<SysMessage> sys_event_message(const std::string& node, const mqtt:
 // observer id (Broker::unobserve).
 std::uint64_t publish_sys_events(mqtt::Broker& broker, std::string node);
 
-}  // namespace mqgate::gateway
+}  // namespace mqgate::events

@@ -1,9 +1,9 @@
-#include "mqtt/net/io_pool.hpp"
+#include "net/io_pool.hpp"
 
 #include <algorithm>
 #include <exception>
 
-#include "mqtt/net/epoll_set.hpp"
+#include "net/epoll_set.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::net {

@@ -13,8 +13,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "mqtt/net/connection_counter.hpp"
-#include "mqtt/net/io_pool.hpp"
+#include "net/connection_counter.hpp"
+#include "net/io_pool.hpp"
 
 namespace mqgate::net {
 

@@ -1,8 +1,8 @@
-#include "gateway/event_log.hpp"
+#include "events/event_log.hpp"
 
 #include <algorithm>
 
-namespace mqgate::gateway {
+namespace mqgate::events {
 
 EventLog::EventLog(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
 
@@ -58,4 +58,4 @@ void EventLog::unlisten(std::uint64_t id) {
     std::erase_if(listeners_, [id](const auto& entry) { return entry.first == id; });
 }
 
-}  // namespace mqgate::gateway
+}  // namespace mqgate::events

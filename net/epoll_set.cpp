@@ -1,4 +1,4 @@
-#include "mqtt/net/epoll_set.hpp"
+#include "net/epoll_set.hpp"
 
 #include <sys/epoll.h>
 

@@ -1,4 +1,4 @@
-#include "mqtt/net/tcp_listener.hpp"
+#include "net/tcp_listener.hpp"
 
 #include <chrono>
 #include <utility>

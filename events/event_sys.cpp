@@ -1,10 +1,10 @@
-#include "gateway/event_sys.hpp"
+#include "events/event_sys.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "mqtt/broker.hpp"
 
-namespace mqgate::gateway {
+namespace mqgate::events {
 
 std::optional<SysMessage> sys_event_message(const std::string& node, const mqtt::Event& e) {
     const bool connected = e.type == mqtt::EventType::client_connected;
@@ -40,4 +40,4 @@ std::uint64_t publish_sys_events(mqtt::Broker& broker, std::string node) {
     });
 }
 
-}  // namespace mqgate::gateway
+}  // namespace mqgate::events
