@@ -12,8 +12,8 @@ enum class errc {
     queue_full = 1,  // submit(): max_pending_batches batches wait already; nothing was queued
     closed,          // submit() after close()
     invalid_batch,   // the batch breaks a rule of Batch (see batch.hpp); nothing of it was written
-    disk_full,       // SQLITE_FULL or a file-size limit: nothing of the commit was written
-    io_error,        // any other write failure: nothing of the commit was written
+    disk_full,       // no space left on the device: nothing of the commit was written
+    io_error,        // any other write failure (a file-size limit, a quota, EIO): nothing of the commit was written
 };
 
 const std::error_category& store_category() noexcept;

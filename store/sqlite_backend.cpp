@@ -26,6 +26,8 @@ bool batch_error(int rc) {
            primary == SQLITE_RANGE;
 }
 
+// SQLITE_FULL is a full disk (ENOSPC); anything else, a file-size limit or a quota included (SQLite
+// reports those as SQLITE_IOERR_WRITE), is an I/O error.
 std::error_code write_error(int rc) { return (rc & 0xff) == SQLITE_FULL ? errc::disk_full : errc::io_error; }
 
 std::uint64_t size_of(const std::string& path) {
@@ -121,8 +123,8 @@ public:
 private:
     // The transaction failed as a whole: undo it (SQLite may have already) and fail every batch.
     std::error_code fail(int rc, std::span<Pending> batches) {
-        if (db_.in_transaction()) db_.exec("ROLLBACK");
         const std::error_code ec = write_error(rc);
+        if (db_.in_transaction()) db_.exec("ROLLBACK");
         for (Pending& p : batches) p.result = ec;
         return ec;
     }

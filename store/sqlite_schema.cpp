@@ -76,13 +76,19 @@ std::int64_t pragma_int(SqliteDb& db, const char* sql, std::string_view what) {
     return stmt.column_int(0);
 }
 
+// Reads the whole file once: garbage, a truncated or a damaged file is refused here.
 void check_integrity(SqliteDb& db) {
-    SqliteStatement stmt(db, "PRAGMA quick_check");
-    const int rc = stmt.step();
+    std::string verdict;  // quick_check's first line: "ok", or the first problem found
+    const auto first_line = [](void* out, int, char** values, char**) {
+        auto& text = *static_cast<std::string*>(out);
+        if (text.empty() && values[0]) text = values[0];
+        return 0;
+    };
+    const int rc = sqlite3_exec(db.handle(), "PRAGMA quick_check", first_line, &verdict, nullptr);
     if ((rc & 0xff) == SQLITE_NOTADB) throw StoreError(db.path() + ": not a mqgate store (not an SQLite database)");
-    if (rc != SQLITE_ROW) throw StoreError(db.describe("cannot read"));
-    if (const std::string result = stmt.column_string(0); result != "ok")
-        throw StoreError(db.path() + ": corrupt: " + result);
+    if ((rc & 0xff) == SQLITE_CORRUPT) throw StoreError(db.describe("corrupt"));
+    if (rc != SQLITE_OK) throw StoreError(db.describe("cannot read"));
+    if (verdict != "ok") throw StoreError(db.path() + ": corrupt: " + verdict);
 }
 
 }  // namespace
