@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 #include <system_error>
 
 #include "store/batch.hpp"
@@ -35,9 +36,12 @@ public:
     virtual std::error_code commit(std::span<Pending> batches, std::uint64_t next_id) = 0;
     // Everything committed. Throws StoreError if it cannot be read.
     virtual LoadedState load() = 0;
+    // Up to `limit` items of the named queue `queue` with a seq above `after`, in seq order.
+    // Throws StoreError if the file cannot be read.
+    virtual std::vector<QueueItem> read_queue(const std::string& queue, std::uint64_t after, std::size_t limit) = 0;
     // The next_id recorded by the last commit (1 for a new store).
     virtual std::uint64_t stored_next_id() const = 0;
-    // Bytes the store takes on disk (0 in memory).
+    // Bytes the store takes on disk (0 in memory). Called from any thread, also during commit().
     virtual std::uint64_t file_bytes() const = 0;
 };
 

@@ -70,6 +70,15 @@ public:
         return state;
     }
 
+    std::vector<QueueItem> read_queue(const std::string& queue, std::uint64_t after, std::size_t limit) override {
+        std::vector<QueueItem> items;
+        const auto* q = find_in(queues_, queue);
+        if (!q) return items;
+        for (auto it = q->upper_bound(after); it != q->end() && items.size() < limit; ++it)
+            items.push_back({it->first, it->second});
+        return items;
+    }
+
     std::uint64_t stored_next_id() const override { return next_id_; }
     std::uint64_t file_bytes() const override { return 0; }
 

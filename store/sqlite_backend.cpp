@@ -117,6 +117,7 @@ public:
     }
 
     LoadedState load() override;
+    std::vector<QueueItem> read_queue(const std::string& queue, std::uint64_t after, std::size_t limit) override;
     std::uint64_t stored_next_id() const override { return next_id_; }
     std::uint64_t file_bytes() const override { return size_of(db_.path()) + size_of(db_.path() + "-wal"); }
 
@@ -203,13 +204,18 @@ private:
     std::uint64_t next_id_ = 1;
 };
 
-// Runs `sql` and calls `row` for each row, throwing StoreError when the file cannot be read.
+// Calls `row` for each row of `stmt`, throwing StoreError when the file cannot be read.
 template <typename Row>
-void read_rows(SqliteDb& db, const char* sql, Row&& row) {
-    SqliteStatement stmt(db, sql);
+void read_rows(SqliteDb& db, SqliteStatement& stmt, Row&& row) {
     int rc = SQLITE_ROW;
     while ((rc = stmt.step()) == SQLITE_ROW) row(stmt);
     if (rc != SQLITE_DONE) throw StoreError(db.describe("cannot load"));
+}
+
+template <typename Row>
+void read_rows(SqliteDb& db, const char* sql, Row&& row) {
+    SqliteStatement stmt(db, sql);
+    read_rows(db, stmt, row);
 }
 
 LoadedState SqliteBackend::load() {
@@ -254,6 +260,14 @@ LoadedState SqliteBackend::load() {
     });
     state.next_id = next_id_;
     return state;
+}
+
+std::vector<QueueItem> SqliteBackend::read_queue(const std::string& queue, std::uint64_t after, std::size_t limit) {
+    std::vector<QueueItem> items;
+    SqliteStatement stmt(db_, "SELECT seq, data FROM queue_items WHERE queue = ? AND seq > ? ORDER BY seq LIMIT ?");
+    stmt.bind_text(1, queue).bind(2, signed_id(after)).bind(3, static_cast<std::int64_t>(limit));
+    read_rows(db_, stmt, [&](auto& r) { items.push_back({static_cast<std::uint64_t>(r.column_int(0)), r.column_string(1)}); });
+    return items;
 }
 
 }  // namespace

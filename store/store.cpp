@@ -27,6 +27,11 @@ LoadedState Store::load() {
     return state;
 }
 
+std::vector<QueueItem> Store::read_queue(const std::string& queue, std::uint64_t after, std::size_t limit) {
+    std::lock_guard lock(backend_mutex_);
+    return backend_->read_queue(queue, after, limit);
+}
+
 std::error_code Store::submit(Batch batch, CommitCallback done) {
     {
         std::lock_guard lock(mutex_);
@@ -96,7 +101,9 @@ void Store::run() {
         }
         record_commit(ec, invalid, work.size() - invalid, operations, micros);
 
-        for (Pending& p : work) p.done(p.result);
+        for (Pending& p : work) {
+            if (p.done) p.done(p.result);
+        }
         {
             std::lock_guard lock(mutex_);
             completed_ += work.size();

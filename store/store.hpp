@@ -54,6 +54,11 @@ public:
     // start-up; throws StoreError if the file cannot be read.
     LoadedState load();
 
+    // Up to `limit` items of the named queue `queue` with a seq above `after`, in seq order, as
+    // committed: for a queue's consumer paging through it. Reads the disk on the calling thread;
+    // throws StoreError if the file cannot be read.
+    std::vector<QueueItem> read_queue(const std::string& queue, std::uint64_t after, std::size_t limit);
+
     // A fresh id for a message, a queue entry's seq or a named queue item's seq: unique within the
     // store and increasing, also across restarts.
     std::uint64_t next_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }

@@ -139,6 +139,25 @@ TYPED_TEST(StoreBehaviourTest, ChangesAndRemovalsSurviveARestart) {
     EXPECT_EQ(state.queues.at("q"), (std::vector<QueueItem>{{w2, "y"}}));
 }
 
+TYPED_TEST(StoreBehaviourTest, ANamedQueueIsReadInOrderPageByPage) {
+    Store& s = *this->store;
+    std::vector<std::uint64_t> seqs;
+    Batch batch;
+    for (int i = 0; i < 5; ++i) {
+        seqs.push_back(s.next_id());
+        batch.add(op::Append{"outbox", {seqs.back(), "item " + std::to_string(i)}});
+    }
+    batch.add(op::Append{"other", {s.next_id(), "elsewhere"}}).add(op::Remove{"outbox", seqs[1]});
+    ASSERT_FALSE(this->commit(std::move(batch)));
+    this->restart();
+
+    EXPECT_EQ(this->store->read_queue("outbox", 0, 2), (std::vector<QueueItem>{{seqs[0], "item 0"}, {seqs[2], "item 2"}}));
+    EXPECT_EQ(this->store->read_queue("outbox", seqs[2], 10),
+              (std::vector<QueueItem>{{seqs[3], "item 3"}, {seqs[4], "item 4"}}));
+    EXPECT_TRUE(this->store->read_queue("outbox", seqs[4], 10).empty());
+    EXPECT_TRUE(this->store->read_queue("nothing", 0, 10).empty());
+}
+
 TYPED_TEST(StoreBehaviourTest, AMessageIsStoredOnceAndDeletedWithItsLastReference) {
     Store& s = *this->store;
     const MessageId m = s.next_id();
