@@ -1,0 +1,69 @@
+// A batch of writes that commit together or not at all: build one per
+// broker action (e.g. a PUBLISH queued for three sessions), then hand it to
+// Store::submit(). Operations apply in the order they were added.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "store/records.hpp"
+
+namespace mqgate::store::op {
+
+// Stores a message under `id` for later references; a no-op if `id` is stored already, so a caller
+// unsure whether it still is may put it again. A message nothing refers to at the end of a commit
+// is deleted.
+struct PutMessage { MessageId id; StoredMessage message; };
+// Sets the retained message of `topic`, replacing any earlier one.
+struct PutRetained { std::string topic; MessageId message; };
+struct EraseRetained { std::string topic; };
+// Creates an empty session, replacing any existing one with this id and everything it held.
+struct PutSession { std::string client_id; };
+// Deletes a session with its subscriptions, queue, in-flight and inbound entries.
+struct EraseSession { std::string client_id; };
+// Adds or replaces (new QoS) a subscription.
+struct Subscribe { std::string client_id; SubscriptionRecord subscription; };
+struct Unsubscribe { std::string client_id; std::string filter; };
+// Adds (or replaces, same seq) an entry of a session's queue.
+struct Enqueue { std::string client_id; QueuedRecord entry; };
+struct Dequeue { std::string client_id; std::uint64_t seq; };
+// Adds or replaces (same packet id) an outbound in-flight entry: also how its stage or DUP changes.
+struct PutInflight { std::string client_id; InflightRecord entry; };
+struct EraseInflight { std::string client_id; std::uint16_t packet_id; };
+struct PutInbound { std::string client_id; InboundRecord entry; };
+struct EraseInbound { std::string client_id; std::uint16_t packet_id; };
+// Appends (or replaces, same seq) an item of the named queue `queue`.
+struct Append { std::string queue; QueueItem item; };
+struct Remove { std::string queue; std::uint64_t seq; };
+
+}  // namespace mqgate::store::op
+
+namespace mqgate::store {
+
+using Operation = std::variant<op::PutMessage, op::PutRetained, op::EraseRetained, op::PutSession, op::EraseSession,
+                               op::Subscribe, op::Unsubscribe, op::Enqueue, op::Dequeue, op::PutInflight,
+                               op::EraseInflight, op::PutInbound, op::EraseInbound, op::Append, op::Remove>;
+
+// Adding to a session that does not exist, referring to a message that is not stored, a QoS above 2,
+// packet id 0 or an unknown stage makes the whole batch fail with errc::invalid_batch (it is a bug in
+// the caller); the other batches of the same commit are not affected. Erasing what is not there is
+// not an error.
+class Batch {
+public:
+    template <typename Op>
+    Batch& add(Op&& o) {
+        ops_.emplace_back(std::forward<Op>(o));
+        return *this;
+    }
+    const std::vector<Operation>& operations() const noexcept { return ops_; }
+    std::size_t size() const noexcept { return ops_.size(); }
+    bool empty() const noexcept { return ops_.empty(); }
+
+private:
+    std::vector<Operation> ops_;
+};
+
+}  // namespace mqgate::store
