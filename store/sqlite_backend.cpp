@@ -10,6 +10,7 @@
 
 #include "store/backend.hpp"
 #include "store/errors.hpp"
+#include "store/load_check.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/sqlite_schema.hpp"
 
@@ -220,45 +221,71 @@ void read_rows(SqliteDb& db, const char* sql, Row&& row) {
 
 LoadedState SqliteBackend::load() {
     LoadedState state;
-    const auto id = [](const SqliteStatement& r, int i) { return static_cast<std::uint64_t>(r.column_int(i)); };
-    const auto u8 = [](const SqliteStatement& r, int i) { return static_cast<std::uint8_t>(r.column_int(i)); };
-    const auto u16 = [](const SqliteStatement& r, int i) { return static_cast<std::uint16_t>(r.column_int(i)); };
+    const std::string& path = db_.path();
+    const std::uint64_t next = next_id_;
 
+    const RowCheck messages(path, "messages");
     read_rows(db_, "SELECT id, topic, payload, qos, retain, timestamp_ms, origin_client_id FROM messages", [&](auto& r) {
-        state.messages.emplace(id(r, 0), StoredMessage{r.column_string(1), r.column_string(2), u8(r, 3),
-                                                       r.column_int(4) != 0, r.column_int(5), r.column_string(6)});
+        state.messages.emplace(messages.id(r, 0, "id", next),
+                               StoredMessage{r.column_string(1), r.column_string(2), messages.qos(r, 3),
+                                             r.column_int(4) != 0, r.column_int(5), r.column_string(6)});
     });
-    read_rows(db_, "SELECT topic, message_id FROM retained ORDER BY topic",
-              [&](auto& r) { state.retained.push_back({r.column_string(0), id(r, 1)}); });
+    read_rows(db_, "SELECT topic, message_id FROM retained ORDER BY topic", [&](auto& r) {
+        state.retained.push_back({r.column_string(0), RowCheck(path, "retained").id(r, 1, "message_id", next)});
+    });
 
     std::map<std::string, SessionRecord> sessions;
     read_rows(db_, "SELECT client_id FROM sessions", [&](auto& r) {
         std::string client_id = r.column_string(0);
         sessions[client_id].client_id = client_id;
     });
+    // The session a row of `table` belongs to: a row without one is damage
+    // (the store deletes them together; only a foreign writer without
+    // foreign keys leaves one behind).
+    const auto session_of = [&](const SqliteStatement& r, const char* table) -> SessionRecord& {
+        const auto it = sessions.find(r.column_string(0));
+        if (it == sessions.end())
+            throw StoreError(path + ": corrupt: " + table + " has a row of client '" + r.column_string(0) +
+                             "', which has no session");
+        return it->second;
+    };
+    const RowCheck subscriptions(path, "subscriptions");
     read_rows(db_, "SELECT client_id, filter, qos FROM subscriptions ORDER BY client_id, filter", [&](auto& r) {
-        sessions[r.column_string(0)].subscriptions.push_back({r.column_string(1), u8(r, 2)});
+        session_of(r, "subscriptions").subscriptions.push_back({r.column_string(1), subscriptions.qos(r, 2)});
     });
+    const RowCheck queue(path, "session_queue");
     read_rows(db_, "SELECT client_id, seq, message_id, qos, retain FROM session_queue ORDER BY client_id, seq",
               [&](auto& r) {
-                  sessions[r.column_string(0)].queue.push_back({id(r, 1), id(r, 2), u8(r, 3), r.column_int(4) != 0});
+                  session_of(r, "session_queue")
+                      .queue.push_back({queue.id(r, 1, "seq", next), queue.id(r, 2, "message_id", next),
+                                        queue.qos(r, 3), r.column_int(4) != 0});
               });
+    const RowCheck inflight(path, "inflight");
     read_rows(db_,
               "SELECT client_id, packet_id, seq, message_id, qos, retain, stage, dup FROM inflight "
               "ORDER BY client_id, seq",
               [&](auto& r) {
-                  sessions[r.column_string(0)].inflight.push_back(
-                      {u16(r, 1), id(r, 2), id(r, 3), u8(r, 4), r.column_int(5) != 0,
-                       static_cast<InflightStage>(r.column_int(6)), r.column_int(7) != 0});
+                  session_of(r, "inflight")
+                      .inflight.push_back({inflight.packet_id(r, 1), inflight.id(r, 2, "seq", next),
+                                           inflight.id(r, 3, "message_id", next),
+                                           static_cast<std::uint8_t>(inflight.in_range(r, 4, "qos", 1, 2)),
+                                           r.column_int(5) != 0,
+                                           static_cast<InflightStage>(inflight.in_range(r, 6, "stage", 1, 3)),
+                                           r.column_int(7) != 0});
               });
+    const RowCheck inbound(path, "inbound_qos2");
     read_rows(db_, "SELECT client_id, packet_id, received_at_ms FROM inbound_qos2 ORDER BY client_id, packet_id",
-              [&](auto& r) { sessions[r.column_string(0)].inbound.push_back({u16(r, 1), r.column_int(2)}); });
+              [&](auto& r) {
+                  session_of(r, "inbound_qos2").inbound.push_back({inbound.packet_id(r, 1), r.column_int(2)});
+              });
     for (auto& [client_id, session] : sessions) state.sessions.push_back(std::move(session));
 
+    const RowCheck items(path, "queue_items");
     read_rows(db_, "SELECT queue, seq, data FROM queue_items ORDER BY queue, seq", [&](auto& r) {
-        state.queues[r.column_string(0)].push_back({id(r, 1), r.column_string(2)});
+        state.queues[r.column_string(0)].push_back({items.id(r, 1, "seq", next), r.column_string(2)});
     });
-    state.next_id = next_id_;
+    check_references(state, path);
+    state.next_id = next;
     return state;
 }
 

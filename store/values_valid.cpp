@@ -14,7 +14,9 @@ struct ValueCheck {
     bool operator()(const op::Enqueue& o) const { return qos_valid(o.entry.qos); }
     bool operator()(const op::PutInflight& o) const {
         const auto stage = static_cast<int>(o.entry.stage);
-        return o.entry.packet_id != 0 && (o.entry.qos == 1 || o.entry.qos == 2) && stage >= 1 && stage <= 3;
+        // QoS 1 waits for PUBACK only, QoS 2 for PUBREC or PUBCOMP: load() refuses any other pair.
+        const bool fits = o.entry.qos == 1 ? stage == 1 : o.entry.qos == 2 && (stage == 2 || stage == 3);
+        return o.entry.packet_id != 0 && fits;
     }
     bool operator()(const op::PutInbound& o) const { return o.entry.packet_id != 0; }
     template <typename Other>
