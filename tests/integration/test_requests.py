@@ -4,6 +4,7 @@ late, or never answer."""
 
 import json
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -197,6 +198,23 @@ class RequestsTest(RequestsTestCase):
         test_rest.eventually(lambda: self.stats()["internal_subscriptions"] == before, "the reply subscription gone")
         status, _, subs = self.get("/api/v1/subscriptions?topic=" + base + "/res/gone")
         self.assertEqual((status, subs["meta"]["count"]), (200, 0))
+
+    def test_pipelined_answers_keep_their_order(self):
+        base = self.topic()
+        Device(self, self.client_id("mute"), base + "/req", lambda m: None)
+        body = json.dumps({"topic": base + "/req", "response_topic": base + "/res", "timeout_ms": 300})
+        with socket.create_connection(("127.0.0.1", self.http_port), timeout=TIMEOUT) as s:
+            s.sendall(("POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: %d\r\n\r\n%sGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                       % (len(body), body)).encode())
+            received = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", received)
+        self.assertEqual(statuses, [b"504", b"200"], received)
 
     def test_invalid_bodies_are_400(self):
         base = self.topic()
