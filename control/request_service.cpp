@@ -46,21 +46,21 @@ public:
     }
 
     void begin() {
-        bool waiting = false;
+        // Listed before the first has_subscriber(): a subscription made in
+        // between still reaches subscribed().
+        if (wait_for_connect_.count() > 0) {
+            std::lock_guard lock(service_.mutex_);
+            service_.waiters_.push_back(weak_from_this());
+        }
         for (std::size_t i = 0; i < exchanges_.size(); ++i) {
             if (service_.broker_.has_subscriber(exchanges_[i].topic)) {
                 send(i);
             } else if (wait_for_connect_.count() > 0) {
                 states_[i].phase = Phase::awaiting_subscriber;
                 states_[i].deadline = started_ + wait_for_connect_;
-                waiting = true;
             } else {
                 finish(i, Status::no_matching_subscribers, nullptr);
             }
-        }
-        if (waiting) {
-            std::lock_guard lock(service_.mutex_);
-            service_.waiters_.push_back(weak_from_this());
         }
         rearm();
     }
