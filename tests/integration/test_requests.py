@@ -229,7 +229,25 @@ class RequestsTest(RequestsTestCase):
 
 
 class PendingCapTest(RequestsTestCase):
-    config = {"requests": {"max_pending": 3}}
+    config = {"requests": {"max_pending": 3}, "http": {"idle_timeout": 1}}
+
+    def test_idle_timeout_applies_again_after_an_answer(self):
+        # While an answer is awaited the connection is read without a deadline;
+        # once it is sent, an idle keep-alive connection is closed as usual.
+        base = self.topic()
+        Device(self, self.client_id("mute"), base + "/req", lambda m: None)
+        body = json.dumps({"topic": base + "/req", "response_topic": base + "/res", "timeout_ms": 1500})
+        with socket.create_connection(("127.0.0.1", self.http_port), timeout=TIMEOUT) as s:
+            s.sendall(("POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
+            received = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        # Longer than idle_timeout (1 s) went by before the answer: it still came, then the close.
+        self.assertEqual(re.findall(rb"HTTP/1\.1 (\d{3}) ", received), [b"504"], received)
 
     def test_429_over_the_pending_cap(self):
         base = self.topic()
