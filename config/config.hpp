@@ -79,6 +79,14 @@ struct HttpOptions {
     std::size_t events_buffer = 1000;                // recent events kept for REST
 };
 
+// The "requests" section: requests to devices that wait for the reply
+// (POST /api/v1/requests), read by control/.
+struct RequestOptions {
+    std::uint32_t max_timeout_ms = 60'000;  // largest timeout_ms and wait_for_connect_ms a request may ask
+    std::size_t max_pending = 1000;         // device requests waiting at once (each target counts); over -> 429
+    std::size_t max_targets = 1000;         // client ids in one request's "targets"
+};
+
 // An API token as configured: the token itself or its SHA-256 (hex).
 struct TokenOptions {
     std::string token;         // the secret ("" when token_sha256 is given)
@@ -110,6 +118,7 @@ struct Config {
     Listeners listeners;
     MqttOptions mqtt;
     HttpOptions http;
+    RequestOptions requests;
     AuthOptions auth;
     std::string file;  // the config file read, "" when none
 

@@ -196,6 +196,13 @@ void read_http(ObjectReader& r, HttpOptions& h) {
     r.finish();
 }
 
+void read_requests(ObjectReader& r, RequestOptions& q) {
+    r.integer("max_timeout_ms", q.max_timeout_ms, 1, 86'400'000);
+    r.integer("max_pending", q.max_pending, 1, unlimited);
+    r.integer("max_targets", q.max_targets, 1, 100'000);
+    r.finish();
+}
+
 bool is_role(std::string_view role) {
     return role == "admin" || role == "publish" || role == "subscribe" || role == "read";
 }
@@ -288,6 +295,10 @@ void apply_json(Config& c, const json& j, const std::string& source) {
     if (const json* v = r.member("http")) {
         ObjectReader hr(*v, "http", source);
         read_http(hr, c.http);
+    }
+    if (const json* v = r.member("requests")) {
+        ObjectReader qr(*v, "requests", source);
+        read_requests(qr, c.requests);
     }
     if (const json* v = r.member("auth")) {
         ObjectReader ar(*v, "auth", source);
@@ -383,6 +394,10 @@ json to_json(const Config& c) {
           {"ws_send_queue_bytes", h.ws_send_queue_bytes},
           {"ws_send_queue_frames", h.ws_send_queue_frames},
           {"events_buffer", h.events_buffer}}},
+        {"requests",
+         {{"max_timeout_ms", c.requests.max_timeout_ms},
+          {"max_pending", c.requests.max_pending},
+          {"max_targets", c.requests.max_targets}}},
         {"auth",
          {{"allow_anonymous", c.auth.allow_anonymous},
           {"password_file", c.auth.password_file},

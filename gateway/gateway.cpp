@@ -47,6 +47,10 @@ Gateway::Gateway(config::Config config, std::string version)
                                                         config::login_options(config_.auth))),
       http_auth_(std::make_shared<http::HttpAuth>(auth_)),
       broker_(std::make_unique<mqtt::Broker>(config_.broker_options(std::move(version)), auth_)),
+      requests_(std::make_unique<control::RequestService>(
+          *broker_, pool_.at(0).get_executor(),
+          control::RequestLimits{std::chrono::milliseconds(config_.requests.max_timeout_ms),
+                                 config_.requests.max_pending, config_.requests.max_targets})),
       mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
       tick_timer_(pool_.at(0)),
       shutdown_timer_(pool_.at(0)),
@@ -87,6 +91,7 @@ void Gateway::bind_listeners() {
     stream_options.cors_origins = h.cors_origins;
     stream_options.allowed_origins = h.allowed_origins;
     stream_options.mqtt_max_publish_rate = config_.mqtt.max_publish_rate;
+    stream_options.requests = requests_.get();
     stream_options.authenticate = [auth = http_auth_](std::string_view authorization, std::string_view access_token,
                                                       bool script_request) {
         return auth->admit_stream(authorization, access_token, script_request);
@@ -112,7 +117,7 @@ http::ServerOptions Gateway::http_server_options(const std::string& address, std
     auto open = [this] { return open_listeners(bound_, config_.auth.allow_anonymous, auth_->state()->http_open()); };
     return http::ServerOptions{address,          port,           h.max_header_size, h.max_body_size,
                                h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
-                               h.cors_origins,   nullptr,        std::move(open)};
+                               h.cors_origins,   nullptr,        std::move(open),   requests_.get()};
 }
 
 // What every http and https listener serves besides the REST routes.

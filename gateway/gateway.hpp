@@ -13,6 +13,7 @@
 
 #include "config/authorizer.hpp"
 #include "config/config.hpp"
+#include "control/request_service.hpp"
 #include "events/event_log.hpp"
 #include "gateway/exposure.hpp"
 #include "http/http_auth.hpp"
@@ -73,6 +74,9 @@ private:
     std::shared_ptr<config::GatewayAuthorizer> auth_;  // users, tokens, ACL: MQTT and HTTP
     std::shared_ptr<http::HttpAuth> http_auth_;
     std::unique_ptr<mqtt::Broker> broker_;
+    // POST /api/v1/requests. Sessions point at it; they run only on the pool's
+    // threads, which have stopped by the time it goes.
+    std::unique_ptr<control::RequestService> requests_;
     std::vector<std::unique_ptr<http::Server>> http_servers_;
     std::shared_ptr<http::Streams> streams_;  // /mqtt and the JSON streams of every http listener
     std::shared_ptr<net::ConnectionCounter> mqtt_connections_;

@@ -14,6 +14,9 @@ class Broker;
 namespace mqgate::events {
 class EventLog;
 }
+namespace mqgate::control {
+class RequestService;
+}
 
 namespace mqgate::http {
 
@@ -24,6 +27,7 @@ struct ApiContext {
     events::EventLog& events;
     std::function<bool()> ready;  // /readyz: listeners up and not shutting down
     OpenListeners open_listeners;  // /api/v1/stats; null = none
+    control::RequestService* requests = nullptr;  // /api/v1/requests (outlives the router); null: it answers 503
 };
 
 // Everything below; the context's references must outlive the router.
@@ -34,6 +38,7 @@ void add_client_routes(Router& router, const ApiContext& context);
 void add_retained_routes(Router& router, const ApiContext& context);
 void add_event_routes(Router& router, const ApiContext& context);
 void add_status_routes(Router& router, const ApiContext& context);
+void add_request_routes(Router& router, const ApiContext& context);
 // /mqtt, /api/v1/stream, /api/v1/stream/sse (served by Streams; see api_streams.cpp).
 void add_stream_routes(Router& router, const ApiContext& context);
 

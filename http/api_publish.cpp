@@ -2,33 +2,18 @@
 // as an internal client's would (retained handling, no will). Answers follow
 // EMQX v5: 200 {"id"} when something matched, 202 {"message":
 // "no_matching_subscribers"} when nothing did.
-#include <atomic>
-#include <chrono>
-#include <cstdio>
-
 #include "events/event_payload.hpp"
 #include "http/api.hpp"
 #include "http/api_util.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/errors.hpp"
 #include "mqtt/topic.hpp"
+#include "support/unique_id.hpp"
 
 namespace mqgate::http {
 namespace {
 
 inline constexpr std::size_t max_bulk_items = 1000;
-
-// Unique for the life of the process and, thanks to the start time, across
-// restarts: 16 hex digits of start time (µs) then 16 of a counter.
-std::string next_publish_id() {
-    static const auto start = static_cast<unsigned long long>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-    static std::atomic<unsigned long long> counter{0};
-    char buf[33];
-    std::snprintf(buf, sizeof buf, "%016llX%016llX", start, counter.fetch_add(1, std::memory_order_relaxed) + 1);
-    return buf;
-}
 
 struct Outcome {
     int status;
@@ -69,7 +54,7 @@ Outcome publish_one(mqtt::Broker& broker, const Caller& caller, const nlohmann::
         return error_outcome(403, "forbidden_topic", "'" + name + "': " + result.error.message());
     if (result.error) return error_outcome(400, "invalid_topic", "'topic' was refused: " + result.error.message());
     if (result.matched == 0) return {202, {{"message", "no_matching_subscribers"}, {"matched", 0}}};
-    return {200, {{"id", next_publish_id()}, {"matched", result.matched}}};
+    return {200, {{"id", next_unique_id()}, {"matched", result.matched}}};
 }
 
 }  // namespace

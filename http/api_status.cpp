@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config/login_throttle.hpp"
+#include "control/request_service.hpp"
 #include "events/event_json.hpp"
 #include "events/event_log.hpp"
 #include "http/api.hpp"
@@ -120,7 +121,7 @@ nlohmann::json open_listeners_json(const std::vector<OpenListener>& listeners) {
 }
 
 nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s,
-                          const std::vector<OpenListener>& open_listeners) {
+                          const std::vector<OpenListener>& open_listeners, std::size_t requests_pending) {
     const auto now = now_ms();
     return {
         {"node", node},
@@ -130,6 +131,8 @@ nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s,
         {"disconnected_sessions", s.clients_disconnected},
         {"sessions", s.sessions},
         {"subscriptions", s.subscriptions},
+        {"internal_subscriptions", s.internal_subscriptions},
+        {"requests_pending", requests_pending},
         {"retained", s.retained},
         {"inflight", s.inflight},
         {"queued", s.queued},
@@ -158,9 +161,10 @@ void add_status_routes(Router& router, const ApiContext& context) {
     mqtt::Broker& broker = context.broker;
     events::EventLog& log = context.events;
 
-    router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners](const Call&) {
+    router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners, requests = context.requests](const Call&) {
         return json_response(200, stats_json(broker.node_name(), broker.stats(),
-                                             open ? open() : std::vector<OpenListener>{}));
+                                             open ? open() : std::vector<OpenListener>{},
+                                             requests ? requests->pending() : 0));
     });
 
     router.add("GET", "/metrics", [&broker, &log](const Call&) {
@@ -186,6 +190,7 @@ void add_status_routes(Router& router, const ApiContext& context) {
 
 void add_api_routes(Router& router, const ApiContext& context) {
     add_publish_routes(router, context);
+    add_request_routes(router, context);
     add_client_routes(router, context);
     add_retained_routes(router, context);
     add_event_routes(router, context);

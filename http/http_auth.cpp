@@ -75,7 +75,7 @@ std::optional<Role> required_role(std::string_view method, std::string_view rout
         if (route == "/api/v1/stats" || route == "/api/v1/openapi.json") return Role::read;
         return Role::subscribe;
     }
-    if (method == "POST" && route.starts_with("/api/v1/publish")) return Role::publish;
+    if (method == "POST" && (route.starts_with("/api/v1/publish") || route == "/api/v1/requests")) return Role::publish;
     // DELETE (kick, retained) and whatever is added later: admin only.
     return Role::admin;
 }

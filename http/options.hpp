@@ -13,6 +13,9 @@
 namespace mqgate::net {
 class TlsContext;
 }
+namespace mqgate::control {
+class RequestService;
+}
 
 namespace mqgate::http {
 
@@ -38,6 +41,7 @@ struct ServerOptions {
     std::vector<std::string> cors_origins;  // empty: CORS off; "*" allows any origin
     std::shared_ptr<const net::TlsContext> tls;  // https: every connection starts with a TLS handshake; null = http
     OpenListeners open_listeners;                // /api/v1/stats "open_access"; null = none
+    control::RequestService* requests = nullptr;  // POST /api/v1/requests (outlives the server); null = 503
 };
 
 }  // namespace mqgate::http

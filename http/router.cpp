@@ -94,8 +94,13 @@ const std::string* Call::query_param(std::string_view name) const {
     return it == query.end() ? nullptr : &it->second;
 }
 
+void Router::add_async(std::string method, std::string pattern, AsyncHandler handler) {
+    add(std::move(method), std::move(pattern), nullptr);
+    routes_.back().async = std::move(handler);
+}
+
 void Router::add(std::string method, std::string pattern, Handler handler) {
-    Route route{std::move(method), pattern, {}, std::move(handler)};
+    Route route{std::move(method), pattern, {}, std::move(handler), nullptr};
     const auto parts = split(std::string_view(pattern).substr(1), '/');
     for (auto part : parts) {
         if (part.size() > 2 && part.front() == '{' && part.back() == '}') {
@@ -231,12 +236,37 @@ Router::Admission Router::admit(const Request& request) const {
     return admission;
 }
 
-Response Router::run(const Request& request, Admission admission) const {
-    if (admission.answer) return std::move(*admission.answer);
+Router::Started Router::start(const Request& request, Admission admission, Reply later) const {
+    Started started;
+    if (admission.answer) {
+        started.now = std::move(*admission.answer);
+        return started;
+    }
+    const Route& route = routes_[admission.route];
     Call call{request, std::move(admission.path), std::move(admission.query), std::move(admission.caller)};
-    Response response = routes_[admission.route].handler(call);
-    add_cors(request, response);
-    return response;
+    if (route.async) {
+        // The router outlives every session that calls it; the origin is copied
+        // because the request may be gone when the answer comes.
+        started.cancel = route.async(call, [this, origin = request.origin, later = std::move(later)](Response response) {
+            Request headers;
+            headers.origin = origin;
+            add_cors(headers, response);
+            later(std::move(response));
+        });
+        return started;
+    }
+    started.now = route.handler(call);
+    add_cors(request, *started.now);
+    return started;
+}
+
+Response Router::run(const Request& request, Admission admission) const {
+    auto answer = std::make_shared<std::optional<Response>>();
+    auto started = start(request, std::move(admission), [answer](Response r) { *answer = std::move(r); });
+    if (started.now) return std::move(*started.now);
+    if (*answer) return std::move(**answer);
+    if (started.cancel) started.cancel();
+    return error_response(500, "internal_error", "this route answers asynchronously");
 }
 
 }  // namespace mqgate::http

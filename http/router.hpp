@@ -80,6 +80,13 @@ struct Call {
 };
 
 using Handler = std::function<Response(const Call&)>;
+// An answer that takes time (a device's reply): the handler starts the work
+// and returns at once; `reply` is then called exactly once, from any thread,
+// unless the returned Cancel ran first (the client went away; it may run on
+// any thread, at most once, and may be null when there is nothing to stop).
+using Reply = std::function<void(Response)>;
+using Cancel = std::function<void()>;
+using AsyncHandler = std::function<Cancel(const Call&, Reply reply)>;
 // Answers a response to refuse the request, or nullopt to let it through
 // (then `caller` is who sent it). `route` is the matched pattern, e.g.
 // "/api/v1/clients/{clientid}".
@@ -100,6 +107,7 @@ using Fallback = std::function<Response(const Request&)>;
 class Router {
 public:
     void add(std::string method, std::string pattern, Handler handler);
+    void add_async(std::string method, std::string pattern, AsyncHandler handler);
     void set_authorizer(Authorizer authorizer) { authorizer_ = std::move(authorizer); }
     void set_verifier(Verifier verifier) { verifier_ = std::move(verifier); }
     bool verify(const Request& request, std::function<void(CheckResult)> done) const {
@@ -124,7 +132,17 @@ public:
         Caller caller;
     };
     Admission admit(const Request& request) const;
-    // The admitted route's handler with the complete request, or the answer.
+    // The admitted route's handler with the complete request: `now` holds
+    // the answer of a synchronous route (or the admission's); an
+    // asynchronous one calls `later` once instead (CORS added) and `cancel`
+    // may abandon it.
+    struct Started {
+        std::optional<Response> now;
+        Cancel cancel;
+    };
+    Started start(const Request& request, Admission admission, Reply later) const;
+    // start() for callers that cannot wait: an asynchronous route that does
+    // not answer before its handler returns is a 500.
     Response run(const Request& request, Admission admission) const;
     Response dispatch(const Request& request) const { return run(request, admit(request)); }
 
@@ -142,6 +160,7 @@ private:
         std::string pattern;
         std::vector<Segment> segments;
         Handler handler;
+        AsyncHandler async;  // set instead of handler
     };
 
     bool cors_allowed(std::string_view origin) const;

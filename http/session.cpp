@@ -96,7 +96,7 @@ Request to_request(bhttp::request<bhttp::string_body>& message) {
 }
 
 Session::Session(net::FlexStream&& stream, std::shared_ptr<const SessionContext> context)
-    : stream_(std::move(stream)), executor_(stream_.get_executor()), context_(std::move(context)) {}
+    : stream_(std::move(stream)), executor_(stream_.get_executor()), context_(std::move(context)), idle_timer_(executor_) {}
 
 void Session::start() {
     asio::dispatch(executor_, [self = shared_from_this()] {
@@ -112,6 +112,7 @@ void Session::close() {
     asio::post(executor_, [self = shared_from_this()] {
         if (self->handed_over_) return;
         self->closing_ = true;
+        self->cancel_awaited();
         beast::error_code ignored;
         self->tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         self->tcp().close();
@@ -153,10 +154,16 @@ void Session::wait_for_request() {
     if (first_request_) {
         header_deadline_ = std::chrono::steady_clock::now() + o.header_timeout;
         tcp().expires_at(header_deadline_);
+    } else if (awaiting_answer()) {
+        // A timeout would close the socket under the awaited answer.
+        tcp().expires_never();
+        untimed_read_ = true;
     } else {
         tcp().expires_after(o.idle_timeout);
     }
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->untimed_read_ = false;
+        self->idle_timer_.cancel();
         if (ec) {
             self->stop_reading(ec);
             return;
@@ -220,7 +227,7 @@ void Session::admit(std::optional<Response> stream_refusal) {
     if (parser_->is_done()) return handle_request();
     // curl and others wait for this before sending a larger body.
     if (iequals(parser_->get()[bhttp::field::expect], "100-continue"))
-        queue_raw({"HTTP/1.1 100 Continue\r\n\r\n", false, true});
+        queue_raw(Outgoing::ready("HTTP/1.1 100 Continue\r\n\r\n", false, true));
     read_body();
 }
 
@@ -256,11 +263,62 @@ void Session::handle_request() {
     const unsigned version = message.version();
     parser_.reset();
 
-    const Response response = context_->router.run(request_, std::move(admission_));
-    queue(response, keep_alive, version, request_.method == "HEAD");
+    const bool head = request_.method == "HEAD";
+    const std::uint64_t awaited = ++last_awaited_;
+    // The reply keeps the session alive until it comes: the route's work is
+    // bounded by its own timeout, and cancel_awaited() stops it sooner.
+    auto started = context_->router.start(request_, std::move(admission_), [self = shared_from_this(), awaited](Response r) {
+        asio::post(self->executor_, [self, awaited, r = std::move(r)]() mutable { self->answered(awaited, std::move(r)); });
+    });
+    if (started.now) {
+        queue(*started.now, keep_alive, version, head);
+    } else {
+        if (!keep_alive) closing_ = true;
+        Outgoing placeholder;
+        placeholder.close_after = !keep_alive;
+        placeholder.awaited = awaited;
+        placeholder.version = version;
+        placeholder.head = head;
+        placeholder.cancel = std::move(started.cancel);
+        queue_raw(std::move(placeholder));
+    }
     request_ = {};
     admission_ = {};
     wait_for_request();
+}
+
+void Session::answered(std::uint64_t awaited, Response response) {
+    const auto it = std::find_if(outgoing_.begin(), outgoing_.end(),
+                                 [awaited](const Outgoing& o) { return o.awaited == awaited; });
+    if (it == outgoing_.end()) return;  // cancelled: the peer is gone
+    count_response(response.status);
+    it->bytes = serialize(response, !it->close_after, it->version, it->head);
+    it->awaited = 0;
+    it->cancel = nullptr;
+    if (!writing_) write_next();
+}
+
+bool Session::awaiting_answer() const {
+    return std::any_of(outgoing_.begin(), outgoing_.end(), [](const Outgoing& o) { return o.awaited != 0; });
+}
+
+void Session::cancel_awaited() {
+    const auto first = std::find_if(outgoing_.begin(), outgoing_.end(), [](const Outgoing& o) { return o.awaited != 0; });
+    for (auto it = first; it != outgoing_.end(); ++it) {
+        if (it->cancel) it->cancel();
+        if (!it->interim) --responses_queued_;
+    }
+    outgoing_.erase(first, outgoing_.end());
+}
+
+void Session::start_idle_timer() {
+    if (!untimed_read_ || awaiting_answer()) return;
+    idle_timer_.expires_after(context_->options.idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec || !self->untimed_read_ || self->awaiting_answer()) return;
+        self->closing_ = true;
+        self->tcp().close();
+    });
 }
 
 void Session::hand_over() {
@@ -297,6 +355,7 @@ void Session::fail_request(beast::error_code ec) {
 void Session::stop_reading(beast::error_code ec) {
     reading_ = false;
     closing_ = true;
+    cancel_awaited();
     if (ec != asio::error::operation_aborted && ec != bhttp::error::end_of_stream && ec != beast::error::timeout)
         LOG_DEBUG("http: connection ended: " << ec.message());
     // A timeout has already closed the socket; after a peer's close, finish
@@ -307,7 +366,7 @@ void Session::stop_reading(beast::error_code ec) {
 void Session::queue(const Response& response, bool keep_alive, unsigned version, bool head) {
     count_response(response.status);
     if (!keep_alive) closing_ = true;
-    queue_raw({serialize(response, keep_alive, version, head), !keep_alive, false});
+    queue_raw(Outgoing::ready(serialize(response, keep_alive, version, head), !keep_alive, false));
 }
 
 void Session::queue_raw(Outgoing outgoing) {
@@ -321,6 +380,7 @@ void Session::write_next() {
         if (closing_ && !reading_) shutdown_and_drain();
         return;
     }
+    if (outgoing_.front().awaited != 0) return;  // answered() writes it
     writing_ = true;
     tcp().expires_after(context_->options.body_timeout);
     asio::async_write(stream_, asio::buffer(outgoing_.front().bytes),
@@ -331,6 +391,7 @@ void Session::on_write(beast::error_code ec) {
     writing_ = false;
     if (ec) {
         closing_ = true;
+        cancel_awaited();
         tcp().close();
         return;
     }
@@ -343,6 +404,7 @@ void Session::on_write(beast::error_code ec) {
     }
     write_next();
     wait_for_request();
+    start_idle_timer();
 }
 
 void Session::shutdown_and_drain() {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -48,6 +49,20 @@ private:
         std::string bytes;
         bool close_after = false;
         bool interim = false;  // "100 Continue": not counted against max_pipelined
+        // An asynchronous route's answer still to come (Router::start):
+        // holds its place so pipelined answers keep their order.
+        std::uint64_t awaited = 0;  // 0 = bytes are ready
+        unsigned version = 11;
+        bool head = false;
+        Cancel cancel;
+
+        static Outgoing ready(std::string bytes, bool close_after, bool interim) {
+            Outgoing o;
+            o.bytes = std::move(bytes);
+            o.close_after = close_after;
+            o.interim = interim;
+            return o;
+        }
     };
 
     void handshake();
@@ -60,6 +75,16 @@ private:
     void read_body();
     void on_body(boost::beast::error_code ec);
     void handle_request();
+    // An asynchronous answer came (on this session's thread).
+    void answered(std::uint64_t awaited, Response response);
+    bool awaiting_answer() const;
+    // The peer is gone: abandon the answers still to come and everything
+    // queued behind them.
+    void cancel_awaited();
+    // While an answer is awaited the next request's first byte is awaited
+    // without a deadline (the peer's close cancels the work); once none is,
+    // this timer gives that wait the idle timeout back.
+    void start_idle_timer();
     // Once request_'s credentials are checked: refuses it on its header, hands
     // a stream to Streams, or reads the body; `stream_refusal`: a stream's
     // credentials were refused.
@@ -87,6 +112,9 @@ private:
     Router::Admission admission_;
     std::deque<Outgoing> outgoing_;
     std::size_t responses_queued_ = 0;  // outgoing_ minus interim answers
+    std::uint64_t last_awaited_ = 0;
+    bool untimed_read_ = false;  // the first-byte read runs without a deadline
+    boost::asio::steady_timer idle_timer_;
     std::chrono::steady_clock::time_point header_deadline_;
     bool reading_ = false;
     bool checking_ = false;  // a password of the current request is being verified

@@ -6,8 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/request_json.hpp"
 #include "events/event_json.hpp"
 #include "events/event_payload.hpp"
+#include "http/request_acl.hpp"
 #include "mqtt/errors.hpp"
 #include "mqtt/topic.hpp"
 #include "support/json_check.hpp"
@@ -125,6 +127,8 @@ void StreamCore::close() {
     replays_.clear();
     if (listener_) events_.unlisten(*listener_);
     listener_.reset();
+    for (const auto& [key, batch] : requests_waiting_) control::RequestService::cancel(batch);
+    requests_waiting_.clear();
     std::lock_guard lock(mutex_);
     closed_queue_ = true;
     replaying_ = false;
@@ -350,14 +354,15 @@ void StreamCore::handle(std::string_view text) {
 void StreamCore::handle_op(const json& op, const json& id) {
     const auto name = op.find("op");
     if (name == op.end() || !name->is_string())
-        return error(id, "invalid_op", "'op' is required: subscribe, unsubscribe, publish, events or ping");
+        return error(id, "invalid_op", "'op' is required: subscribe, unsubscribe, publish, request, events or ping");
     const auto& n = name->get_ref<const std::string&>();
     if (n == "subscribe") return op_subscribe(op, id);
     if (n == "unsubscribe") return op_unsubscribe(op, id);
     if (n == "publish") return op_publish(op, id);
     if (n == "events") return op_events(op, id);
+    if (n == "request") return op_request(op, id);
     if (n == "ping") return reply(json{{"type", "pong"}, {"id", id}});
-    error(id, "invalid_op", "unknown op '" + n + "': subscribe, unsubscribe, publish, events or ping");
+    error(id, "invalid_op", "unknown op '" + n + "': subscribe, unsubscribe, publish, request, events or ping");
 }
 
 void StreamCore::op_subscribe(const json& op, const json& id) {
@@ -413,6 +418,41 @@ void StreamCore::op_publish(const json& op, const json& id) {
         return error(id, "forbidden_topic", "'" + name + "': " + result.error.message());
     if (result.error) return error(id, "invalid_topic", "'topic' was refused: " + result.error.message());
     reply(json{{"type", "ack"}, {"id", id}, {"op", "publish"}, {"matched", result.matched}});
+}
+
+// The fields of POST /api/v1/requests; answered by {"type": "response", "id",
+// ...the REST answer's 200 body} or {"type": "error", "id", "error", ...}.
+void StreamCore::op_request(const json& op, const json& id) {
+    if (!requests_) return error(id, "unavailable", "requests to devices are not served here");
+    auto planned = control::plan_request(op, requests_->limits());
+    if (planned.refusal) return error(id, planned.refusal->code, std::move(planned.refusal->message));
+    if (auto denial = request_acl_denial(caller_, planned.plan)) return error(id, "forbidden", std::move(*denial));
+    auto exchanges = planned.plan.exchanges;
+    for (auto& e : planned.plan.exchanges) e.payload.clear();  // the answer needs ids and topics only
+    auto plan = std::make_shared<const control::Plan>(std::move(planned.plan));
+
+    std::lock_guard subs(subs_mutex_);
+    if (closed_) return;
+    const std::uint64_t key = ++last_request_;
+    // `done` runs on the service's strand, never inside start().
+    auto done = [weak = weak_from_this(), plan, id, key](std::vector<control::Outcome> outcomes) {
+        const auto self = weak.lock();
+        if (!self) return;
+        {
+            std::lock_guard lock(self->subs_mutex_);
+            self->requests_waiting_.erase(key);
+        }
+        auto answer = control::answer(*plan, outcomes);
+        answer.body["type"] = answer.status == 200 ? "response" : "error";
+        answer.body["id"] = id;
+        self->reply(std::move(answer.body));
+    };
+    auto batch = requests_->start(std::move(exchanges), plan->timeout, plan->wait_for_connect, std::move(done));
+    if (!batch)
+        return error(id, "too_many_requests",
+                     "more than requests.max_pending (" + std::to_string(requests_->limits().max_pending) +
+                         ") device requests would be waiting");
+    requests_waiting_.emplace(key, std::move(batch));
 }
 
 void StreamCore::op_events(const json& op, const json& id) {

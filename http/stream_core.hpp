@@ -24,6 +24,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "control/request_service.hpp"
 #include "events/event_log.hpp"
 #include "http/router.hpp"
 #include "mqtt/broker.hpp"
@@ -61,6 +62,9 @@ public:
     // Whose ops handle() runs: its subscribe and publish ops are checked
     // against `caller.may` (the role and the ACL). Before the first op.
     void restrict_to(Caller caller) { caller_ = std::move(caller); }
+    // Serves the "request" op (requests to devices); without it the op is
+    // refused. Before the first op; `requests` outlives the stream.
+    void serve_requests(control::RequestService* requests) { requests_ = requests; }
 
     // One client op (a WebSocket text message); the answer is queued.
     void handle(std::string_view text);
@@ -132,6 +136,7 @@ private:
     void op_unsubscribe(const nlohmann::json& op, const nlohmann::json& id);
     void op_publish(const nlohmann::json& op, const nlohmann::json& id);
     void op_events(const nlohmann::json& op, const nlohmann::json& id);
+    void op_request(const nlohmann::json& op, const nlohmann::json& id);
 
     mqtt::Broker& broker_;
     events::EventLog& events_;
@@ -139,6 +144,7 @@ private:
     const std::function<void()> wake_;
     const std::function<void()> overflow_;
     Caller caller_;  // transport thread only
+    control::RequestService* requests_ = nullptr;
 
     // Under subs_mutex_: close() may come from the gateway's shutdown thread,
     // while the broker and event log still exist.
@@ -147,6 +153,9 @@ private:
     std::optional<std::uint64_t> listener_;
     bool closed_ = false;
     std::deque<Replay> replays_;  // oldest subscription first
+    // Requests to devices still waiting, cancelled by close().
+    std::map<std::uint64_t, std::shared_ptr<control::RequestService::Batch>> requests_waiting_;
+    std::uint64_t last_request_ = 0;
 
     // Shared with the callbacks' threads.
     mutable std::mutex mutex_;

@@ -25,6 +25,9 @@ class EventLog;
 namespace mqgate::net {
 class ConnectionCounter;
 }
+namespace mqgate::control {
+class RequestService;
+}
 
 namespace mqgate::http {
 
@@ -46,6 +49,8 @@ struct StreamOptions {
     std::function<std::variant<Caller, Response>(std::string_view authorization, std::string_view access_token,
                                                  bool script_request)>
         authenticate;
+    control::RequestService* requests = nullptr;        // JSON stream "request" op; null: refused. Outlives the streams
+
 };
 
 class Streams {

@@ -61,6 +61,7 @@ public:
                 });
             });
         core_->restrict_to(std::move(caller));
+        core_->serve_requests(options_.requests);
         ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
             if (ec) {
                 LOG_DEBUG("stream: handshake failed: " << ec.message());

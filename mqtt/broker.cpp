@@ -81,6 +81,14 @@ void Broker::unsubscribe(std::uint64_t subscription_id) {
     core_->internal_.erase(it);
 }
 
+bool Broker::has_subscriber(std::string_view topic) const {
+    if (validate_topic_name(topic)) return false;
+    Op op(*core_);
+    bool found = false;
+    core_->subscriptions_.match(topic, [&](SessionState*, std::uint8_t) { found = true; });
+    return found;
+}
+
 ClientInfo BrokerCore::client_info(std::string_view id, bool clean_session, const ClientStatus& status,
                                    const SessionState* s, const ClientRecord* record) const {
     ClientInfo info;

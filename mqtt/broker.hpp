@@ -74,6 +74,7 @@ struct BrokerStats {
     std::size_t clients_maximum = 0;       // highest concurrent connections seen
     std::size_t sessions = 0;
     std::size_t subscriptions = 0;         // client subscriptions (not internal)
+    std::size_t internal_subscriptions = 0;  // JSON streams, SSE, requests waiting for a reply
     std::size_t retained = 0;
     std::size_t inflight = 0;
     std::size_t queued = 0;
@@ -135,6 +136,11 @@ public:
     using MessageCallback = std::function<void(const MessagePtr&)>;
     std::uint64_t subscribe(std::string filter, MessageCallback on_message);
     void unsubscribe(std::uint64_t subscription_id);
+
+    // Does a client session (connected or persistent) hold a subscription
+    // that matches `topic`? Internal subscribers do not count: a device
+    // request (control/) is pointless when no device would receive it.
+    bool has_subscriber(std::string_view topic) const;
 
     std::vector<ClientInfo> clients() const;
     std::optional<ClientInfo> client(std::string_view client_id) const;

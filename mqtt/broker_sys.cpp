@@ -12,6 +12,7 @@ BrokerStats BrokerCore::snapshot() const {
     st.sessions = sessions_->size();
     st.clients_disconnected = st.sessions - std::min(st.sessions, st.clients_connected);
     st.subscriptions = subscriptions_.size();
+    st.internal_subscriptions = internal_.size();
     st.retained = retained_->size();
     sessions_->for_each([&](SessionState& s) {
         st.inflight += s.inflight.size();

@@ -58,6 +58,7 @@ ROLES = {
     ("GET", "/api/v1/stream/sse"): "subscribe",
     ("POST", "/api/v1/publish"): "publish",
     ("POST", "/api/v1/publish/bulk"): "publish",
+    ("POST", "/api/v1/requests"): "publish",
     ("DELETE", "/api/v1/clients/{clientid}"): "admin",
     ("DELETE", "/api/v1/retained/{topic}"): "admin",
 }

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 
 export const START_TIMEOUT_MS = 15000;
 
@@ -158,4 +159,14 @@ export class Frames {
   }
 
   send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
+}
+
+// A JSON stream (/api/v1/stream) of `gw`, open, its frames collected;
+// `sockets` keeps it for the test file's cleanup.
+export async function openJsonStream(gw, sockets, ms = 10000) {
+  const ws = new WebSocket(`ws://127.0.0.1:${gw.httpPort}/api/v1/stream`);
+  sockets.push(ws);
+  const frames = new Frames(ws);
+  await once(ws, 'open', ms);
+  return frames;
 }

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
-import { startGateway, once, run, spawnLines, waitLine, Frames } from './harness.mjs';
+import { startGateway, once, run, spawnLines, waitLine, openJsonStream } from './harness.mjs';
 
 const WAIT = 10000;
 let gw;
@@ -18,13 +18,7 @@ after(async () => {
   await gw.stop();
 });
 
-async function openStream() {
-  const ws = new WebSocket(`ws://127.0.0.1:${gw.httpPort}/api/v1/stream`);
-  sockets.push(ws);
-  const frames = new Frames(ws);
-  await once(ws, 'open', WAIT);
-  return frames;
-}
+const openStream = () => openJsonStream(gw, sockets, WAIT);
 
 const pub = (args) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.mqttPort), ...args]);
 

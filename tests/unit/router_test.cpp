@@ -239,4 +239,31 @@ TEST(Router, RoutesAreListedInOpenApiSyntax) {
               routes.end());
 }
 
+TEST(Router, AsyncRouteAnswersLaterWithCorsAndCanBeCancelled) {
+    Router router;
+    router.set_cors_origins({"https://dash.example"});
+    mqgate::http::Reply held;
+    bool cancelled = false;
+    router.add_async("POST", "/api/v1/requests", [&](const Call&, mqgate::http::Reply reply) -> mqgate::http::Cancel {
+        held = std::move(reply);
+        return [&cancelled] { cancelled = true; };
+    });
+    auto request = get("/api/v1/requests", "POST");
+    request.origin = "https://dash.example";
+    std::optional<Response> later;
+    auto started = router.start(request, router.admit(request), [&](Response r) { later = std::move(r); });
+    EXPECT_FALSE(started.now);
+    ASSERT_TRUE(held);
+    EXPECT_FALSE(later);
+    held(mqgate::http::json_response(200, {{"ok", true}}));
+    ASSERT_TRUE(later);
+    EXPECT_EQ(later->status, 200);
+    EXPECT_EQ(header(*later, "Access-Control-Allow-Origin"), "https://dash.example");
+    ASSERT_TRUE(started.cancel);
+    started.cancel();
+    EXPECT_TRUE(cancelled);
+    // dispatch() cannot wait: an answer that did not come at once is a 500.
+    EXPECT_EQ(router.dispatch(request).status, 500);
+}
+
 }  // namespace
