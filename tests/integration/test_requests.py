@@ -64,6 +64,20 @@ class RequestsTestCase(test_rest.RestTestCase):
         self.assertEqual(status, 200)
         return body
 
+    def raw_statuses(self, request_bytes):
+        """Sends raw request bytes on one connection, reads until the server
+        closes it and returns the answers' status codes in order, with what
+        was received."""
+        with socket.create_connection(("127.0.0.1", self.http_port), timeout=TIMEOUT) as s:
+            s.sendall(request_bytes)
+            received = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        return re.findall(rb"HTTP/1\.1 (\d{3}) ", received), received
+
     def wait_pending(self, count):
         test_rest.eventually(lambda: self.stats()["requests_pending"] == count, "%d pending request(s)" % count)
 
@@ -203,17 +217,10 @@ class RequestsTest(RequestsTestCase):
         base = self.topic()
         Device(self, self.client_id("mute"), base + "/req", lambda m: None)
         body = json.dumps({"topic": base + "/req", "response_topic": base + "/res", "timeout_ms": 300})
-        with socket.create_connection(("127.0.0.1", self.http_port), timeout=TIMEOUT) as s:
-            s.sendall(("POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                       "Content-Length: %d\r\n\r\n%sGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                       % (len(body), body)).encode())
-            received = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                received += chunk
-        statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", received)
+        statuses, received = self.raw_statuses(
+            ("POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: %d\r\n\r\n%sGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+             % (len(body), body)).encode())
         self.assertEqual(statuses, [b"504", b"200"], received)
 
     def test_invalid_bodies_are_400(self):
@@ -237,17 +244,11 @@ class PendingCapTest(RequestsTestCase):
         base = self.topic()
         Device(self, self.client_id("mute"), base + "/req", lambda m: None)
         body = json.dumps({"topic": base + "/req", "response_topic": base + "/res", "timeout_ms": 1500})
-        with socket.create_connection(("127.0.0.1", self.http_port), timeout=TIMEOUT) as s:
-            s.sendall(("POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                       "Content-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
-            received = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                received += chunk
+        statuses, received = self.raw_statuses(
+            ("POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
         # Longer than idle_timeout (1 s) went by before the answer: it still came, then the close.
-        self.assertEqual(re.findall(rb"HTTP/1\.1 (\d{3}) ", received), [b"504"], received)
+        self.assertEqual(statuses, [b"504"], received)
 
     def test_429_over_the_pending_cap(self):
         base = self.topic()
