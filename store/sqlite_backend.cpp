@@ -230,8 +230,9 @@ LoadedState SqliteBackend::load() {
                                StoredMessage{r.column_string(1), r.column_string(2), messages.qos(r, 3),
                                              r.column_int(4) != 0, r.column_int(5), r.column_string(6)});
     });
+    const RowCheck retained(path, "retained");
     read_rows(db_, "SELECT topic, message_id FROM retained ORDER BY topic", [&](auto& r) {
-        state.retained.push_back({r.column_string(0), RowCheck(path, "retained").id(r, 1, "message_id", next)});
+        state.retained.push_back({r.column_string(0), retained.id(r, 1, "message_id", next)});
     });
 
     std::map<std::string, SessionRecord> sessions;
