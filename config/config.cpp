@@ -36,6 +36,17 @@ mqtt::BrokerOptions Config::broker_options(std::string version) const {
     return o;
 }
 
+std::string StorageOptions::file() const { return path.empty() ? data_dir + "/mqgate.db" : path; }
+
+store::StoreOptions StorageOptions::store_options() const {
+    store::StoreOptions o;
+    o.backend = backend;
+    o.path = file();
+    o.sync = sync;
+    o.max_pending_batches = max_pending_batches;
+    return o;
+}
+
 bool valid_bind(const std::string& bind) {
     boost::system::error_code ec;
     boost::asio::ip::make_address(bind, ec);
@@ -56,7 +67,8 @@ Environment process_environment() {
 
 const char* usage() noexcept {
     return "usage: mqgate [--config FILE] [--mqtt-port N] [--http-port N] [--bind ADDR]\n"
-           "              [--threads N] [--log-level LEVEL] [--check-config] [--help] [--version]\n"
+           "              [--threads N] [--log-level LEVEL] [--data-dir DIR] [--check-config]\n"
+           "              [--help] [--version]\n"
            "\n"
            "  --config FILE     JSON config file (comments allowed); without it the defaults apply\n"
            "  --mqtt-port N     port of the first MQTT listener (0 = ephemeral)\n"
@@ -65,6 +77,8 @@ const char* usage() noexcept {
            "                    only; 0.0.0.0 opens mqgate to the network)\n"
            "  --threads N       I/O threads (0 = number of cores)\n"
            "  --log-level L     trace, debug, info, warn, error or off\n"
+           "  --data-dir DIR    where the state that survives restarts is kept (storage.data_dir,\n"
+           "                    default ./mqgate-data; created at start-up)\n"
            "  --check-config    validate, print the effective config as JSON and exit\n"
            "\n"
            "Environment (overrides the file, overridden by the command line):\n"
@@ -196,8 +210,8 @@ struct CommandLine {
 CommandLine parse_command_line(int argc, const char* const* argv) {
     const std::string source = "command line";
     CommandLine cl;
-    static constexpr std::string_view with_value[] = {"--config",  "--mqtt-port", "--http-port",
-                                                      "--bind",    "--threads",   "--log-level"};
+    static constexpr std::string_view with_value[] = {"--config",  "--mqtt-port", "--http-port", "--bind",
+                                                      "--threads", "--log-level", "--data-dir"};
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         std::optional<std::string> value;
@@ -237,6 +251,7 @@ void apply_command_line(Config& c, const CommandLine& cl) {
         else if (opt == "--http-port") set_first_port(c.listeners.http, port_or_throw(value, source, opt));
         else if (opt == "--threads") apply_path(c, {"threads"}, value, source, opt);
         else if (opt == "--log-level") apply_path(c, {"log_level"}, value, source, opt);
+        else if (opt == "--data-dir") apply_path(c, {"storage", "data_dir"}, value, source, opt);
         else if (opt == "--bind") {
             const auto bind = address_or_throw(value, source, opt);
             for (auto& l : c.listeners.mqtt) l.bind = bind;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mqtt/broker_options.hpp"
+#include "store/options.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::config {
@@ -87,6 +88,19 @@ struct RequestOptions {
     std::size_t max_targets = 1000;         // client ids in one request's "targets"
 };
 
+// The "storage" section: where retained messages and persistent sessions
+// survive restarts (store/, README "Storage").
+struct StorageOptions {
+    store::BackendKind backend = store::BackendKind::sqlite;  // memory: nothing survives a restart
+    std::string data_dir = "mqgate-data";  // created at start-up; holds mqgate.db unless `path` is set
+    std::string path;                      // the SQLite file; "" = <data_dir>/mqgate.db
+    store::Sync sync = store::Sync::full;
+    std::size_t max_pending_batches = 65536;  // writes waiting for a commit; beyond, not acknowledged
+
+    std::string file() const;  // the SQLite file this names
+    store::StoreOptions store_options() const;
+};
+
 // An API token as configured: the token itself or its SHA-256 (hex).
 struct TokenOptions {
     std::string token;         // the secret ("" when token_sha256 is given)
@@ -119,6 +133,7 @@ struct Config {
     MqttOptions mqtt;
     HttpOptions http;
     RequestOptions requests;
+    StorageOptions storage;
     AuthOptions auth;
     std::string file;  // the config file read, "" when none
 

@@ -203,6 +203,24 @@ void read_requests(ObjectReader& r, RequestOptions& q) {
     r.finish();
 }
 
+void read_storage(ObjectReader& r, StorageOptions& s) {
+    std::string text;
+    if (r.string("backend", text)) {
+        const auto kind = store::parse_backend(text);
+        if (!kind) r.fail(join(r.path(), "backend"), "must be sqlite or memory; got \"" + text + "\"");
+        s.backend = *kind;
+    }
+    if (r.string("data_dir", s.data_dir) && s.data_dir.empty()) r.fail(join(r.path(), "data_dir"), "must not be empty");
+    r.string("path", s.path);
+    if (r.string("sync", text)) {
+        const auto sync = store::parse_sync(text);
+        if (!sync) r.fail(join(r.path(), "sync"), "must be full or normal; got \"" + text + "\"");
+        s.sync = *sync;
+    }
+    r.integer("max_pending_batches", s.max_pending_batches, 1, unlimited);
+    r.finish();
+}
+
 bool is_role(std::string_view role) {
     return role == "admin" || role == "publish" || role == "subscribe" || role == "read";
 }
@@ -299,6 +317,10 @@ void apply_json(Config& c, const json& j, const std::string& source) {
     if (const json* v = r.member("requests")) {
         ObjectReader qr(*v, "requests", source);
         read_requests(qr, c.requests);
+    }
+    if (const json* v = r.member("storage")) {
+        ObjectReader sr(*v, "storage", source);
+        read_storage(sr, c.storage);
     }
     if (const json* v = r.member("auth")) {
         ObjectReader ar(*v, "auth", source);
@@ -398,6 +420,12 @@ json to_json(const Config& c) {
          {{"max_timeout_ms", c.requests.max_timeout_ms},
           {"max_pending", c.requests.max_pending},
           {"max_targets", c.requests.max_targets}}},
+        {"storage",
+         {{"backend", c.storage.backend == store::BackendKind::memory ? "memory" : "sqlite"},
+          {"data_dir", c.storage.data_dir},
+          {"path", c.storage.path},
+          {"sync", c.storage.sync == store::Sync::full ? "full" : "normal"},
+          {"max_pending_batches", c.storage.max_pending_batches}}},
         {"auth",
          {{"allow_anonymous", c.auth.allow_anonymous},
           {"password_file", c.auth.password_file},

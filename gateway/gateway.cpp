@@ -5,6 +5,7 @@
 #include "events/event_sys.hpp"
 #include "gateway/bind_listener.hpp"
 #include "gateway/exposure.hpp"
+#include "gateway/storage.hpp"
 #include "mqtt/net/tcp_connection.hpp"
 #include "support/log.hpp"
 
@@ -46,7 +47,9 @@ Gateway::Gateway(config::Config config, std::string version)
       auth_(std::make_shared<config::GatewayAuthorizer>(config::load_auth_state(config_.auth), config::verify_password,
                                                         config::login_options(config_.auth))),
       http_auth_(std::make_shared<http::HttpAuth>(auth_)),
-      broker_(std::make_unique<mqtt::Broker>(config_.broker_options(std::move(version)), auth_)),
+      store_(open_storage(config_.storage)),
+      broker_(std::make_unique<mqtt::Broker>(config_.broker_options(std::move(version)), auth_, nullptr, nullptr,
+                                             nullptr, store_)),
       requests_(std::make_unique<control::RequestService>(
           *broker_, pool_.at(0).get_executor(),
           control::RequestLimits{std::chrono::milliseconds(config_.requests.max_timeout_ms),
@@ -152,6 +155,7 @@ int Gateway::run() {
     pool_.run();
     pool_.join();
     auth_->stop_verifying();
+    if (store_) store_->close();  // commits what the last operations wrote
     LOG_INFO("stopped");
     return 0;
 }

@@ -23,6 +23,7 @@
 #include "net/io_pool.hpp"
 #include "net/tcp_listener.hpp"
 #include "net/tls_context.hpp"
+#include "store/store.hpp"
 
 namespace mqgate::gateway {
 
@@ -73,6 +74,9 @@ private:
     events::EventLog events_;
     std::shared_ptr<config::GatewayAuthorizer> auth_;  // users, tokens, ACL: MQTT and HTTP
     std::shared_ptr<http::HttpAuth> http_auth_;
+    // Opened (and loaded into the broker) before any listener; closed after
+    // the I/O threads stop, once what they wrote is committed.
+    std::shared_ptr<store::Store> store_;
     std::unique_ptr<mqtt::Broker> broker_;
     // POST /api/v1/requests. Sessions point at it; they run only on the pool's
     // threads, which have stopped by the time it goes.

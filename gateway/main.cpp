@@ -7,6 +7,7 @@
 #include "config/passwd_command.hpp"
 #include "gateway/bind_listener.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/storage.hpp"
 #include "support/log.hpp"
 
 namespace {
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
             try {
                 config::load_auth_state(invocation.config.auth);  // the password, ACL and token files too
                 gateway::check_tls_files(invocation.config);       // and the TLS certificates and keys
+                gateway::check_storage(invocation.config);         // and the store's file
             } catch (const config::AuthFileError& e) {
                 return fail(e, 2);
             } catch (const config::ConfigError& e) {
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
     } catch (const config::ConfigError& e) {  // a TLS listener's certificate or key file
         return fail(e, 2);
     } catch (const gateway::ListenError& e) {  // the address is taken or not this host's
+        return fail(e, 2);
+    } catch (const store::StoreError& e) {  // the store's file: unreadable, foreign, newer or corrupt
         return fail(e, 2);
     } catch (const std::exception& e) {
         return fail(e, 1);

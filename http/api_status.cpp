@@ -14,6 +14,7 @@
 #include "http/request_stats.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/net/transport.hpp"
+#include "store/store.hpp"
 
 namespace mqgate::http {
 namespace {
@@ -67,7 +68,7 @@ private:
     std::string out_;
 };
 
-std::string prometheus_text(const mqtt::BrokerStats& s, const events::EventLog& log) {
+std::string prometheus_text(const mqtt::BrokerStats& s, const store::StoreStats* storage, const events::EventLog& log) {
     Exposition e;
     e.metric("mqgate_connections", "gauge", "MQTT connections open now.", s.clients_connected);
     e.metric("mqgate_connections_max", "gauge", "Highest number of concurrent MQTT connections seen.",
@@ -101,6 +102,21 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const events::EventLog& 
     e.metric("mqgate_protocol_errors_total", "counter", "Connections closed for a protocol error.", s.protocol_errors);
     e.metric("mqgate_bytes_received_total", "counter", "Transport bytes received.", s.bytes_received);
     e.metric("mqgate_bytes_sent_total", "counter", "Transport bytes sent.", s.bytes_sent);
+    if (storage) {
+        e.metric("mqgate_storage_commits_total", "counter", "Durable store transactions committed.", storage->commits);
+        e.metric("mqgate_storage_failed_commits_total", "counter",
+                 "Durable store transactions that failed to write (disk full, I/O error).", storage->failed_commits);
+        e.metric("mqgate_storage_write_failing", "gauge", "1 while the last durable store commit failed.",
+                 storage->write_failing ? 1 : 0);
+        e.metric("mqgate_storage_commit_microseconds_last", "gauge", "Duration of the last commit.",
+                 storage->last_commit_us);
+        e.metric("mqgate_storage_commit_microseconds_avg", "gauge", "Average duration of a commit.",
+                 storage->avg_commit_us);
+        e.metric("mqgate_storage_pending_writes", "gauge", "Write batches waiting for a commit.",
+                 storage->pending_batches);
+        e.metric("mqgate_storage_file_bytes", "gauge", "Bytes of the store's file and write-ahead log.",
+                 storage->file_bytes);
+    }
     e.metric("mqgate_uptime_seconds", "gauge", "Seconds since the broker started.",
              static_cast<std::uint64_t>(s.uptime_seconds < 0 ? 0 : s.uptime_seconds));
 
@@ -120,7 +136,20 @@ nlohmann::json open_listeners_json(const std::vector<OpenListener>& listeners) {
     return out;
 }
 
-nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s,
+nlohmann::json storage_json(const store::StoreStats* s) {
+    if (!s) return {{"backend", "memory"}};
+    return {{"backend", "sqlite"},
+            {"commits", s->commits},
+            {"failed_commits", s->failed_commits},
+            {"write_failing", s->write_failing},
+            {"write_error_episodes", s->write_error_episodes},
+            {"last_commit_us", s->last_commit_us},
+            {"avg_commit_us", s->avg_commit_us},
+            {"pending_writes", s->pending_batches},
+            {"file_bytes", s->file_bytes}};
+}
+
+nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s, const store::StoreStats* storage,
                           const std::vector<OpenListener>& open_listeners, std::size_t requests_pending) {
     const auto now = now_ms();
     return {
@@ -152,6 +181,7 @@ nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s,
         {"time_ms", now},
         {"open_access", !open_listeners.empty()},
         {"open_listeners", open_listeners_json(open_listeners)},
+        {"storage", storage_json(storage)},
     };
 }
 
@@ -162,7 +192,9 @@ void add_status_routes(Router& router, const ApiContext& context) {
     events::EventLog& log = context.events;
 
     router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners, requests = context.requests](const Call&) {
-        return json_response(200, stats_json(broker.node_name(), broker.stats(),
+        store::StoreStats storage;
+        const bool durable = broker.storage_stats(storage);
+        return json_response(200, stats_json(broker.node_name(), broker.stats(), durable ? &storage : nullptr,
                                              open ? open() : std::vector<OpenListener>{},
                                              requests ? requests->pending() : 0));
     });
@@ -170,7 +202,9 @@ void add_status_routes(Router& router, const ApiContext& context) {
     router.add("GET", "/metrics", [&broker, &log](const Call&) {
         Response r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        r.body = prometheus_text(broker.stats(), log);
+        store::StoreStats storage;
+        const bool durable = broker.storage_stats(storage);
+        r.body = prometheus_text(broker.stats(), durable ? &storage : nullptr, log);
         return r;
     });
 

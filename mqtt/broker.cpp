@@ -12,9 +12,9 @@ namespace mqgate::mqtt {
 using Op = BrokerCore::Op;
 
 Broker::Broker(BrokerOptions options, std::shared_ptr<Authorizer> auth, std::shared_ptr<RetainedStore> retained,
-               std::shared_ptr<SessionStore> sessions, Clock clock)
+               std::shared_ptr<SessionStore> sessions, Clock clock, std::shared_ptr<store::Store> store)
     : core_(std::make_unique<BrokerCore>(std::move(options), std::move(auth), std::move(retained),
-                                         std::move(sessions), std::move(clock))) {}
+                                         std::move(sessions), std::move(clock), std::move(store))) {}
 
 Broker::~Broker() = default;
 
@@ -176,7 +176,9 @@ MessagePtr Broker::retained_get(std::string_view topic) const {
 
 bool Broker::retained_delete(std::string_view topic) {
     Op op(*core_);
-    return core_->retained_->erase(topic);
+    if (!core_->retained_->erase(topic)) return false;
+    if (core_->persist_) core_->persist_->erase_retained(topic);
+    return true;
 }
 
 bool Broker::kick(std::string_view client_id) {
@@ -204,6 +206,13 @@ void Broker::unobserve(std::uint64_t observer_id) {
 BrokerStats Broker::stats() const {
     Op op(*core_);
     return core_->snapshot();
+}
+
+bool Broker::storage_stats(store::StoreStats& out) const {
+    // persist_ is set once, at construction: no lock needed to read it; the store has its own.
+    if (!core_->persist_) return false;
+    out = core_->persist_->store().stats();
+    return true;
 }
 
 void Broker::tick() {

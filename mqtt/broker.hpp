@@ -23,6 +23,11 @@
 #include "mqtt/packet.hpp"
 #include "mqtt/storage.hpp"
 
+namespace mqgate::store {
+class Store;
+struct StoreStats;
+}
+
 namespace mqgate::mqtt {
 
 class BrokerCore;
@@ -106,9 +111,13 @@ using Clock = std::function<std::chrono::system_clock::time_point()>;
 
 class Broker {
 public:
+    // `store`: durable storage (store/), or null to keep everything in
+    // memory only. Its state becomes the broker's here: throws
+    // store::StoreError when the store cannot be read.
     explicit Broker(BrokerOptions options, std::shared_ptr<Authorizer> auth = nullptr,
                     std::shared_ptr<RetainedStore> retained = nullptr,
-                    std::shared_ptr<SessionStore> sessions = nullptr, Clock clock = nullptr);
+                    std::shared_ptr<SessionStore> sessions = nullptr, Clock clock = nullptr,
+                    std::shared_ptr<store::Store> store = nullptr);
     ~Broker();
     Broker(const Broker&) = delete;
     Broker& operator=(const Broker&) = delete;
@@ -165,6 +174,9 @@ public:
     void unobserve(std::uint64_t observer_id);
 
     BrokerStats stats() const;
+    // The durable store's figures (commits, latency, bytes, pending writes);
+    // false without durable storage.
+    bool storage_stats(store::StoreStats& out) const;
 
     // Periodic housekeeping: expire inbound QoS 2 state and publish
     // $SYS/broker/... statistics. Call every sys_interval.

@@ -124,6 +124,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     } else {
         session = &sessions_->create(c.client_id);
         session->clean_session = c.clean_session;
+        if (persistent(*session)) persist_->put_session(session->client_id);
     }
 
     link.state_ = Link::State::connected;
@@ -139,7 +140,8 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     ++stats_.connections_total;
     if (++connected_ > stats_.clients_maximum) stats_.clients_maximum = connected_;
 
-    send(link, Connack{session_present, ConnectReturn::accepted});
+    // With durable storage, a new persistent session is on disk before the client learns of it.
+    send_after_commit(link, Connack{session_present, ConnectReturn::accepted});
     link.conn_->set_keepalive(std::chrono::seconds(c.keepalive));
     emit(event_for(link, EventType::client_connected));
     LOG_DEBUG("client '" << link.client_id() << "' connected from " << link.conn_->peer().address << ":" << link.conn_->peer().port
@@ -149,7 +151,6 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     // whatever queued while the client was away.
     resend_inflight(link, *session);
     pump_queue(link, *session);
-    commit(*session);
 }
 
 void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
@@ -173,11 +174,7 @@ void BrokerCore::on_closed(Link& link, DisconnectReason reason) {
         session->status.disconnected_at_ms = now_ms();
         session->status.departure = std::make_unique<Departure>(Departure{
             std::string(link.username()), link.conn_ ? link.conn_->peer() : PeerInfo{}, link.keepalive_, to_string(reason)});
-        if (session->clean_session) {
-            discard_session(*session);  // [MQTT-3.1.2-6]
-        } else {
-            commit(*session);
-        }
+        if (session->clean_session) discard_session(*session);  // [MQTT-3.1.2-6]
     }
     link.conn_.reset();
 }
@@ -204,6 +201,7 @@ void BrokerCore::publish_will(Link& link) {
 void BrokerCore::discard_session(SessionState& s) {
     for (const auto& [filter, qos] : s.subscriptions) subscriptions_.erase(filter, &s);
     const std::string id(s.client_id);  // a copy: the session's own goes with it in erase()
+    if (persistent(s)) persist_->erase_session(id);
     // The status outlives the session, bounded by remember_disconnected().
     ClientRecord record{s.clean_session, std::move(s.status), {}, s.dropped, s.messages_in, s.messages_out};
     sessions_->erase(id);

@@ -17,6 +17,7 @@ const char* to_string(DisconnectReason r) noexcept {
         case DisconnectReason::connect_timeout: return "connect_timeout";
         case DisconnectReason::slow_consumer: return "slow_consumer";
         case DisconnectReason::server_shutdown: return "server_shutdown";
+        case DisconnectReason::storage_error: return "storage_error";
     }
     return "unknown";
 }
@@ -35,7 +36,8 @@ const char* to_string(EventType t) noexcept {
 }
 
 BrokerCore::BrokerCore(BrokerOptions options, std::shared_ptr<Authorizer> auth,
-                       std::shared_ptr<RetainedStore> retained, std::shared_ptr<SessionStore> sessions, Clock clock)
+                       std::shared_ptr<RetainedStore> retained, std::shared_ptr<SessionStore> sessions, Clock clock,
+                       std::shared_ptr<store::Store> store)
     : options_(std::move(options)),
       auth_(auth ? std::move(auth) : std::make_shared<AllowAllAuthorizer>()),
       retained_(retained ? std::move(retained) : make_memory_retained_store()),
@@ -45,6 +47,10 @@ BrokerCore::BrokerCore(BrokerOptions options, std::shared_ptr<Authorizer> auth,
     started_ms_ = now_ms();
     anchor_ = std::make_shared<CoreAnchor>();
     anchor_->core = this;
+    if (store) {
+        persist_ = std::make_unique<Persistence>(store);
+        restore(store->load());
+    }
 }
 
 BrokerCore::~BrokerCore() {
@@ -53,6 +59,7 @@ BrokerCore::~BrokerCore() {
 }
 
 BrokerCore::Op::~Op() {
+    if (core_.persist_) core_.end_op();
     // Callbacks run outside the lock, in the order they were queued.
     std::vector<std::function<void()>> callbacks;
     callbacks.swap(core_.deferred_);
@@ -86,6 +93,20 @@ void BrokerCore::send(Link& link, const Packet& p) {
     if (!link.conn_) return;
     Frame f;
     encode(p, f.head);
+    transmit(link, std::move(f));
+}
+
+void BrokerCore::send_after_commit(Link& link, const Packet& p) {
+    if (!link.conn_) return;
+    Frame f;
+    encode(p, f.head);
+    if (persist_ && persist_->writing()) return persist_->hold(link.held_mark_, link.conn_, std::move(f));
+    transmit(link, std::move(f));
+}
+
+void BrokerCore::transmit(Link& link, Frame&& f) {
+    if (!link.conn_) return;
+    if (persist_ && persist_->held(link.held_mark_)) return persist_->hold(link.held_mark_, link.conn_, std::move(f));
     link.conn_->send(std::move(f));
 }
 
@@ -138,10 +159,6 @@ void BrokerCore::protocol_error(Link& link, std::error_code ec) {
     LOG_DEBUG("protocol error from " << (link.client_id().empty() ? std::string_view("<no CONNECT>") : link.client_id())
                                      << " (" << (link.conn_ ? link.conn_->peer().address : "") << "): " << ec.message());
     close_link(link, DisconnectReason::protocol_error);
-}
-
-void BrokerCore::commit(const SessionState& s) {
-    if (!s.clean_session) sessions_->commit(s);
 }
 
 Link* BrokerCore::live_link(std::string_view client_id) const {

@@ -22,6 +22,7 @@
 
 #include "mqtt/broker.hpp"
 #include "mqtt/errors.hpp"
+#include "mqtt/persistence.hpp"
 #include "mqtt/subscription_tree.hpp"
 
 namespace mqgate::mqtt {
@@ -99,6 +100,9 @@ private:
     bool subscription_limit_logged_ = false;  // limits are logged once per client
     std::uint16_t keepalive_ = 0;
     std::optional<DisconnectReason> close_reason_;  // chosen by the broker; wins over the transport's
+    // With durable storage: the number of the last batch holding a frame
+    // for this link; frames wait while it is not committed (persistence.hpp).
+    std::uint64_t held_mark_ = 0;
 };
 
 // What an authorizer's answer, arriving on any thread at any time, reaches
@@ -111,8 +115,10 @@ struct CoreAnchor {
 
 class BrokerCore {
 public:
+    // `store`: durable storage, or null to keep everything in memory only.
+    // Its state is loaded here (throws store::StoreError when it cannot be read).
     BrokerCore(BrokerOptions options, std::shared_ptr<Authorizer> auth, std::shared_ptr<RetainedStore> retained,
-               std::shared_ptr<SessionStore> sessions, Clock clock);
+               std::shared_ptr<SessionStore> sessions, Clock clock, std::shared_ptr<store::Store> store);
     ~BrokerCore();
     BrokerCore(const BrokerCore&) = delete;
     BrokerCore& operator=(const BrokerCore&) = delete;
@@ -159,13 +165,23 @@ public:
     std::size_t route(const MessagePtr& msg);
     void deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain);
     void drop(SessionState& s, const char* why);
-    void send_publish(Link& link, SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain);
+    // `stored`: the message is in the durable store already (it comes from the session's stored queue).
+    void send_publish(Link& link, SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain,
+                      bool stored = false);
     void pump_queue(Link& link, SessionState& s);
     void resend_inflight(Link& link, SessionState& s);
     void send_retained(Link& link, SessionState& s, const std::string& filter, std::uint8_t granted);
     void publish_will(Link& link);
     void discard_session(SessionState& s);
-    void commit(const SessionState& s);
+
+    // --- durable storage (lock held; broker_persist.cpp) ---
+    bool persistent(const SessionState& s) const noexcept { return persist_ && !s.clean_session; }
+    // The state the store held at start-up becomes the broker's.
+    void restore(store::LoadedState state);
+    // Writes the whole state again, after a failed commit left the store behind memory.
+    void rewrite_all();
+    // The end of an operation: submits what it wrote.
+    void end_op();
     Link* live_link(std::string_view client_id) const;  // the client's connection, if connected
 
     // --- API helpers (lock held) ---
@@ -186,6 +202,11 @@ public:
     MessagePtr make_message(std::string topic, std::string payload, std::uint8_t qos, bool retain,
                             std::string origin);
     void send(Link& link, const Packet& p);
+    // An acknowledgement of what the current operation wrote to the store:
+    // it goes out once that is durable.
+    void send_after_commit(Link& link, const Packet& p);
+    // Every frame to a link goes through here: it waits behind the link's held frames.
+    void transmit(Link& link, Frame&& f);
 
     mutable std::mutex mutex_;
     std::vector<std::function<void()>> deferred_;
@@ -207,6 +228,7 @@ public:
     std::shared_ptr<Authorizer> auth_;
     std::shared_ptr<RetainedStore> retained_;
     std::shared_ptr<SessionStore> sessions_;
+    std::unique_ptr<Persistence> persist_;  // null without durable storage
     Clock clock_;
     std::int64_t started_ms_;
 

@@ -17,7 +17,7 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     if (p.qos == 2 && s.awaiting_rel->count(p.packet_id)) {
         // [MQTT-4.3.3-2]: a resent QoS 2 PUBLISH before PUBREL is acknowledged
         // again but not delivered again.
-        return send(link, Pubrec{p.packet_id});
+        return send_after_commit(link, Pubrec{p.packet_id});
     }
     if (p.qos == 2 && s.awaiting_rel->size() >= options_.limits.max_awaiting_rel) {
         LOG_WARN("client '" << link.client_id() << "' exceeded " << options_.limits.max_awaiting_rel
@@ -37,12 +37,15 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
         LOG_DEBUG("publish by '" << link.client_id() << "' to '" << p.topic << "' denied ($SYS or ACL)");
     }
 
+    // With durable storage, the ack waits for the commit of what the message
+    // changed (retained, persistent sessions' queues, the inbound QoS 2 id).
     if (p.qos == 1) {
-        send(link, Puback{p.packet_id});
+        send_after_commit(link, Puback{p.packet_id});
     } else if (p.qos == 2) {
-        s.awaiting_rel->emplace(p.packet_id, now_ms());
-        send(link, Pubrec{p.packet_id});
-        commit(s);
+        const std::int64_t now = now_ms();
+        s.awaiting_rel->emplace(p.packet_id, now);
+        if (persistent(s)) persist_->put_inbound(s.client_id, p.packet_id, now);
+        send_after_commit(link, Pubrec{p.packet_id});
     }
 }
 
@@ -51,9 +54,10 @@ std::size_t BrokerCore::route(const MessagePtr& msg) {
         // [MQTT-3.3.1-10/-11]: an empty retained payload deletes; it is still
         // forwarded to current subscribers as a normal message.
         if (msg->payload.empty()) {
-            retained_->erase(msg->topic);
+            if (retained_->erase(msg->topic) && persist_) persist_->erase_retained(msg->topic);
         } else {
             retained_->put(msg);
+            if (persist_) persist_->put_retained(msg);
         }
     }
 
@@ -103,8 +107,8 @@ void BrokerCore::deliver(SessionState& s, const MessagePtr& msg, std::uint8_t qo
         return drop(s, "queue over mqtt.max_queued_messages / max_queued_bytes: new messages dropped");
     }
     s.queue.push_back(QueuedMessage{msg, qos, retain});
+    if (persistent(s)) persist_->enqueue(s.client_id, s.queue.back());
     s.queued_bytes += msg->payload.size();
-    commit(s);
 }
 
 void BrokerCore::drop(SessionState& s, const char* why) {
@@ -113,7 +117,8 @@ void BrokerCore::drop(SessionState& s, const char* why) {
     if (s.dropped++ == 0) LOG_WARN("client '" << s.client_id << "': " << why << " (counted, logged once per session)");
 }
 
-void BrokerCore::send_publish(Link& link, SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain) {
+void BrokerCore::send_publish(Link& link, SessionState& s, const MessagePtr& msg, std::uint8_t qos, bool retain,
+                              bool stored) {
     std::uint16_t id = 0;
     if (qos > 0) {
         // Next free identifier; at most max_inflight are in use, so this ends quickly.
@@ -123,13 +128,14 @@ void BrokerCore::send_publish(Link& link, SessionState& s, const MessagePtr& msg
         } while (std::any_of(s.inflight.begin(), s.inflight.end(),
                              [id](const InflightMessage& m) { return m.packet_id == id; }));
         s.inflight.push_back(InflightMessage{id, msg, qos, retain, false});
+        if (persistent(s)) persist_->put_inflight(s.client_id, s.inflight.back(), stored);
     }
     Frame f;
     encode_publish_header(false, qos, retain, msg->topic, id, msg->payload.size(), f.head);
     f.payload_of = msg;
     ++s.messages_out;
     ++stats_.messages_sent;
-    if (link.conn_) link.conn_->send(std::move(f));
+    transmit(link, std::move(f));
 }
 
 void BrokerCore::pump_queue(Link& link, SessionState& s) {
@@ -140,7 +146,9 @@ void BrokerCore::pump_queue(Link& link, SessionState& s) {
         QueuedMessage next = std::move(q);
         s.queue.pop_front();
         s.queued_bytes -= next.message->payload.size();
-        send_publish(link, s, next.message, next.qos, next.retain);
+        // The in-flight entry is written before the queue's goes: the stored message always has a reference.
+        send_publish(link, s, next.message, next.qos, next.retain, next.seq != 0);
+        if (persistent(s)) persist_->dequeue(s.client_id, next);
     }
 }
 
@@ -153,7 +161,7 @@ void BrokerCore::resend_inflight(Link& link, SessionState& s) {
         Frame f;
         encode_publish_header(true, m.qos, m.retain, m.message->topic, m.packet_id, m.message->payload.size(), f.head);
         f.payload_of = m.message;
-        link.conn_->send(std::move(f));
+        transmit(link, std::move(f));
     }
 }
 
@@ -175,9 +183,9 @@ void BrokerCore::on_puback(Link& link, std::uint16_t id) {
     const auto it = find_inflight(s, id);
     if (it == s.inflight.end()) return;  // unknown id: nothing to release
     if (it->qos != 1) return protocol_error(link, Errc::unexpected_ack);
+    if (persistent(s)) persist_->erase_inflight(s.client_id, id);
     s.inflight.erase(it);
     pump_queue(link, s);
-    commit(s);
 }
 
 void BrokerCore::on_pubrec(Link& link, std::uint16_t id) {
@@ -186,16 +194,20 @@ void BrokerCore::on_pubrec(Link& link, std::uint16_t id) {
     if (it != s.inflight.end() && it->qos != 2) return protocol_error(link, Errc::unexpected_ack);
     if (it != s.inflight.end() && !it->released) {
         it->released = true;
-        it->message.reset();  // the payload is delivered; only the id is needed from now on
-        commit(s);
+        if (persistent(s)) {
+            // The stored entry still names its message (kept until PUBCOMP), so memory keeps it too.
+            persist_->put_inflight(s.client_id, *it, true);
+        } else {
+            it->message.reset();  // the payload is delivered; only the id is needed from now on
+        }
     }
-    send(link, Pubrel{id});
+    send_after_commit(link, Pubrel{id});
 }
 
 void BrokerCore::on_pubrel(Link& link, std::uint16_t id) {
     SessionState& s = *link.session_;
-    if (s.awaiting_rel && s.awaiting_rel->erase(id)) commit(s);
-    send(link, Pubcomp{id});  // answered even for an unknown id, so the client can finish
+    if (s.awaiting_rel && s.awaiting_rel->erase(id) && persistent(s)) persist_->erase_inbound(s.client_id, id);
+    send_after_commit(link, Pubcomp{id});  // answered even for an unknown id, so the client can finish
 }
 
 void BrokerCore::on_pubcomp(Link& link, std::uint16_t id) {
@@ -203,15 +215,20 @@ void BrokerCore::on_pubcomp(Link& link, std::uint16_t id) {
     const auto it = find_inflight(s, id);
     if (it == s.inflight.end()) return;
     if (!it->released) return protocol_error(link, Errc::unexpected_ack);  // QoS 1, or QoS 2 before PUBREC
+    if (persistent(s)) persist_->erase_inflight(s.client_id, id);
     s.inflight.erase(it);
     pump_queue(link, s);
-    commit(s);
 }
 
 void BrokerCore::expire_awaiting_rel() {
     const std::int64_t cutoff = now_ms() - std::chrono::milliseconds(options_.limits.await_rel_timeout).count();
     sessions_->for_each([&](SessionState& s) {
-        if (s.awaiting_rel) std::erase_if(*s.awaiting_rel, [cutoff](const auto& entry) { return entry.second < cutoff; });
+        if (!s.awaiting_rel) return;
+        std::erase_if(*s.awaiting_rel, [&](const auto& entry) {
+            if (entry.second >= cutoff) return false;
+            if (persistent(s)) persist_->erase_inbound(s.client_id, entry.first);
+            return true;
+        });
     });
 }
 

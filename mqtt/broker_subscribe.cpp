@@ -31,6 +31,7 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
         }
         s.subscriptions.set(want.filter, want.qos);
         subscriptions_.insert(want.filter, &s, want.qos);
+        if (persistent(s)) persist_->subscribe(s.client_id, want.filter, want.qos);
         ack.return_codes.push_back(want.qos);
         granted_index.push_back(i);
         auto ev = event_for(link, EventType::session_subscribed);
@@ -38,12 +39,11 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
         ev.qos = want.qos;
         emit(std::move(ev));
     }
-    send(link, ack);
+    send_after_commit(link, ack);
     // Retained messages follow the SUBACK, for new and replaced subscriptions alike [MQTT-3.8.4-3].
     for (std::size_t i : granted_index) {
         send_retained(link, s, sub.subscriptions[i].filter, sub.subscriptions[i].qos);
     }
-    commit(s);
 }
 
 // All at once, under the lock: unlike a stream's replay, nothing paces this
@@ -60,13 +60,13 @@ void BrokerCore::on_unsubscribe(Link& link, Unsubscribe&& unsub) {
     for (const std::string& filter : unsub.filters) {
         if (!s.subscriptions.erase(filter)) continue;
         subscriptions_.erase(filter, &s);
+        if (persistent(s)) persist_->unsubscribe(s.client_id, filter);
         auto ev = event_for(link, EventType::session_unsubscribed);
         ev.topic = filter;
         emit(std::move(ev));
     }
     // [MQTT-3.10.4-4/-5]: UNSUBACK even when nothing matched.
-    send(link, Unsuback{unsub.packet_id});
-    commit(s);
+    send_after_commit(link, Unsuback{unsub.packet_id});
 }
 
 }  // namespace mqgate::mqtt

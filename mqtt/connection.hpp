@@ -23,6 +23,7 @@ enum class DisconnectReason : std::uint8_t {
     connect_timeout,    // no CONNECT within the connect timeout
     slow_consumer,      // outbound buffer stalled past its limit
     server_shutdown,
+    storage_error,      // what the client sent could not be stored (disk full): not acknowledged
 };
 
 const char* to_string(DisconnectReason r) noexcept;

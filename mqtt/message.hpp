@@ -15,6 +15,9 @@ struct Message {
     bool retain = false;
     std::int64_t timestamp_ms = 0;  // when the broker accepted it (epoch ms)
     std::string origin_client_id;   // empty for messages published through the API
+    // Its id in the durable store once written (persistence.hpp), 0 before.
+    // Set and read only under the broker's lock.
+    mutable std::uint64_t store_id = 0;
 };
 
 using MessagePtr = std::shared_ptr<const Message>;

@@ -87,6 +87,10 @@ public:
 
     std::size_t size() const override { return messages_.size(); }
 
+    void for_each(const std::function<void(const MessagePtr&)>& f) const override {
+        for (const MessagePtr& msg : messages_) f(msg);
+    }
+
 private:
     using Set = std::set<MessagePtr, ByTopic>;
     Set messages_;

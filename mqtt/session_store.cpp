@@ -98,10 +98,6 @@ public:
         for (StoredSession& s : sessions_) f(s);
     }
 
-    // The broker mutates the state in place, so memory already holds the
-    // latest version: nothing to write.
-    void commit(const SessionState&) override {}
-
 private:
     using Bucket = SessionSet::bucket_type;
     static constexpr std::size_t initial_buckets = 16;  // a power of two, as every later size

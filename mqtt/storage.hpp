@@ -1,6 +1,8 @@
-// Where broker state lives. Memory implementations today; a durable store
-// plugs in behind the same interfaces later. All calls are made under the
-// broker's lock, so implementations need no locking of their own.
+// Where broker state lives while the broker runs: in memory, always. With
+// durable storage on, the core also writes every change of persistent
+// sessions and retained messages to the store (persistence.hpp) and rebuilds
+// these from it at start-up. All calls are made under the broker's lock, so
+// implementations need no locking of their own.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +44,8 @@ public:
     virtual RetainedScan scan(std::string_view filter, std::string_view after, std::size_t budget,
                               const std::function<bool(const MessagePtr&)>& f) const = 0;
     virtual std::size_t size() const = 0;
+    // Every stored message, '$' topics included, in topic order.
+    virtual void for_each(const std::function<void(const MessagePtr&)>& f) const = 0;
 };
 
 std::shared_ptr<RetainedStore> make_memory_retained_store();
@@ -51,6 +55,7 @@ struct QueuedMessage {
     MessagePtr message;
     std::uint8_t qos = 0;  // already downgraded to the subscription's QoS
     bool retain = false;   // RETAIN flag on the wire: set only for retained messages sent on subscribe
+    std::uint64_t seq = 0; // its entry in the durable store (persistence.hpp); 0 when not stored
 };
 
 // An outbound QoS 1/2 message sent and not yet fully acknowledged.
@@ -60,6 +65,7 @@ struct InflightMessage {
     std::uint8_t qos = 1;
     bool retain = false;
     bool released = false;  // QoS 2: PUBREC received and PUBREL sent; awaiting PUBCOMP
+    std::uint64_t seq = 0;  // send order in the durable store (persistence.hpp); 0 when not stored
 };
 
 class Link;  // the broker's side of a live connection (broker_core.hpp)
@@ -157,9 +163,6 @@ public:
     virtual void erase(std::string_view client_id) = 0;
     virtual std::size_t size() const = 0;
     virtual void for_each(const std::function<void(SessionState&)>& f) = 0;
-    // The broker changed `state` of a persistent session (clean_session 0):
-    // a durable store writes it here; the memory store has nothing to do.
-    virtual void commit(const SessionState& state) = 0;
 };
 
 std::shared_ptr<SessionStore> make_memory_session_store();

@@ -38,6 +38,11 @@ struct EraseInbound { std::string client_id; std::uint16_t packet_id; };
 // Appends (or replaces, same seq) an item of the named queue `queue`.
 struct Append { std::string queue; QueueItem item; };
 struct Remove { std::string queue; std::uint64_t seq; };
+// Deletes every session (with all it holds) and every retained message; named queues stay. The
+// broker writes its whole state after it, in the same batch, to bring the file back in line with
+// memory after a failed commit (disk full): a rewrite cannot go wrong the way replaying a guess of
+// what the failed commit would have changed can.
+struct ClearBrokerState {};
 
 }  // namespace mqgate::store::op
 
@@ -45,7 +50,8 @@ namespace mqgate::store {
 
 using Operation = std::variant<op::PutMessage, op::PutRetained, op::EraseRetained, op::PutSession, op::EraseSession,
                                op::Subscribe, op::Unsubscribe, op::Enqueue, op::Dequeue, op::PutInflight,
-                               op::EraseInflight, op::PutInbound, op::EraseInbound, op::Append, op::Remove>;
+                               op::EraseInflight, op::PutInbound, op::EraseInbound, op::Append, op::Remove,
+                               op::ClearBrokerState>;
 
 // Adding to a session that does not exist, referring to a message that is not stored, a QoS above 2,
 // packet id 0 or an unknown stage makes the whole batch fail with errc::invalid_batch (it is a bug in

@@ -90,9 +90,10 @@ private:
         if (!values_valid(batch)) return false;
         std::map<std::string_view, bool> sessions;  // created (true) or erased (false) by this batch
         std::set<MessageId> messages;               // stored by this batch
+        bool cleared = false;                       // by an op::ClearBrokerState of this batch
         const auto session_exists = [&](const std::string& id) {
             const auto it = sessions.find(id);
-            return it != sessions.end() ? it->second : sessions_.contains(id);
+            return it != sessions.end() ? it->second : !cleared && sessions_.contains(id);
         };
         const auto message_exists = [&](MessageId id) { return messages.contains(id) || messages_.contains(id); };
         for (const Operation& o : batch.operations()) {
@@ -100,7 +101,10 @@ private:
             if (const auto* x = std::get_if<op::PutMessage>(&o)) messages.insert(x->id);
             else if (const auto* x = std::get_if<op::PutSession>(&o)) sessions[x->client_id] = true;
             else if (const auto* x = std::get_if<op::EraseSession>(&o)) sessions[x->client_id] = false;
-            else if (const auto* x = std::get_if<op::PutRetained>(&o)) ok = message_exists(x->message);
+            else if (std::holds_alternative<op::ClearBrokerState>(o)) {
+                sessions.clear();
+                cleared = true;
+            } else if (const auto* x = std::get_if<op::PutRetained>(&o)) ok = message_exists(x->message);
             else if (const auto* x = std::get_if<op::Subscribe>(&o)) ok = session_exists(x->client_id);
             else if (const auto* x = std::get_if<op::Enqueue>(&o))
                 ok = session_exists(x->client_id) && message_exists(x->entry.message);
@@ -192,6 +196,13 @@ private:
         if (it == queues_.end()) return;
         it->second.erase(o.seq);
         if (it->second.empty()) queues_.erase(it);
+    }
+
+    void apply(const op::ClearBrokerState&) {
+        for (const auto& [id, s] : sessions_) unref_session(s);
+        sessions_.clear();
+        for (const auto& [topic, message] : retained_) unref(message);
+        retained_.clear();
     }
 
     std::map<MessageId, MemoryMessage> messages_;

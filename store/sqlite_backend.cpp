@@ -72,13 +72,15 @@ struct WriteStatements {
           erase_inbound(db, "DELETE FROM inbound_qos2 WHERE client_id = ? AND packet_id = ?"),
           append(db, "INSERT INTO queue_items VALUES(?, ?, ?) ON CONFLICT(queue, seq) DO UPDATE SET data = excluded.data"),
           remove(db, "DELETE FROM queue_items WHERE queue = ? AND seq = ?"),
+          clear_sessions(db, "DELETE FROM sessions"),
+          clear_retained(db, "DELETE FROM retained"),
           collect(db, "DELETE FROM messages WHERE refs = 0"),
           set_next_id(db, "UPDATE meta SET value = max(value, ?) WHERE key = 'next_id'") {}
 
     SqliteStatement begin, commit, savepoint, release, rollback_to;
     SqliteStatement put_message, put_retained, erase_retained, insert_session, erase_session, subscribe, unsubscribe,
         enqueue, dequeue, put_inflight, erase_inflight, put_inbound, erase_inbound, append, remove;
-    SqliteStatement collect, set_next_id;
+    SqliteStatement clear_sessions, clear_retained, collect, set_next_id;
 };
 
 class SqliteBackend final : public Backend {
@@ -194,6 +196,10 @@ private:
     }
     int apply(const op::EraseInbound& o) {
         return statements_.erase_inbound.bind_text(1, o.client_id).bind(2, o.packet_id).run();
+    }
+    int apply(const op::ClearBrokerState&) {
+        if (const int rc = statements_.clear_sessions.run(); rc != SQLITE_OK) return rc;
+        return statements_.clear_retained.run();
     }
     int apply(const op::Append& o) {
         return statements_.append.bind_text(1, o.queue).bind(2, signed_id(o.item.seq)).bind_blob(3, o.item.data).run();

@@ -4,6 +4,9 @@
 // waits for "ready". Every wait is bounded.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const START_TIMEOUT_MS = 15000;
@@ -17,8 +20,10 @@ export function gatewayBinary() {
 
 // Ports default to 0 (any free one); a restart passes the previous ones.
 export async function startGateway({ args = [], mqttPort = 0, httpPort = 0, bind = '127.0.0.1' } = {}) {
+  // A fresh data directory: no state leaks between gateways.
+  const dataDir = mkdtempSync(join(tmpdir(), 'mqgate-e2e-'));
   const child = spawn(gatewayBinary(),
-    ['--bind', bind, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), ...args],
+    ['--bind', bind, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--data-dir', dataDir, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
   createInterface({ input: child.stderr }).on('line', (line) => output.push(line));

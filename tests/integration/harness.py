@@ -41,9 +41,12 @@ def gateway_binary():
 
 class Gateway:
     """`bind`: the --bind flag (None: none, so the config or the defaults
-    decide). Whatever it binds, tests talk to 127.0.0.1 only."""
+    decide). Whatever it binds, tests talk to 127.0.0.1 only. `data_dir`:
+    the --data-dir flag; by default a fresh one in the gateway's own
+    temporary directory, so no state leaks between gateways; a test that
+    restarts a gateway on its state passes the same one each time."""
 
-    def __init__(self, config=None, bind="127.0.0.1", preexec_fn=None, prefix=()):
+    def __init__(self, config=None, bind="127.0.0.1", preexec_fn=None, prefix=(), data_dir=None):
         self.config = config
         self.bind = bind
         self.preexec_fn = preexec_fn  # runs in the child before exec (e.g. resource limits)
@@ -53,6 +56,7 @@ class Gateway:
         self.proc = None
         self.workdir = tempfile.mkdtemp(prefix="mqgate-it-")
         self.log_path = os.path.join(self.workdir, "stderr.log")
+        self.data_dir = data_dir or os.path.join(self.workdir, "data")
         self._stdout_lines = []
         self._drainer = None
 
@@ -62,7 +66,7 @@ class Gateway:
 
     def start(self):
         cmd = self.prefix + [gateway_binary()] + (["--bind", self.bind] if self.bind else [])
-        cmd += ["--mqtt-port", "0", "--http-port", "0"]
+        cmd += ["--mqtt-port", "0", "--http-port", "0", "--data-dir", self.data_dir]
         if self.config is not None:
             path = os.path.join(self.workdir, "mqgate.json")
             with open(path, "w") as f:

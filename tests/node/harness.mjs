@@ -1,7 +1,9 @@
 // Starts the gateway for a test and stops it: loopback, ephemeral ports,
 // bounded waits. MQGATE_BINARY names the binary (ctest sets it).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 
@@ -38,7 +40,10 @@ export async function startGateway(extraArgs = []) {
   // Under AddressSanitizer freed memory sits in a quarantine (256 MB by
   // default) and would count as RSS in the memory-bound checks.
   const asan = [process.env.ASAN_OPTIONS, 'quarantine_size_mb=16'].filter(Boolean).join(':');
-  const child = spawn(binary, ['--bind', '127.0.0.1', '--mqtt-port', '0', '--http-port', '0', ...extraArgs], {
+  // A fresh data directory: no state leaks between gateways.
+  const dataDir = mkdtempSync(join(tmpdir(), 'mqgate-node-'));
+  const child = spawn(binary, ['--bind', '127.0.0.1', '--mqtt-port', '0', '--http-port', '0',
+    '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ASAN_OPTIONS: asan },
   });
