@@ -44,9 +44,11 @@ class Gateway:
     decide). Whatever it binds, tests talk to 127.0.0.1 only. `data_dir`:
     the --data-dir flag; by default a fresh one in the gateway's own
     temporary directory, so no state leaks between gateways; a test that
-    restarts a gateway on its state passes the same one each time."""
+    restarts a gateway on its state passes the same one each time, and may
+    ask for the MQTT port it had (`mqtt_port`), so clients reconnect to it."""
 
-    def __init__(self, config=None, bind="127.0.0.1", preexec_fn=None, prefix=(), data_dir=None):
+    def __init__(self, config=None, bind="127.0.0.1", preexec_fn=None, prefix=(), data_dir=None,
+                 mqtt_port=0):
         self.config = config
         self.bind = bind
         self.preexec_fn = preexec_fn  # runs in the child before exec (e.g. resource limits)
@@ -57,6 +59,7 @@ class Gateway:
         self.workdir = tempfile.mkdtemp(prefix="mqgate-it-")
         self.log_path = os.path.join(self.workdir, "stderr.log")
         self.data_dir = data_dir or os.path.join(self.workdir, "data")
+        self.requested_mqtt_port = mqtt_port
         self._stdout_lines = []
         self._drainer = None
 
@@ -66,7 +69,7 @@ class Gateway:
 
     def start(self):
         cmd = self.prefix + [gateway_binary()] + (["--bind", self.bind] if self.bind else [])
-        cmd += ["--mqtt-port", "0", "--http-port", "0", "--data-dir", self.data_dir]
+        cmd += ["--mqtt-port", str(self.requested_mqtt_port), "--http-port", "0", "--data-dir", self.data_dir]
         if self.config is not None:
             path = os.path.join(self.workdir, "mqgate.json")
             with open(path, "w") as f:

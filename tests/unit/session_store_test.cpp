@@ -167,17 +167,6 @@ TEST(MemorySessionStore, ForEachVisitsEverySessionMutably) {
     EXPECT_EQ(store->find("b")->dropped, 1u);
 }
 
-TEST(MemorySessionStore, CommitLeavesTheStateAsIs) {
-    auto store = make_memory_session_store();
-    SessionState& s = store->create("p");
-    s.clean_session = false;
-    s.messages_in = 3;
-    store->commit(s);
-    EXPECT_EQ(store->find("p"), &s);
-    EXPECT_EQ(store->find("p")->messages_in, 3u);
-    EXPECT_EQ(store->size(), 1u);
-}
-
 TEST(MemorySessionStore, ClientIdsAreExactBytes) {
     auto store = make_memory_session_store();
     store->create("Client");

@@ -1,0 +1,327 @@
+"""Durable storage: what a restart, a kill -9 and a full disk keep (README "Storage")."""
+
+import os
+import random
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import paho.mqtt.client as mqtt
+
+from harness import Gateway, gateway_binary
+
+WAIT = 20.0  # bounded waits; sanitizer builds are slow
+
+
+def wait_for(predicate, timeout=WAIT, step=0.02):
+    """Polls `predicate` until true or `timeout`; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(step)
+
+
+class Subscriber:
+    """A persistent-session subscriber that lives across broker restarts:
+    one paho client object, reconnecting by itself, keeping its inbound
+    QoS 2 state as a real device would."""
+
+    def __init__(self, client_id, port, topic, qos):
+        self.received = []  # payloads, in arrival order
+        self.lock = threading.Lock()
+        self.connacks = []  # session_present flags
+        self.client = mqtt.Client(client_id=client_id, clean_session=False, protocol=mqtt.MQTTv311)
+        self.client.reconnect_delay_set(0.05, 0.2)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.topic, self.qos = topic, qos
+        self.client.connect("127.0.0.1", port, keepalive=30)
+        self.client.loop_start()
+
+    def _on_connect(self, client, userdata, flags, rc):
+        with self.lock:
+            self.connacks.append(bool(flags.get("session present")))
+            first = len(self.connacks) == 1
+        if first:
+            client.subscribe(self.topic, self.qos)
+
+    def _on_message(self, client, userdata, msg):
+        with self.lock:
+            self.received.append(int(msg.payload))
+
+    def numbers(self):
+        with self.lock:
+            return list(self.received)
+
+    def stop(self):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+class Publisher:
+    """Publishes 0, 1, 2, ... at `qos` whenever connected; `acked` holds the
+    numbers the broker acknowledged (PUBACK, or PUBCOMP for QoS 2)."""
+
+    def __init__(self, client_id, port, topic, qos):
+        self.topic, self.qos = topic, qos
+        self.acked = set()
+        self.lock = threading.Lock()
+        self.pending = {}  # mid -> number
+        self.next = 0
+        self.client = mqtt.Client(client_id=client_id, clean_session=False, protocol=mqtt.MQTTv311)
+        self.client.max_inflight_messages_set(20)
+        self.client.reconnect_delay_set(0.05, 0.2)
+        self.client.on_publish = self._on_publish
+        self.client.connect("127.0.0.1", port, keepalive=30)
+        self.client.loop_start()
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _on_publish(self, client, userdata, mid):
+        with self.lock:
+            number = self.pending.pop(mid, None)
+            if number is not None:
+                self.acked.add(number)
+
+    def _run(self):
+        while self.running:
+            # Bounded: a few hundred in flight or queued in paho at most.
+            with self.lock:
+                backlog = len(self.pending)
+            if not self.client.is_connected() or backlog >= 200:
+                time.sleep(0.005)
+                continue
+            with self.lock:
+                number = self.next
+                self.next += 1
+                info = self.client.publish(self.topic, str(number), self.qos)
+                self.pending[info.mid] = number
+
+    def stop(self):
+        self.running = False
+        self.thread.join(5)
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def publish_one(port, client_id, topic, payload, qos=1):
+    """Connects, publishes once and returns whether the broker acknowledged
+    it before closing the connection (or within the bounded wait)."""
+    closed = threading.Event()
+    pub = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv311)
+    pub.on_disconnect = lambda c, u, rc: closed.set()
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    try:
+        if not wait_for(pub.is_connected):
+            return False
+        info = pub.publish(topic, payload, qos)
+        wait_for(lambda: info.is_published() or closed.is_set(), timeout=10)
+        return info.is_published()
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
+
+
+def limits():
+    # Queues large enough that nothing is dropped for being full: every
+    # acknowledged message must come out.
+    return {"mqtt": {"max_queued_messages": 1000000, "max_queued_bytes": 1 << 30}}
+
+
+class StorageTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="mqgate-storage-")
+        self.data = os.path.join(self.dir, "data")
+        self.gateways = []
+
+    def tearDown(self):
+        for gw in self.gateways:
+            gw.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, port=0, config=None, preexec_fn=None):
+        gw = Gateway(config if config is not None else limits(), data_dir=self.data, mqtt_port=port,
+                     preexec_fn=preexec_fn)
+        self.gateways.append(gw)
+        gw.start()
+        return gw
+
+    def test_restart_keeps_retained_messages_and_persistent_sessions(self):
+        gw = self.start()
+        sub = mqtt.Client(client_id="dev", clean_session=False, protocol=mqtt.MQTTv311)
+        sub.connect("127.0.0.1", gw.mqtt_port)
+        sub.loop_start()
+        self.assertTrue(wait_for(sub.is_connected))
+        sub.subscribe("plant/#", 1)
+        self.assertTrue(wait_for(lambda: self._subscribed(gw, ["dev"])))
+        sub.loop_stop()
+        sub.disconnect()
+        for args in (["-t", "plant/temp", "-m", "21.5", "-r", "-q", "1"],
+                     ["-t", "plant/alarm", "-m", "queued while away", "-q", "1"]):
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(gw.mqtt_port), "-i", "pub"] + args,
+                           check=True, timeout=10)
+        gw.stop()  # SIGTERM
+
+        gw = self.start()
+        got = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(gw.mqtt_port), "-t", "plant/temp",
+                              "-C", "1", "-W", "10", "-v"], capture_output=True, text=True, timeout=15)
+        self.assertEqual(got.stdout.strip(), "plant/temp 21.5", got.stderr)
+        # The session: session present, its subscription and the queued message.
+        present, messages = [], []
+        dev = mqtt.Client(client_id="dev", clean_session=False, protocol=mqtt.MQTTv311)
+        dev.on_connect = lambda c, u, flags, rc: present.append(bool(flags.get("session present")))
+        dev.on_message = lambda c, u, m: messages.append((m.topic, m.payload))
+        dev.connect("127.0.0.1", gw.mqtt_port)
+        dev.loop_start()
+        self.assertTrue(wait_for(lambda: (b"queued while away" in [p for _, p in messages])),
+                        "queued message not delivered after the restart: %r" % messages)
+        self.assertEqual(present, [True])
+        dev.loop_stop()
+        dev.disconnect()
+        stats = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/api/v1/stats" % gw.ports["http"]],
+                               capture_output=True, text=True, timeout=10).stdout
+        self.assertIn('"backend":"sqlite"', stats)
+        gw.stop()
+
+    def test_kill_9_loses_no_acknowledged_message(self):
+        """50 kill -9 at random points under QoS 1 and QoS 2 traffic."""
+        cycles = int(os.environ.get("MQGATE_KILL_CYCLES", "50"))
+        rnd = random.Random(int(os.environ.get("MQGATE_KILL_SEED", "1")))
+        gw = self.start()
+        port = gw.mqtt_port
+        subs = [Subscriber("k-sub-1", port, "k/1", 1), Subscriber("k-sub-2", port, "k/2", 2)]
+        # The subscriptions exist (and are stored) before anything is published.
+        self.assertTrue(wait_for(lambda: all(s.connacks for s in subs)))
+        self.assertTrue(wait_for(lambda: self._subscribed(gw, ["k-sub-1", "k-sub-2"])))
+        pubs = [Publisher("k-pub-1", port, "k/1", 1), Publisher("k-pub-2", port, "k/2", 2)]
+        try:
+            for _ in range(cycles):
+                time.sleep(rnd.uniform(0.05, 0.6))  # traffic for a while, then the kill lands anywhere
+                gw.proc.send_signal(signal.SIGKILL)
+                gw.proc.wait(10)
+                gw = self.start(port)
+            for p in pubs:
+                p.stop()
+            # Everything acknowledged arrives once the last broker runs undisturbed.
+            for p, s in zip(pubs, subs):
+                self.assertTrue(wait_for(lambda: p.acked <= set(s.numbers()), timeout=60),
+                                "QoS %d: %d acknowledged message(s) never delivered, e.g. %r"
+                                % (p.qos, len(p.acked - set(s.numbers())),
+                                   sorted(p.acked - set(s.numbers()))[:10]))
+                got = s.numbers()
+                dups = len(got) - len(set(got))
+                if p.qos == 2:
+                    self.assertEqual(dups, 0, "QoS 2 delivered twice")
+                else:
+                    # Resends after a restart: at most the broker's in-flight window plus the
+                    # publisher's per restart.
+                    self.assertLessEqual(dups, cycles * (20 + 20))
+                self.assertGreater(len(p.acked), cycles, "too little traffic to mean anything")
+                print("QoS %d: %d acknowledged, %d delivered, %d duplicate(s) over %d kill -9"
+                      % (p.qos, len(p.acked), len(got), dups, cycles))
+        finally:
+            for p in pubs:
+                p.running = False
+            for s in subs:
+                s.stop()
+        gw.stop()
+
+    def _subscribed(self, gw, client_ids):
+        out = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/api/v1/subscriptions" % gw.ports["http"]],
+                             capture_output=True, text=True, timeout=10).stdout
+        return all(c in out for c in client_ids)
+
+    def run_gateway(self, *extra):
+        return subprocess.run([gateway_binary(), "--bind", "127.0.0.1", "--mqtt-port", "0", "--http-port", "0",
+                               "--data-dir", self.data] + list(extra),
+                              capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+
+    def test_corrupt_or_foreign_file_stops_start_up(self):
+        os.makedirs(self.data)
+        path = os.path.join(self.data, "mqgate.db")
+        with open(path, "wb") as f:
+            f.write(b"this is not a database, just text that someone put here\n" * 100)
+        run = self.run_gateway()
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn(path, run.stderr)
+        # A SQLite database that is not mqgate's.
+        os.remove(path)
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE recipes(name TEXT)")
+        con.commit()
+        con.close()
+        run = self.run_gateway()
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn(path, run.stderr)
+        self.assertIn("not a mqgate store", run.stderr)
+        # --check-config says the same without starting.
+        run = self.run_gateway("--check-config")
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn("not a mqgate store", run.stderr)
+
+    def test_full_disk_withholds_acks_then_recovers(self):
+        """A file-size limit stands in for a full disk: writes past it fail."""
+        limit = 1 << 20
+
+        def small_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))  # soft: raised below
+
+        gw = self.start(preexec_fn=small_disk)
+        port = gw.mqtt_port
+        sub = mqtt.Client(client_id="disk-sub", clean_session=False, protocol=mqtt.MQTTv311)
+        sub.connect("127.0.0.1", port)
+        sub.loop_start()
+        self.assertTrue(wait_for(sub.is_connected))
+        sub.subscribe("disk/#", 1)
+        self.assertTrue(wait_for(lambda: self._subscribed(gw, ["disk-sub"])))
+        sub.loop_stop()
+        sub.disconnect()
+
+        acked, refused = [], 0
+        payload = b"x" * 20000
+        for i in range(200):  # 4 MB offered against a 1 MB file limit
+            if publish_one(port, "disk-pub", "disk/%d" % i, payload):
+                acked.append(i)
+            else:
+                refused += 1
+            if refused >= 3:
+                break
+        self.assertGreater(refused, 0, "the file limit never bit: %d acknowledged" % len(acked))
+        self.assertTrue(gw.alive())
+        self.assertIn("storage: a write failed", gw.log_text(), "%d acked, %d refused" % (len(acked), refused))
+
+        # Space returns: writes succeed again, nothing acknowledged was lost.
+        resource.prlimit(gw.proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+        self.assertTrue(wait_for(lambda: publish_one(port, "disk-pub-after", "disk/after", b"after"),
+                                 timeout=20, step=0.2), "no recovery after space returned")
+        gw.proc.send_signal(signal.SIGKILL)
+        gw.proc.wait(10)
+        gw = self.start(port)  # the file is not corrupt: it opens and loads
+
+        got = []
+        sub = mqtt.Client(client_id="disk-sub", clean_session=False, protocol=mqtt.MQTTv311)
+        sub.on_message = lambda c, u, m: got.append(m.topic)
+        sub.connect("127.0.0.1", port)
+        sub.loop_start()
+        want = {"disk/%d" % i for i in acked} | {"disk/after"}
+        self.assertTrue(wait_for(lambda: want <= set(got), timeout=30),
+                        "acknowledged but lost: %r" % sorted(want - set(got))[:10])
+        sub.loop_stop()
+        sub.disconnect()
+        gw.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

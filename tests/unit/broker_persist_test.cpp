@@ -1,0 +1,211 @@
+// The broker core with durable storage (store/ with its memory backend):
+// what a restart keeps, and acknowledgements that wait for the commit.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <memory>
+
+#include "mqtt/broker.hpp"
+#include "store/store.hpp"
+#include "tests/unit/broker_fakes.hpp"
+
+using namespace mqgate::mqtt;
+using namespace mqgate::mqtt::fakes;
+namespace store = mqgate::store;
+
+namespace {
+
+class BrokerPersistTest : public ::testing::Test {
+protected:
+    BrokerPersistTest() { restart(); }
+
+    static std::shared_ptr<store::Store> open_store() {
+        store::StoreOptions o;
+        o.backend = store::BackendKind::memory;
+        return std::shared_ptr<store::Store>(store::Store::open(o));
+    }
+
+    // A new broker on what the store holds, as after a kill -9: the old one's
+    // memory is gone, its connections with it.
+    void restart() {
+        if (broker) db->flush();
+        broker.reset();
+        BrokerOptions o;
+        o.limits.max_inflight = 2;
+        broker = std::make_unique<Broker>(o, nullptr, nullptr, nullptr, nullptr, db);
+    }
+
+    Client connect(const std::string& id, bool clean, bool* session_present = nullptr) {
+        Client c;
+        c.link = broker->attach(c.conn);
+        Connect pkt;
+        pkt.client_id = id;
+        pkt.clean_session = clean;
+        pkt.keepalive = 30;
+        c.link->packet(pkt);
+        db->flush();  // a new persistent session's CONNACK waits for its commit
+        auto ack = c.conn->pop<Connack>();
+        EXPECT_EQ(ack.return_code, ConnectReturn::accepted);
+        if (session_present) *session_present = ack.session_present;
+        return c;
+    }
+
+    void subscribe(Client& c, const std::string& filter, std::uint8_t qos) {
+        c.link->packet(Subscribe{10, {{filter, qos}}});
+        db->flush();
+        ASSERT_EQ(c.conn->pop<Suback>().return_codes, std::vector<std::uint8_t>{qos});
+    }
+
+    // Blocks the store thread until the returned promise is set: nothing commits meanwhile.
+    std::promise<void> stall_store() {
+        std::promise<void> release;
+        auto stalled = std::make_shared<std::promise<void>>();
+        auto in_callback = stalled->get_future();
+        EXPECT_FALSE(db->submit(store::Batch{}, [go = release.get_future().share(), stalled](std::error_code) {
+            stalled->set_value();
+            go.wait();
+        }));
+        in_callback.wait();
+        return release;
+    }
+
+    std::shared_ptr<store::Store> db = open_store();
+    std::unique_ptr<Broker> broker;
+};
+
+TEST_F(BrokerPersistTest, RestartKeepsRetainedMessagesAndPersistentSessions) {
+    {
+        Client dev = connect("dev", false);
+        subscribe(dev, "a/#", 1);
+        dev.finish();
+        Client pub = connect("pub", true);
+        pub.link->packet(Publish{false, 1, false, "a/1", 1, "queued"});
+        pub.link->packet(Publish{false, 0, true, "a/r", 0, "last value"});
+        db->flush();
+        EXPECT_EQ(pub.conn->pop<Puback>().packet_id, 1);
+    }
+    restart();
+
+    bool present = false;
+    Client dev = connect("dev", false, &present);
+    EXPECT_TRUE(present);  // [MQTT-3.2.2-2], across the restart
+    auto queued = dev.conn->pop<Publish>();
+    EXPECT_EQ(queued.topic, "a/1");
+    EXPECT_EQ(queued.payload, "queued");
+    EXPECT_EQ(queued.qos, 1);
+    // The subscription came back too: a new message reaches the session.
+    dev.link->packet(Puback{queued.packet_id});
+    Client pub = connect("pub2", true);
+    pub.link->packet(Publish{false, 1, false, "a/2", 3, "live"});
+    db->flush();
+    EXPECT_EQ(dev.conn->pop<Publish>().payload, "live");
+
+    Client viewer = connect("viewer", true);
+    viewer.link->packet(Subscribe{5, {{"a/r", 0}}});
+    viewer.conn->pop<Suback>();
+    EXPECT_EQ(viewer.conn->pop<Publish>().payload, "last value");
+}
+
+TEST_F(BrokerPersistTest, PubackWaitsForTheCommitAndKeepsItsOrder) {
+    Client dev = connect("dev", false);
+    subscribe(dev, "stored/#", 1);
+    dev.finish();  // offline: messages for it are queued, so stored
+    Client pub = connect("pub", true);
+    Client other = connect("other", true);
+
+    auto release = stall_store();
+    pub.link->packet(Publish{false, 1, false, "stored/x", 1, "must be on disk first"});
+    pub.link->packet(Publish{false, 1, false, "nobody/x", 2, "nothing to store"});
+    pub.link->packet(Pingreq{});
+    // Nothing has committed: the first ack is held, and what follows it on the connection waits behind it.
+    EXPECT_TRUE(pub.conn->received.empty());
+
+    // Another client's ack owes nothing to the store: it is not held up.
+    other.link->packet(Publish{false, 1, false, "nobody/y", 9, "free"});
+    EXPECT_EQ(other.conn->pop<Puback>().packet_id, 9);
+
+    release.set_value();
+    db->flush();
+    EXPECT_EQ(pub.conn->pop<Puback>().packet_id, 1);
+    EXPECT_EQ(pub.conn->pop<Puback>().packet_id, 2);
+    pub.conn->pop<Pingresp>();
+}
+
+TEST_F(BrokerPersistTest, InboundQos2IsExactlyOnceAcrossARestart) {
+    Client dev = connect("dev", false);
+    subscribe(dev, "q2", 2);
+    dev.finish();
+    {
+        Client pub = connect("pub", false);
+        pub.link->packet(Publish{false, 2, false, "q2", 7, "once"});
+        db->flush();
+        EXPECT_EQ(pub.conn->pop<Pubrec>().packet_id, 7);
+    }
+    restart();  // after PUBREC, before PUBREL
+
+    bool present = false;
+    Client pub = connect("pub", false, &present);
+    EXPECT_TRUE(present);
+    pub.link->packet(Publish{true, 2, false, "q2", 7, "once"});  // the client's resend [MQTT-4.4.0-1]
+    db->flush();
+    EXPECT_EQ(pub.conn->pop<Pubrec>().packet_id, 7);
+    pub.link->packet(Pubrel{7});
+    db->flush();
+    EXPECT_EQ(pub.conn->pop<Pubcomp>().packet_id, 7);
+
+    Client sub = connect("dev", false);
+    EXPECT_EQ(sub.conn->pop<Publish>().payload, "once");
+    EXPECT_TRUE(sub.conn->received.empty()) << "delivered twice";
+}
+
+TEST_F(BrokerPersistTest, OutboundQos2ResumesAtPubrelAfterARestart) {
+    {
+        Client dev = connect("dev", false);
+        subscribe(dev, "q2", 2);
+        Client pub = connect("pub", true);
+        pub.link->packet(Publish{false, 2, false, "q2", 1, "m"});
+        db->flush();
+        auto msg = dev.conn->pop<Publish>();
+        dev.link->packet(Pubrec{msg.packet_id});
+        db->flush();
+        EXPECT_EQ(dev.conn->pop<Pubrel>().packet_id, msg.packet_id);
+    }
+    restart();  // after PUBREL, before PUBCOMP
+
+    Client dev = connect("dev", false);
+    // [MQTT-4.4.0-1]: PUBREL again, not the message.
+    const auto rel = dev.conn->pop<Pubrel>();
+    EXPECT_TRUE(dev.conn->received.empty());
+    dev.link->packet(Pubcomp{rel.packet_id});
+    db->flush();
+    dev.finish();
+    restart();
+    Client again = connect("dev", false);
+    EXPECT_TRUE(again.conn->received.empty()) << "the completed flow came back";
+}
+
+TEST_F(BrokerPersistTest, CleanSessionsAndQos0WriteNothing) {
+    Client sub = connect("watcher", true);
+    subscribe(sub, "t", 1);
+    Client pub = connect("pub", true);
+    const auto before = db->stats().operations;
+    pub.link->packet(Publish{false, 1, false, "t", 1, "x"});
+    pub.link->packet(Publish{false, 0, false, "t", 0, "y"});
+    EXPECT_EQ(pub.conn->pop<Puback>().packet_id, 1);  // not held: nothing to store
+    db->flush();
+    EXPECT_EQ(db->stats().operations, before);
+}
+
+TEST_F(BrokerPersistTest, RetainedDeleteSurvivesARestart) {
+    {
+        Client pub = connect("pub", true);
+        pub.link->packet(Publish{false, 0, true, "r/1", 0, "one"});
+        pub.link->packet(Publish{false, 0, true, "r/2", 0, "two"});
+        pub.link->packet(Publish{false, 0, true, "r/1", 0, ""});  // [MQTT-3.3.1-10]
+        EXPECT_TRUE(broker->retained_delete("r/2"));
+    }
+    restart();
+    EXPECT_EQ(broker->stats().retained, 0u);
+}
+
+}  // namespace
