@@ -6,6 +6,8 @@ import json
 import os
 import re
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -240,6 +242,40 @@ class RequestsTest(RequestsTestCase):
                             "invalid_payload")):
             with self.subTest(body=body):
                 self.assert_error(self.post(body), 400, code)
+
+
+class ReadmeExamplesTest(RequestsTestCase):
+    README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+
+    def test_the_readme_devices_answer_the_readme_requests(self):
+        # The paho devices of "Requests to devices", each run as written (only
+        # the broker's address changed), called with the body of the curl after it.
+        with open(self.README, encoding="utf-8") as f:
+            text = f.read()
+        section = text[text.index("## Requests to devices"):text.index("## Dashboard")]
+        devices = re.findall(r"```python\n(.*?)```", section, re.S)
+        bodies = re.findall(r"-d '(.*?)'\n```", section, re.S)
+        self.assertEqual(len(devices), 2)
+        self.assertEqual(len(bodies), 2)
+        for device, body in zip(devices, bodies):
+            with self.subTest(body=body):
+                code = device.replace('client.connect("localhost", 1883)', 'client.connect("127.0.0.1", %d)' % self.port)
+                self.assertNotEqual(code, device)
+                process = subprocess.Popen([sys.executable, "-c", code])
+                self.addCleanup(process.wait, TIMEOUT)
+                self.addCleanup(process.kill)
+                request = json.loads(body)
+                request["wait_for_connect_ms"] = 8000  # the device's start-up
+                status, _, answer = self.post(request)
+                self.assertEqual(status, 200, answer)
+                reply = json.loads(answer["response"]["payload"])
+                self.assertTrue(reply["running"])
+                if request.get("correlation") == "payload:rid":
+                    self.assertEqual(reply["rid"], answer["request_id"])
+                else:
+                    self.assertTrue(answer["response"]["topic"].endswith("/" + answer["request_id"]))
+                process.kill()
+                process.wait(TIMEOUT)
 
 
 class PendingCapTest(RequestsTestCase):
