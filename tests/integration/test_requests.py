@@ -180,7 +180,7 @@ class RequestsTest(RequestsTestCase):
                 (lambda m: (m.topic[:-len("req")] + "res", b"ok " + m.topic.split("/")[-2].encode()))
             Device(self, self.client_id(name), base + "/" + name + "/req", answer)
         targets = devices + ["absent"]
-        timeout_ms = 2000
+        timeout_ms = 3000
         started = time.monotonic()
         status, _, body = self.post({"topic": base + "/{clientid}/req", "response_topic": base + "/{clientid}/res",
                                      "payload": "status?", "targets": targets, "timeout_ms": timeout_ms})
