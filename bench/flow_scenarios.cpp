@@ -32,12 +32,6 @@ std::uint64_t total_sent(const std::vector<Flow>& flows) {
     return n;
 }
 
-double percentile(const std::vector<std::uint64_t>& sorted, double q) {
-    if (sorted.empty()) return 0;
-    const auto i = std::min(sorted.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted.size())));
-    return static_cast<double>(sorted[i]) / 1000.0;
-}
-
 }  // namespace
 
 nlohmann::json run_flow(const Common& c, const FlowSpec& spec, nlohmann::json out) {
@@ -127,9 +121,9 @@ nlohmann::json run_flow(const Common& c, const FlowSpec& spec, nlohmann::json ou
         for (auto& s : subs) all.insert(all.end(), s->latencies_ns.begin(), s->latencies_ns.end());
         std::sort(all.begin(), all.end());
         out["samples"] = all.size();
-        out["p50_us"] = percentile(all, 0.50);
-        out["p99_us"] = percentile(all, 0.99);
-        out["p999_us"] = percentile(all, 0.999);
+        out["p50_us"] = percentile_us(all, 0.50);
+        out["p99_us"] = percentile_us(all, 0.99);
+        out["p999_us"] = percentile_us(all, 0.999);
         out["max_us"] = all.empty() ? 0.0 : static_cast<double>(all.back()) / 1000.0;
     }
     return out;

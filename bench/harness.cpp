@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -36,6 +37,13 @@ bool wait_until(const std::function<bool()>& done, std::chrono::duration<double>
 
 void pause_for(std::chrono::duration<double> d) {
     std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+}
+
+double percentile_us(const std::vector<std::uint64_t>& sorted_ns, double q) {
+    if (sorted_ns.empty()) return 0;
+    const auto i =
+        std::min(sorted_ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted_ns.size())));
+    return static_cast<double>(sorted_ns[i]) / 1000.0;
 }
 
 double self_cpu_seconds() {

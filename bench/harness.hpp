@@ -40,6 +40,9 @@ private:
 bool wait_until(const std::function<bool()>& done, std::chrono::duration<double> limit);
 void pause_for(std::chrono::duration<double> d);
 
+// The q-quantile (0..1) of sorted nanosecond samples, in microseconds; 0 when empty.
+double percentile_us(const std::vector<std::uint64_t>& sorted_ns, double q);
+
 double self_cpu_seconds();
 std::optional<double> process_cpu_seconds(int pid);  // utime + stime from /proc
 std::optional<long> process_rss_kib(int pid);        // VmRSS from /proc

@@ -13,7 +13,8 @@ namespace {
 
 const char* usage =
     "usage: mqgate-bench SCENARIO [--flag value]...\n"
-    "scenarios: fanin-qos0 fanin-qos1 fanout latency large idle retained http-publish ws-fanout ws-throughput\n"
+    "scenarios: fanin-qos0 fanin-qos1 fanout latency large idle retained http-publish requests ws-fanout\n"
+    "           ws-throughput\n"
     "common:    --host 127.0.0.1 --port 1883 --threads 1 --duration 10 --warmup 1 --drain 2\n"
     "           --broker-pid PID (report the broker's CPU and, for idle and retained, its memory)\n"
     "fanin-*:   --publishers 10 --payload 64 --e2e-window 500|50 --ack-window 20 --sub-qos Q --filter '#'\n"
@@ -23,6 +24,7 @@ const char* usage =
     "idle:      --connections 10000 --concurrency 100 --settle 1\n"
     "retained:  --messages 100000 --window 100 --settle 1\n"
     "http-publish: --http-port 8080 --connections 32 --wrk-threads 1 --payload 64 --qos 0 --wrk wrk\n"
+    "requests:  --devices 10 --parallel 8 --payload 64 --http-port 0 (0: bare MQTT round trips only)\n"
     "ws-fanout: --http-port 8080 --clients 1000 --payload 64 --e2e-window 20\n"
     "ws-throughput: --http-port 8080 --publishers 10 --payload 64 --e2e-window 500\n";
 
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
             {"idle", run_idle},
             {"retained", run_retained},
             {"http-publish", run_http_publish},
+            {"requests", run_requests},
             {"ws-fanout", run_ws_fanout},
             {"ws-throughput", run_ws_throughput},
         };

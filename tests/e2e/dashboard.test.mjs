@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import mqtt from 'mqtt';
 import { startGateway } from './harness.mjs';
 import { mosquittoSub, mosquittoPub } from './clients.mjs';
+import { sendRequest } from './requests_form.mjs';
 
 const WAIT = { timeout: 15000 };
 const ARTIFACTS = process.env.MQGATE_ARTIFACTS ?? join(tmpdir(), 'mqgate-dashboard-artifacts');
@@ -227,6 +228,62 @@ test('topics: retained messages as a tree; delete one', async () => {
   await temp.waitFor({ state: 'detached', ...WAIT });
   assert.equal((await api('/api/v1/retained/dash/house/kitchen/temp')).status, 404);
   assert.equal((await api('/api/v1/retained/dash/house/garage/door')).status, 200);
+});
+
+// A simulated device (MQTT.js): subscribed to `filter`, it answers each
+// request with what `answer(topic, payload)` returns ([topic, payload] or null).
+async function device(clientId, filter, answer) {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${gateway.mqttPort}`,
+    { clientId, protocolVersion: 4, reconnectPeriod: 0, clean: true });
+  cleanup.push(() => new Promise((resolve) => client.end(true, {}, resolve)));
+  await new Promise((resolve, reject) => { client.once('connect', resolve); client.once('error', reject); });
+  client.on('message', (topic, payload) => {
+    const reply = answer(topic, payload.toString());
+    if (reply) client.publish(reply[0], reply[1], { qos: 1 });
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+}
+
+test('requests: a device answers, its reply, status and time are shown; a silent one times out', async () => {
+  await device('dash-pump', 'rq/pump/req/+', (topic, payload) =>
+    [topic.replace('/req/', '/res/'), JSON.stringify({ running: true, asked: payload })]);
+  await device('dash-mute', 'rq/mute/req/+', () => null);
+  await go('requests');
+  const view = await sendRequest(page,
+    { Topic: 'rq/pump/req/{request_id}', 'Response topic': 'rq/pump/res/{request_id}', Payload: 'status?' });
+  const ok = view.locator('.request-result .result-ok[data-status="ok"]');
+  await ok.waitFor(WAIT);
+  assert.match(await ok.textContent(), /^200 · answered in \d+ ms$/);
+  const text = await view.locator('.request-result').textContent();
+  const id = /Request id([0-9A-Fa-f]{32})/.exec(text)?.[1];
+  assert.ok(id, text);
+  assert.match(text, new RegExp(`Reply topicrq/pump/res/${id}`));
+  assert.equal(await view.locator('.request-result pre.json').textContent(),
+    JSON.stringify({ running: true, asked: 'status?' }, null, 2));
+  await screenshot('requests');
+
+  await sendRequest(page,
+    { Topic: 'rq/mute/req/{request_id}', 'Response topic': 'rq/mute/res/{request_id}', 'Timeout (ms)': '300' });
+  const timedOut = view.locator('.request-result .result-error[data-status="timeout"]');
+  await timedOut.waitFor(WAIT);
+  assert.match(await timedOut.textContent(), /^504 · no reply within \d+ ms$/);
+
+  await sendRequest(page, { Topic: 'rq/nobody/req', 'Response topic': 'rq/nobody/res' });
+  await view.locator('.request-result .result-error[data-status="no_matching_subscribers"]', { hasText: '404' }).waitFor(WAIT);
+});
+
+test('requests: targets are answered per device, in target order', async () => {
+  // The devices of the test above: pump answers, mute does not; nobody is not there.
+  await go('requests');
+  const view = await sendRequest(page, {
+    Topic: 'rq/{clientid}/req/{request_id}', 'Response topic': 'rq/{clientid}/res/{request_id}', Payload: 'ping',
+    'Timeout (ms)': '500', 'Targets (optional)': 'pump, mute nobody' });
+  await view.locator('.request-result .result-ok', { hasText: '3 targets' }).waitFor(WAIT);
+  const rows = view.locator('table.request-results tbody tr');
+  assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => [tr.dataset.clientid, tr.dataset.status])),
+    [['pump', 'ok'], ['mute', 'timeout'], ['nobody', 'no_matching_subscribers']]);
+  assert.match(await rows.first().textContent(), /"asked":"ping"/);
+  await screenshot('requests-targets');
 });
 
 test('the page ran without script errors', () => {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { gatewayBinary, startGateway } from './harness.mjs';
 import { mosquittoSub, mosquittoPub } from './clients.mjs';
+import { sendRequest } from './requests_form.mjs';
 
 const WAIT = { timeout: 15000 };
 const ARTIFACTS = process.env.MQGATE_ARTIFACTS ?? join(tmpdir(), 'mqgate-dashboard-artifacts');
@@ -134,6 +135,11 @@ test('user login: wrong password refused, right one opens every view; the stream
   assert.equal(await listener.waitForLine(/^login\/form /), 'login/form signed in');
   await page.locator('.publish-result .result-ok', { hasText: '200' }).waitFor(WAIT);
 
+  // A request to a device passes authentication: no device listens, which is the answer.
+  await page.goto(`${gateway.url}/#/requests`);
+  const requests = await sendRequest(page, { Topic: 'nodevice/req', 'Response topic': 'nodevice/res' });
+  await requests.locator('.result-error[data-status="no_matching_subscribers"]', { hasText: '404' }).waitFor(WAIT);
+
   // Kick (admin only) disconnects the MQTT client.
   await page.goto(`${gateway.url}/#/clients/login-listener`);
   const detail = page.getByRole('complementary', { name: 'Client detail' });
@@ -153,7 +159,7 @@ test('user login: wrong password refused, right one opens every view; the stream
   assert.equal(await page.evaluate(() => sessionStorage.getItem('mqgate.credentials')), null);
 });
 
-test('token login with the subscribe role: views and stream work, publish is refused with the 403 shown', async () => {
+test('token login with the subscribe role: views and stream work, publish and requests are refused with the 403 shown', async () => {
   const { page, streamUrls } = await newPage();
   await page.goto(`${gateway.url}/`);
   const dialog = page.getByRole('dialog', { name: 'Sign in to mqgate' });
@@ -180,6 +186,11 @@ test('token login with the subscribe role: views and stream work, publish is ref
   await page.getByRole('button', { name: 'Publish' }).click();
   await page.locator('.publish-result .result-error', { hasText: '403' }).waitFor(WAIT);
   // Still signed in: a 403 is a refusal of this action, not of the login.
+  assert.equal(await dialog.isVisible(), false);
+  // A request to a device needs the publish role too.
+  await page.goto(`${gateway.url}/#/requests`);
+  const requests = await sendRequest(page, { Topic: 'token/dev/req', 'Response topic': 'token/dev/res' });
+  await requests.locator('.result-error[data-status="forbidden"]', { hasText: '403' }).waitFor(WAIT);
   assert.equal(await dialog.isVisible(), false);
   await page.screenshot({ path: join(ARTIFACTS, 'login-token-403.png') });
 });

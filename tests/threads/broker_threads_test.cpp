@@ -9,39 +9,13 @@
 
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
+#include "tests/threads/locked_connection.hpp"
 
 using namespace mqgate::mqtt;
 
 namespace {
 
-// Thread-safe like the real transports: send() may come from any thread.
-class LockedConnection final : public Connection {
-public:
-    void send(Frame frame) override {
-        std::lock_guard lock(mutex_);
-        decoder_.feed(frame.head);
-        if (frame.payload_of) decoder_.feed(frame.payload_of->payload);
-        Packet p;
-        std::error_code ec;
-        while (decoder_.next(p, ec) == Decoder::Status::packet) packets_.push_back(std::move(p));
-    }
-    void close(DisconnectReason) override { closed_ = true; }
-    void set_keepalive(std::chrono::seconds) override {}
-    std::size_t buffered_bytes() const noexcept override { return 0; }
-    PeerInfo peer() const override { return peer_; }
-
-    std::vector<Packet> take() {
-        std::lock_guard lock(mutex_);
-        return std::exchange(packets_, {});
-    }
-
-private:
-    std::mutex mutex_;
-    Decoder decoder_;
-    std::vector<Packet> packets_;
-    std::atomic<bool> closed_{false};
-    PeerInfo peer_{"127.0.0.1", 1, 1883, "mqtt", ""};
-};
+using mqgate::mqtt::testing::LockedConnection;
 
 TEST(BrokerThreads, ConcurrentPublishersApiAndObservers) {
     BrokerOptions options;
