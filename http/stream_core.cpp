@@ -9,6 +9,7 @@
 #include "control/request_json.hpp"
 #include "events/event_json.hpp"
 #include "events/event_payload.hpp"
+#include "http/message_json.hpp"
 #include "http/request_acl.hpp"
 #include "mqtt/errors.hpp"
 #include "mqtt/topic.hpp"
@@ -44,6 +45,15 @@ std::optional<std::size_t> StreamCore::event_index(std::string_view name) {
 
 // --- the queue ---
 
+bool StreamCore::drops(std::size_t bytes) {
+    // Once a run of drops starts it lasts until the consumer has drained the
+    // queue to a quarter: the messages kept arrive in runs of at least a
+    // quarter of the queue, and each run of drops costs one notice, so
+    // notices stay a small share of the frames however large the overload.
+    if (!dropping_) dropping_ = over_half(bytes) || queued_bytes_ + bytes > limits_.queue_bytes;
+    return dropping_;
+}
+
 bool StreamCore::over_half(std::size_t bytes) const {
     // A lone message may use more than half: only a backlog makes QoS 0 wait.
     return !queue_.empty() &&
@@ -63,9 +73,9 @@ StreamCore::Signal StreamCore::note_drop() {
 
 StreamCore::Signal StreamCore::append(StreamItem&& item, bool droppable) {
     if (overflowed_ || closed_queue_) return Signal::none;
-    const std::size_t bytes = queued_bytes_ + item.json.size();
+    if (droppable && drops(item.size())) return note_drop();
+    const std::size_t bytes = queued_bytes_ + item.size();
     const std::size_t frames = queue_.size() + 1;
-    if (droppable && (over_half(item.json.size()) || bytes > limits_.queue_bytes)) return note_drop();
     if (bytes > limits_.queue_bytes || frames > limits_.queue_frames) {
         // Nothing queued will be sent: free it now.
         overflowed_ = true;
@@ -105,9 +115,11 @@ bool StreamCore::next(StreamItem& out) {
     }
     out = std::move(queue_.front());
     queue_.pop_front();
-    queued_bytes_ -= out.json.size();
+    queued_bytes_ -= out.size();
+    if (dropping_ && queue_.size() <= limits_.queue_frames / 4 && queued_bytes_ <= limits_.queue_bytes / 4)
+        dropping_ = false;
     if (out.kind == StreamItem::Kind::dropped) {
-        out.json = dump(json{{"type", "dropped"}, {"count", out.seq}});
+        out.json = std::make_shared<const std::string>(dump(json{{"type", "dropped"}, {"count", out.seq}}));
         out.seq = 0;
     }
     return true;
@@ -147,23 +159,12 @@ void StreamCore::on_message(const mqtt::MessagePtr& msg, std::uint8_t granted) {
         {
             std::lock_guard lock(mutex_);
             if (overflowed_ || closed_queue_) return;
-            drop = over_half(msg->payload.size());
+            drop = drops(msg->payload.size());
             if (drop) signal = note_drop();
         }
         if (drop) return notify(signal);
     }
-    push(message_item(*msg, qos, false), qos == 0);
-}
-
-StreamItem StreamCore::message_item(const mqtt::Message& msg, std::uint8_t qos, bool retained) {
-    json j{{"type", "message"}, {"topic", msg.topic}};
-    payload::put(j, msg.payload);
-    j["qos"] = qos;
-    // Like MQTT: the flag is set only on messages sent because of the subscribe.
-    j["retain"] = retained;
-    j["ts"] = msg.timestamp_ms;
-    j["time"] = events::rfc3339_utc(msg.timestamp_ms);
-    return StreamItem{StreamItem::Kind::message, 0, dump(j)};
+    push(StreamItem{StreamItem::Kind::message, 0, message_json(msg, qos, false)}, qos == 0);
 }
 
 // --- retained replay ---
@@ -193,8 +194,8 @@ bool StreamCore::replay_chunk() {
         std::size_t taken = 0;
         for (const auto& msg : page.messages) {
             const std::uint8_t qos = std::min(msg->qos, replay.qos);
-            items.emplace_back(message_item(*msg, qos, true), qos == 0);
-            bytes += items.back().first.json.size();
+            items.emplace_back(StreamItem{StreamItem::Kind::message, 0, message_json(msg, qos, true)}, qos == 0);
+            bytes += items.back().first.size();
             ++taken;
             if (bytes >= limits_.queue_bytes / 4) break;  // large payloads: a quarter of the queue per chunk
         }
@@ -237,7 +238,7 @@ void StreamCore::on_event(const events::LoggedEvent& e) {
 StreamItem StreamCore::event_item(const events::LoggedEvent& e) {
     auto j = events::event_to_json(e.seq, e.event);
     j["type"] = "event";
-    return StreamItem{StreamItem::Kind::event, e.seq, dump(j)};
+    return StreamItem{StreamItem::Kind::event, e.seq, std::make_shared<const std::string>(dump(j))};
 }
 
 // --- subscriptions and events ---
@@ -331,7 +332,9 @@ void StreamCore::enable_events(EventMask mask, std::optional<std::uint64_t> resu
 
 // --- client ops ---
 
-void StreamCore::reply(json j) { push(StreamItem{StreamItem::Kind::reply, 0, dump(j)}, false); }
+void StreamCore::reply(json j) {
+    push(StreamItem{StreamItem::Kind::reply, 0, std::make_shared<const std::string>(dump(j))}, false);
+}
 
 void StreamCore::error(const json& id, std::string_view code, std::string message) {
     reply(json{{"type", "error"}, {"id", id}, {"error", {{"code", code}, {"message", std::move(message)}}}});

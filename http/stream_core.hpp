@@ -41,7 +41,10 @@ struct StreamItem {
     enum class Kind { message, event, reply, dropped };
     Kind kind = Kind::reply;
     std::uint64_t seq = 0;  // events: the event log's sequence number; dropped: the count
-    std::string json;
+    // The JSON object's text, immutable: a message's is shared by every
+    // stream that receives it at the same QoS (http/message_json.hpp).
+    std::shared_ptr<const std::string> json;
+    std::size_t size() const noexcept { return json ? json->size() : 0; }
 };
 
 struct StreamError {
@@ -109,8 +112,6 @@ private:
     };
 
     void on_message(const mqtt::MessagePtr& msg, std::uint8_t granted);
-    // A message as the stream sends it.
-    static StreamItem message_item(const mqtt::Message& msg, std::uint8_t qos, bool retained);
     std::size_t chunk_size() const noexcept;
     // Queues the next chunk of the oldest replay (subs_mutex_ held); false
     // when no replay is left.
@@ -122,8 +123,11 @@ private:
     std::optional<StreamError> check_filter_locked(const std::string& filter) const;
     bool drop_subscription(const std::string& filter);
     // Appends under the queue's limits (mutex_ held); droppable items (QoS 0
-    // messages) are dropped and counted once the queue is half full.
+    // messages) are dropped and counted once the queue is half full, and
+    // from then on until it has drained to a quarter.
     Signal append(StreamItem&& item, bool droppable);
+    // Whether a QoS 0 message of about `bytes` is dropped (mutex_ held).
+    bool drops(std::size_t bytes);
     bool over_half(std::size_t bytes) const;
     Signal note_drop();
     // Tells the transport, outside the lock.
@@ -165,6 +169,7 @@ private:
     bool overflowed_ = false;
     bool closed_queue_ = false;  // close() ran: nothing more is queued
     bool replaying_ = false;     // replays_ is not empty
+    bool dropping_ = false;      // a run of QoS 0 drops goes on until the queue is down to a quarter
     EventMask event_mask_;
     std::uint64_t event_watermark_ = 0;  // last event seq queued or skipped
 };

@@ -77,7 +77,7 @@ struct World {
     void drain() {
         http::StreamItem item;
         while (core->next(item)) {
-            const auto j = nlohmann::json::parse(item.json, nullptr, false);
+            const auto j = nlohmann::json::parse(*item.json, nullptr, false);
             FUZZ_CHECK(!j.is_discarded() && j.is_object());
             ++items;
         }
