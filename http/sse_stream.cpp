@@ -121,13 +121,13 @@ public:
     SseStream(net::FlexStream stream, const StreamOptions& options)
         : stream_(std::move(stream)), options_(options), keepalive_(stream_.get_executor()), grace_(stream_.get_executor()) {}
 
-    void start(const SseRequest& req, std::string origin, mqtt::Broker& broker, events::EventLog& events) {
+    void start(const SseRequest& req, std::string origin, const std::shared_ptr<StreamHub>& hub, events::EventLog& events) {
         const std::weak_ptr<SseStream> weak = weak_from_this();
         auto executor = stream_.get_executor();
         StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames,
-                            broker.limits().max_subscriptions_per_session};
+                            hub->broker().limits().max_subscriptions_per_session};
         core_ = std::make_shared<StreamCore>(
-            broker, events, limits,
+            hub, events, limits,
             [weak, executor] {
                 asio::post(executor, [weak] {
                     if (auto self = weak.lock()) self->write_next();
@@ -280,8 +280,9 @@ private:
 }  // namespace
 
 std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, StreamRequest request,
-                                                  mqtt::Broker& broker, events::EventLog& events,
+                                                  const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
                                                   const StreamOptions& options) {
+    const auto& broker = hub->broker();
     const bool head = request.method() == bhttp::verb::head;
     if (request.method() != bhttp::verb::get && !head) {
         auto r = error_response(405, "method_not_allowed", "/api/v1/stream/sse answers GET and HEAD only");
@@ -308,7 +309,7 @@ std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, Stream
         return nullptr;
     }
     auto sse = std::make_shared<SseStream>(std::move(stream), options);
-    sse->start(parsed, std::string(request[bhttp::field::origin]), broker, events);
+    sse->start(parsed, std::string(request[bhttp::field::origin]), hub, events);
     return sse;
 }
 

@@ -53,7 +53,7 @@ public:
     WsStream(net::FlexStream stream, const StreamOptions& options)
         : ws_(GatedStream(std::move(stream))), options_(options), grace_(ws_.get_executor()) {}
 
-    void start(StreamRequest request, mqtt::Broker& broker, events::EventLog& events, Caller caller) {
+    void start(StreamRequest request, const std::shared_ptr<StreamHub>& hub, events::EventLog& events, Caller caller) {
         beast::get_lowest_layer(ws_).expires_never();
         auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
         timeouts.idle_timeout = options_.ws_idle_timeout;
@@ -69,9 +69,9 @@ public:
 
         const std::weak_ptr<WsStream> weak = weak_from_this();
         auto executor = ws_.get_executor();
-        StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames, broker.limits().max_subscriptions_per_session};
+        StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames, hub->broker().limits().max_subscriptions_per_session};
         core_ = std::make_shared<StreamCore>(
-            broker, events, limits,
+            hub, events, limits,
             [weak, executor] {
                 asio::post(executor, [weak] {
                     if (auto self = weak.lock()) self->write_next();
@@ -201,7 +201,7 @@ private:
 }  // namespace
 
 std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
-                                                 mqtt::Broker& broker, events::EventLog& events,
+                                                 const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
                                                  const StreamOptions& options, Caller caller) {
     if (!websocket::is_upgrade(request)) {
         refuse(std::move(stream), 426, "upgrade_required",
@@ -209,7 +209,7 @@ std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamR
         return nullptr;
     }
     auto ws = std::make_shared<WsStream>(std::move(stream), options);
-    ws->start(std::move(request), broker, events, std::move(caller));
+    ws->start(std::move(request), hub, events, std::move(caller));
     return ws;
 }
 

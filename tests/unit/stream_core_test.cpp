@@ -22,7 +22,7 @@ using nlohmann::json;
 struct Fixture {
     explicit Fixture(mqgate::http::StreamLimits limits = {}) {
         core = std::make_shared<StreamCore>(
-            broker, events, limits, [this] { ++wakes; }, [this] { ++overflows; });
+            std::make_shared<mqgate::http::StreamHub>(broker), events, limits, [this] { ++wakes; }, [this] { ++overflows; });
     }
     std::vector<json> drain() {
         std::vector<json> out;
