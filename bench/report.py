@@ -38,6 +38,8 @@ METRICS = {
                     ("rate_per_broker_core", "deliveries/s per broker CPU-second, saturated", "higher", None),
                     ("overload_rate", "deliveries/s at 2x the saturated rate", "higher", None),
                     ("overload_kept", "share of the saturated rate kept at 2x", "higher", None),
+                    ("overload_rate_per_broker_core", "deliveries/s per broker CPU-second at 2x", "higher", None),
+                    ("overload_kept_per_broker_cpu", "share kept at 2x, per broker CPU-second", "higher", None),
                     ("overload_notice_share", "share of frames that are dropped notices at 2x", "lower", None)],
     "ws-throughput": [("rate", "msg/s over /mqtt", "higher", None)],
 }

@@ -189,6 +189,10 @@ nlohmann::json run_ws_fanout(const Common& c, Args& a) {
         out["overload_offered"] = fcfg.rate * static_cast<double>(clients);
         put_window(out, "overload_", flooded);
         out["overload_kept"] = out["overload_rate"].get<double>() / out["rate"].get<double>();
+        // The same per broker CPU-second: meaningful when other load shares the broker's core.
+        if (out.contains("overload_rate_per_broker_core") && out.contains("rate_per_broker_core"))
+            out["overload_kept_per_broker_cpu"] =
+                out["overload_rate_per_broker_core"].get<double>() / out["rate_per_broker_core"].get<double>();
     }
     pool.stop();
 
