@@ -6,11 +6,6 @@
 
 namespace mqgate::http {
 
-StreamHub::~StreamHub() {
-    // Streams unsubscribe as they close; this is what a stream left behind.
-    for (const auto& [filter, f] : filters_) broker_.unsubscribe(f.broker_id);
-}
-
 std::uint64_t StreamHub::subscribe(const std::string& filter, std::weak_ptr<StreamCore> core, std::uint8_t qos) {
     std::lock_guard lock(mutex_);
     auto it = filters_.find(filter);

@@ -26,7 +26,9 @@ class StreamCore;
 class StreamHub {
 public:
     explicit StreamHub(mqtt::Broker& broker) : broker_(broker) {}
-    ~StreamHub();
+    // Each stream holds the hub and unsubscribes as it closes (at the
+    // latest when it is destroyed), so none is left here by then.
+    ~StreamHub() = default;
     StreamHub(const StreamHub&) = delete;
     StreamHub& operator=(const StreamHub&) = delete;
 
