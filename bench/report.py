@@ -42,6 +42,13 @@ METRICS = {
                  ("added_p50_us", "µs REST adds over bare MQTT, p50", "lower", None),
                  ("added_p99_us", "µs REST adds over bare MQTT, p99", "lower", None)],
     "ws-fanout": [("rate", "deliveries/s (JSON stream)", "higher", None)],
+    "ws-overload": [("rate", "deliveries/s (JSON stream, 100 clients, saturated)", "higher", None),
+                    ("rate_per_broker_core", "deliveries/s per broker CPU-second, saturated", "higher", None),
+                    ("overload_rate", "deliveries/s at 2x the saturated rate", "higher", None),
+                    ("overload_kept", "share of the saturated rate kept at 2x", "higher", None),
+                    ("overload_rate_per_broker_core", "deliveries/s per broker CPU-second at 2x", "higher", None),
+                    ("overload_kept_per_broker_cpu", "share kept at 2x, per broker CPU-second", "higher", None),
+                    ("overload_notice_share", "share of frames that are dropped notices at 2x", "lower", None)],
     "ws-throughput": [("rate", "msg/s over /mqtt", "higher", None)],
 }
 BROKERS = [("mqgate", "mqgate 1 core"), ("mosquitto", "Mosquitto 1 core"), ("mqgate-all", "mqgate all cores")]

@@ -10,13 +10,12 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "bench/flow.hpp"
 #include "bench/scenarios.hpp"
+#include "bench/stream_client.hpp"
 
 namespace mqgate::bench {
 
@@ -42,70 +41,6 @@ bool upgrades(const tcp::endpoint& http, const std::string& path, const char* su
     return true;
 }
 
-// One JSON-stream client: subscribes once, then counts "message" frames.
-class StreamClient {
-public:
-    StreamClient(asio::io_context& io, Flow& flow, std::string filter)
-        : io_(io), ws_(io), flow_(flow), filter_(std::move(filter)) {}
-
-    std::atomic<bool> subscribed{false};
-    asio::io_context& context() { return io_; }
-
-    void start(const tcp::endpoint& http) {
-        ws_.next_layer().async_connect(http, [this, http](const boost::system::error_code& ec) {
-            if (ec) return fail("connect", ec);
-            ws_.async_handshake(http.address().to_string() + ":" + std::to_string(http.port()), "/api/v1/stream",
-                                [this](const boost::system::error_code& ec) {
-                                    if (ec) return fail("stream handshake", ec);
-                                    ws_.text(true);
-                                    request_ = nlohmann::json{{"op", "subscribe"}, {"id", 1}, {"filter", filter_},
-                                                              {"qos", 0}}
-                                                   .dump();
-                                    ws_.async_write(asio::buffer(request_),
-                                                    [this](const boost::system::error_code& ec, std::size_t) {
-                                                        if (ec) return fail("stream write", ec);
-                                                    });
-                                    read();
-                                });
-        });
-    }
-
-private:
-    void read() {
-        ws_.async_read(buffer_, [this](const boost::system::error_code& ec, std::size_t) {
-            if (ec) return fail("stream read", ec);
-            const auto data = boost::beast::buffers_to_string(buffer_.data());
-            buffer_.consume(buffer_.size());
-            if (data.find("\"type\":\"message\"") != std::string::npos) {
-                flow_.delivered.fetch_add(1);
-                if (flow_.waiting.load() && flow_.waiting.exchange(false))
-                    asio::post(flow_.publisher->context(), [p = flow_.publisher] { p->pump(); });
-            } else if (!subscribed.load()) {
-                // The answer to our request carries its id; other frames
-                // (a greeting, events) are not ours to judge.
-                const auto j = nlohmann::json::parse(data, nullptr, false);
-                if (j.is_object() && j.contains("id") && j["id"] == 1) {
-                    if (j.contains("error")) errors().record("stream subscribe answered " + data);
-                    else subscribed.store(true);
-                }
-            }
-            read();
-        });
-    }
-    void fail(const char* where, const boost::system::error_code& ec) {
-        errors().record(std::string(where) + ": " + ec.message());
-        boost::system::error_code ignored;
-        ws_.next_layer().close(ignored);
-    }
-
-    asio::io_context& io_;
-    ws::stream<tcp::socket> ws_;
-    Flow& flow_;
-    std::string filter_;
-    std::string request_;
-    boost::beast::flat_buffer buffer_;
-};
-
 }  // namespace
 
 nlohmann::json run_ws_throughput(const Common& c, Args& a) {
@@ -121,9 +56,80 @@ nlohmann::json run_ws_throughput(const Common& c, Args& a) {
     return run_flow(c, s, out);
 }
 
+namespace {
+
+// One measured window of a ws-fanout phase.
+struct Window {
+    Clock from;
+    Clock to;
+    std::uint64_t messages = 0;
+    std::uint64_t notices = 0;
+    std::uint64_t dropped = 0;
+};
+
+Window measure(const Common& c, const StreamCounts& counts) {
+    pause_for(std::chrono::duration<double>(c.warmup));
+    Window w;
+    w.from = Clock::read(c.broker_pid);
+    const auto m = counts.messages.load(), n = counts.notices.load(), d = counts.dropped.load();
+    pause_for(std::chrono::duration<double>(c.duration));
+    w.to = Clock::read(c.broker_pid);
+    w.messages = counts.messages.load() - m;
+    w.notices = counts.notices.load() - n;
+    w.dropped = counts.dropped.load() - d;
+    return w;
+}
+
+// Rates of one window under `prefix` ("" for the closed loop).
+void put_window(nlohmann::json& out, const std::string& prefix, const Window& w) {
+    nlohmann::json cpu;
+    put_cpu(cpu, w.from, w.to);
+    const double seconds = cpu["seconds"].get<double>();
+    const double rate = static_cast<double>(w.messages) / seconds;
+    out[prefix + "rate"] = rate;
+    if (cpu.contains("broker_cpu")) {
+        out[prefix + "broker_cpu"] = cpu["broker_cpu"];
+        out[prefix + "rate_per_broker_core"] = rate / cpu["broker_cpu"].get<double>();
+    }
+    out[prefix + "gen_cpu"] = cpu["gen_cpu"];
+    out[prefix + "notices_per_s"] = static_cast<double>(w.notices) / seconds;
+    out[prefix + "dropped_per_s"] = static_cast<double>(w.dropped) / seconds;
+    out[prefix + "notice_share"] = w.messages + w.notices ? static_cast<double>(w.notices) / static_cast<double>(w.messages + w.notices) : 0.0;
+    if (prefix.empty()) {
+        out["seconds"] = seconds;
+        out["gen_cpu"] = cpu["gen_cpu"];
+        if (cpu.contains("broker_cpu")) out["broker_cpu"] = cpu["broker_cpu"];
+    }
+}
+
+// Waits until every client has seen as many messages or drops as were sent,
+// or until nothing changed for the drain time.
+void drain(const Common& c, const StreamCounts& counts, std::uint64_t expected) {
+    auto last = counts.messages.load() + counts.dropped.load();
+    auto last_change = std::chrono::steady_clock::now();
+    wait_until(
+        [&] {
+            const auto now = counts.messages.load() + counts.dropped.load();
+            if (now >= expected) return true;
+            if (now != last) {
+                last = now;
+                last_change = std::chrono::steady_clock::now();
+            }
+            return std::chrono::steady_clock::now() - last_change > std::chrono::duration<double>(c.drain);
+        },
+        std::chrono::duration<double>(c.drain) + 30s);
+}
+
+}  // namespace
+
+// Closed loop (the publisher keeps e2e-window messages per client in flight)
+// measures the saturated rate; with --overload X a second publisher then
+// offers X times that message rate with nothing holding it back, and the
+// same clients count what still arrives and the "dropped" notices.
 nlohmann::json run_ws_fanout(const Common& c, Args& a) {
     const tcp::endpoint http(c.broker.address(), static_cast<unsigned short>(a.integer("http-port", 8080)));
     const auto clients = static_cast<std::size_t>(a.integer("clients", 1000));
+    const double overload = a.number("overload", 0);
     PublisherConfig cfg;
     cfg.topic = "bench/ws";
     cfg.payload = static_cast<std::size_t>(a.integer("payload", 64));
@@ -132,17 +138,20 @@ nlohmann::json run_ws_fanout(const Common& c, Args& a) {
     a.check_all_used();
     nlohmann::json out{{"scenario", "ws-fanout"},
                        {"unit", "deliveries/s"},
-                       {"params", {{"clients", clients}, {"payload", cfg.payload}, {"e2e_window", cfg.e2e_window}}}};
+                       {"params",
+                        {{"clients", clients}, {"payload", cfg.payload}, {"e2e_window", cfg.e2e_window},
+                         {"overload", overload}}}};
     if (!upgrades(http, "/api/v1/stream", nullptr)) {
         out["skipped"] = "endpoint not available (no WebSocket upgrade on /api/v1/stream)";
         return out;
     }
 
     Pool pool(c.threads);
-    std::vector<Flow> flows(1);
+    std::vector<Flow> flows(2);
+    StreamCounts counts;
     std::vector<std::unique_ptr<StreamClient>> streams;
     for (std::size_t i = 0; i < clients; ++i) {
-        streams.push_back(std::make_unique<StreamClient>(pool.next(), flows[0], cfg.topic));
+        streams.push_back(std::make_unique<StreamClient>(pool.next(), flows[0], counts, cfg.topic));
         auto* s = streams.back().get();
         asio::post(s->context(), [s, http] { s->start(http); });
     }
@@ -159,36 +168,43 @@ nlohmann::json run_ws_fanout(const Common& c, Args& a) {
     if (!ready || errors().count.load() > 0) throw std::runtime_error("stream clients did not subscribe");
 
     pub.begin();
-    pause_for(std::chrono::duration<double>(c.warmup));
-    const auto from = Clock::read(c.broker_pid);
-    const auto delivered_from = flows[0].delivered.load();
-    pause_for(std::chrono::duration<double>(c.duration));
-    const auto to = Clock::read(c.broker_pid);
-    const auto delivered_to = flows[0].delivered.load();
+    const auto saturated = measure(c, counts);
     pub.halt();
-    auto last = flows[0].delivered.load();
-    auto last_change = std::chrono::steady_clock::now();
-    wait_until(
-        [&] {
-            const auto now = flows[0].delivered.load();
-            if (now >= flows[0].sent.load() * clients) return true;
-            if (now != last) {
-                last = now;
-                last_change = std::chrono::steady_clock::now();
-            }
-            return std::chrono::steady_clock::now() - last_change > std::chrono::duration<double>(c.drain);
-        },
-        std::chrono::duration<double>(c.drain) + 30s);
+    drain(c, counts, flows[0].sent.load() * clients);
+    put_window(out, "", saturated);
+
+    std::unique_ptr<Publisher> flood;
+    if (overload > 0) {
+        PublisherConfig fcfg = cfg;
+        fcfg.e2e_window = 0;
+        fcfg.rate = overload * out["rate"].get<double>() / static_cast<double>(clients);
+        flood = std::make_unique<Publisher>(pool.next(), fcfg, 1, flows[1]);
+        flood->start(c.broker, "bench-ws-flood-" + std::to_string(::getpid()));
+        if (!wait_until([&] { return flood->connected.load() || errors().count.load() > 0; }, 10s))
+            throw std::runtime_error("the overload publisher did not connect");
+        flood->begin();
+        const auto flooded = measure(c, counts);
+        flood->halt();
+        drain(c, counts, (flows[0].sent.load() + flows[1].sent.load()) * clients);
+        out["overload_offered"] = fcfg.rate * static_cast<double>(clients);
+        put_window(out, "overload_", flooded);
+        out["overload_kept"] = out["overload_rate"].get<double>() / out["rate"].get<double>();
+        // The same per broker CPU-second: meaningful when other load shares the broker's core.
+        if (out.contains("overload_rate_per_broker_core") && out.contains("rate_per_broker_core"))
+            out["overload_kept_per_broker_cpu"] =
+                out["overload_rate_per_broker_core"].get<double>() / out["rate_per_broker_core"].get<double>();
+    }
     pool.stop();
 
-    put_cpu(out, from, to);
-    out["rate"] = static_cast<double>(delivered_to - delivered_from) / out["seconds"].get<double>();
-    const auto expected = flows[0].sent.load() * clients;
-    const auto delivered = flows[0].delivered.load();
-    out["sent"] = flows[0].sent.load();
+    // Every message sent reached every client or was announced as dropped.
+    const auto expected = (flows[0].sent.load() + flows[1].sent.load()) * clients;
+    const auto accounted = counts.messages.load() + counts.dropped.load();
+    out["sent"] = flows[0].sent.load() + flows[1].sent.load();
     out["expected"] = expected;
-    out["delivered"] = delivered;
-    out["lost"] = expected > delivered ? expected - delivered : 0;
+    out["delivered"] = counts.messages.load();
+    out["dropped"] = counts.dropped.load();
+    out["notices"] = counts.notices.load();
+    out["lost"] = expected > accounted ? expected - accounted : 0;
     return out;
 }
 

@@ -121,13 +121,13 @@ public:
     SseStream(net::FlexStream stream, const StreamOptions& options)
         : stream_(std::move(stream)), options_(options), keepalive_(stream_.get_executor()), grace_(stream_.get_executor()) {}
 
-    void start(const SseRequest& req, std::string origin, mqtt::Broker& broker, events::EventLog& events) {
+    void start(const SseRequest& req, std::string origin, const std::shared_ptr<StreamHub>& hub, events::EventLog& events) {
         const std::weak_ptr<SseStream> weak = weak_from_this();
         auto executor = stream_.get_executor();
         StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames,
-                            broker.limits().max_subscriptions_per_session};
+                            hub->broker().limits().max_subscriptions_per_session};
         core_ = std::make_shared<StreamCore>(
-            broker, events, limits,
+            hub, events, limits,
             [weak, executor] {
                 asio::post(executor, [weak] {
                     if (auto self = weak.lock()) self->write_next();
@@ -173,35 +173,36 @@ private:
         pending_ += "\r\n";
     }
 
-    void append_item(const StreamItem& item) {
-        std::string text;
-        text.reserve(item.json.size() + 40);
+    // One event, into the batch that becomes the next chunk.
+    void append_event(const StreamItem& item) {
         switch (item.kind) {
-        case StreamItem::Kind::message: text = "event: message\n"; break;
-        case StreamItem::Kind::event: text = "event: event\nid: " + std::to_string(item.seq) + "\n"; break;
-        case StreamItem::Kind::dropped: text = "event: dropped\n"; break;
-        case StreamItem::Kind::reply: text = "event: reply\n"; break;
+        case StreamItem::Kind::message: events_ += "event: message\n"; break;
+        case StreamItem::Kind::event: events_ += "event: event\nid: " + std::to_string(item.seq) + "\n"; break;
+        case StreamItem::Kind::dropped: events_ += "event: dropped\n"; break;
+        case StreamItem::Kind::reply: events_ += "event: reply\n"; break;
         }
         // JSON from StreamCore has no raw newline, so one data line suffices.
-        text += "data: ";
-        text += item.json;
-        text += "\n\n";
-        append_chunk(text);
+        events_ += "data: ";
+        events_ += *item.json;
+        events_ += "\n\n";
     }
 
     void write_next() {
         if (writing_ || finished_) return;
         if (!closing_) {
+            // Everything queued (up to a batch) goes out as one chunk in one write.
             StreamItem item;
-            while (pending_.size() < max_batch_bytes && core_->next(item)) append_item(item);
+            while (pending_.size() + events_.size() < max_batch_bytes && core_->next(item)) append_event(item);
+            if (!events_.empty()) append_chunk(events_);
+            events_.clear();
         }
         if (pending_.empty()) {
             if (closing_) finish();
             return;
         }
         writing_ = true;
-        writing_buffer_ = std::move(pending_);
-        pending_.clear();
+        // Swapped, not moved: both buffers keep their capacity for the next batch.
+        writing_buffer_.swap(pending_);
         asio::async_write(stream_, asio::buffer(writing_buffer_), [self = shared_from_this()](error_code ec, std::size_t) {
             self->writing_ = false;
             self->writing_buffer_.clear();
@@ -266,6 +267,7 @@ private:
     const StreamOptions options_;
     std::shared_ptr<StreamCore> core_;
     std::string pending_;         // chunks not yet written
+    std::string events_;          // the events of the chunk being made
     std::string writing_buffer_;  // the chunks in flight: alive until the write completes
     std::array<char, 512> discard_{};
     asio::steady_timer keepalive_;
@@ -278,8 +280,9 @@ private:
 }  // namespace
 
 std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, StreamRequest request,
-                                                  mqtt::Broker& broker, events::EventLog& events,
+                                                  const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
                                                   const StreamOptions& options) {
+    const auto& broker = hub->broker();
     const bool head = request.method() == bhttp::verb::head;
     if (request.method() != bhttp::verb::get && !head) {
         auto r = error_response(405, "method_not_allowed", "/api/v1/stream/sse answers GET and HEAD only");
@@ -306,7 +309,7 @@ std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, Stream
         return nullptr;
     }
     auto sse = std::make_shared<SseStream>(std::move(stream), options);
-    sse->start(parsed, std::string(request[bhttp::field::origin]), broker, events);
+    sse->start(parsed, std::string(request[bhttp::field::origin]), hub, events);
     return sse;
 }
 

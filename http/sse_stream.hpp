@@ -8,19 +8,18 @@
 #include "http/stream_transport.hpp"
 #include "http/streams.hpp"
 
-namespace mqgate::mqtt {
-class Broker;
-}
 namespace mqgate::events {
 class EventLog;
 }
 
 namespace mqgate::http {
 
+class StreamHub;
+
 // Null when the request was refused (400 with the JSON error: bad filter,
 // event name or Last-Event-ID; 405 for a method other than GET).
 std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, StreamRequest request,
-                                                  mqtt::Broker& broker, events::EventLog& events,
+                                                  const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
                                                   const StreamOptions& options);
 
 }  // namespace mqgate::http

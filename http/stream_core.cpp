@@ -9,6 +9,7 @@
 #include "control/request_json.hpp"
 #include "events/event_json.hpp"
 #include "events/event_payload.hpp"
+#include "http/message_json.hpp"
 #include "http/request_acl.hpp"
 #include "mqtt/errors.hpp"
 #include "mqtt/topic.hpp"
@@ -29,9 +30,9 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 }  // namespace
 
-StreamCore::StreamCore(mqtt::Broker& broker, events::EventLog& events, StreamLimits limits,
+StreamCore::StreamCore(std::shared_ptr<StreamHub> hub, events::EventLog& events, StreamLimits limits,
                        std::function<void()> wake, std::function<void()> overflow)
-    : broker_(broker), events_(events), limits_(limits), wake_(std::move(wake)), overflow_(std::move(overflow)) {}
+    : hub_(std::move(hub)), broker_(hub_->broker()), events_(events), limits_(limits), wake_(std::move(wake)), overflow_(std::move(overflow)) {}
 
 StreamCore::~StreamCore() { close(); }
 
@@ -44,28 +45,54 @@ std::optional<std::size_t> StreamCore::event_index(std::string_view name) {
 
 // --- the queue ---
 
+bool StreamCore::drops(std::size_t bytes) {
+    // Once a run of drops starts it lasts until the consumer has drained the
+    // queue to a quarter: the messages kept arrive in runs of at least a
+    // quarter of the queue, and each run of drops costs one notice, so
+    // notices stay a small share of the frames however large the overload.
+    if (drop_state_.load(std::memory_order_relaxed) & dropping_bit) return true;
+    if (!over_half(bytes) && queued_bytes_ + bytes <= limits_.queue_bytes) return false;
+    drop_state_.fetch_or(dropping_bit, std::memory_order_relaxed);
+    return true;
+}
+
+bool StreamCore::drop_without_lock() {
+    auto state = drop_state_.load(std::memory_order_relaxed);
+    while (state & dropping_bit) {
+        if (drop_state_.compare_exchange_weak(state, state + 1, std::memory_order_relaxed)) return true;
+    }
+    return false;
+}
+
+void StreamCore::fold_drops(bool end_run) {
+    const auto state = end_run ? drop_state_.exchange(0, std::memory_order_relaxed)
+                               : drop_state_.fetch_and(dropping_bit, std::memory_order_relaxed);
+    if (const auto pending = state & ~dropping_bit) note_drop(pending);
+}
+
 bool StreamCore::over_half(std::size_t bytes) const {
     // A lone message may use more than half: only a backlog makes QoS 0 wait.
     return !queue_.empty() &&
            (queued_bytes_ + bytes > limits_.queue_bytes / 2 || queue_.size() + 1 > limits_.queue_frames / 2);
 }
 
-StreamCore::Signal StreamCore::note_drop() {
+StreamCore::Signal StreamCore::note_drop(std::uint64_t count) {
     // One notice per run of drops, in order: it follows the last message
     // queued before them, and counts until it is sent or a message follows.
     if (!queue_.empty() && queue_.back().kind == StreamItem::Kind::dropped) {
-        ++queue_.back().seq;
+        queue_.back().seq += count;
         return Signal::none;
     }
-    queue_.push_back(StreamItem{StreamItem::Kind::dropped, 1, {}});
+    queue_.push_back(StreamItem{StreamItem::Kind::dropped, count, {}});
     return std::exchange(idle_, false) ? Signal::wake : Signal::none;
 }
 
 StreamCore::Signal StreamCore::append(StreamItem&& item, bool droppable) {
     if (overflowed_ || closed_queue_) return Signal::none;
-    const std::size_t bytes = queued_bytes_ + item.json.size();
+    fold_drops(false);  // drops counted meanwhile come before this item
+    if (droppable && drops(item.size())) return note_drop(1);
+    const std::size_t bytes = queued_bytes_ + item.size();
     const std::size_t frames = queue_.size() + 1;
-    if (droppable && (over_half(item.json.size()) || bytes > limits_.queue_bytes)) return note_drop();
     if (bytes > limits_.queue_bytes || frames > limits_.queue_frames) {
         // Nothing queued will be sent: free it now.
         overflowed_ = true;
@@ -99,15 +126,19 @@ bool StreamCore::next(StreamItem& out) {
     }
     std::lock_guard lock(mutex_);
     if (overflowed_ || closed_queue_) return false;
+    fold_drops(false);
     if (queue_.empty()) {
         idle_ = true;
         return false;
     }
     out = std::move(queue_.front());
     queue_.pop_front();
-    queued_bytes_ -= out.json.size();
+    queued_bytes_ -= out.size();
+    if ((drop_state_.load(std::memory_order_relaxed) & dropping_bit) && queue_.size() <= limits_.queue_frames / 4 &&
+        queued_bytes_ <= limits_.queue_bytes / 4)
+        fold_drops(true);
     if (out.kind == StreamItem::Kind::dropped) {
-        out.json = dump(json{{"type", "dropped"}, {"count", out.seq}});
+        out.json = std::make_shared<const std::string>(dump(json{{"type", "dropped"}, {"count", out.seq}}));
         out.seq = 0;
     }
     return true;
@@ -122,7 +153,7 @@ void StreamCore::close() {
     std::lock_guard subs(subs_mutex_);
     if (closed_) return;
     closed_ = true;
-    for (const auto& [filter, sub] : subscriptions_) broker_.unsubscribe(sub.broker_id);
+    for (const auto& [filter, sub] : subscriptions_) hub_->unsubscribe(sub.broker_id);
     subscriptions_.clear();
     replays_.clear();
     if (listener_) events_.unlisten(*listener_);
@@ -141,29 +172,21 @@ void StreamCore::close() {
 void StreamCore::on_message(const mqtt::MessagePtr& msg, std::uint8_t granted) {
     const std::uint8_t qos = std::min(msg->qos, granted);
     if (qos == 0) {
-        // Cheap early drop: a flood to a slow consumer should not pay for JSON.
+        // Cheap early drop: a flood to a slow consumer should not pay for
+        // JSON, nor, during a run of drops, for the queue's lock.
+        if (drop_without_lock()) return;
         Signal signal = Signal::none;
         bool drop;
         {
             std::lock_guard lock(mutex_);
             if (overflowed_ || closed_queue_) return;
-            drop = over_half(msg->payload.size());
-            if (drop) signal = note_drop();
+            fold_drops(false);
+            drop = drops(msg->payload.size());
+            if (drop) signal = note_drop(1);
         }
         if (drop) return notify(signal);
     }
-    push(message_item(*msg, qos, false), qos == 0);
-}
-
-StreamItem StreamCore::message_item(const mqtt::Message& msg, std::uint8_t qos, bool retained) {
-    json j{{"type", "message"}, {"topic", msg.topic}};
-    payload::put(j, msg.payload);
-    j["qos"] = qos;
-    // Like MQTT: the flag is set only on messages sent because of the subscribe.
-    j["retain"] = retained;
-    j["ts"] = msg.timestamp_ms;
-    j["time"] = events::rfc3339_utc(msg.timestamp_ms);
-    return StreamItem{StreamItem::Kind::message, 0, dump(j)};
+    push(StreamItem{StreamItem::Kind::message, 0, message_json(msg, qos, false)}, qos == 0);
 }
 
 // --- retained replay ---
@@ -193,8 +216,8 @@ bool StreamCore::replay_chunk() {
         std::size_t taken = 0;
         for (const auto& msg : page.messages) {
             const std::uint8_t qos = std::min(msg->qos, replay.qos);
-            items.emplace_back(message_item(*msg, qos, true), qos == 0);
-            bytes += items.back().first.json.size();
+            items.emplace_back(StreamItem{StreamItem::Kind::message, 0, message_json(msg, qos, true)}, qos == 0);
+            bytes += items.back().first.size();
             ++taken;
             if (bytes >= limits_.queue_bytes / 4) break;  // large payloads: a quarter of the queue per chunk
         }
@@ -237,7 +260,7 @@ void StreamCore::on_event(const events::LoggedEvent& e) {
 StreamItem StreamCore::event_item(const events::LoggedEvent& e) {
     auto j = events::event_to_json(e.seq, e.event);
     j["type"] = "event";
-    return StreamItem{StreamItem::Kind::event, e.seq, dump(j)};
+    return StreamItem{StreamItem::Kind::event, e.seq, std::make_shared<const std::string>(dump(j))};
 }
 
 // --- subscriptions and events ---
@@ -264,11 +287,7 @@ std::optional<StreamError> StreamCore::subscribe(const std::string& filter, std:
     if (closed_) return StreamError{"closed", "the stream is closed"};
     if (auto err = check_filter_locked(filter)) return err;
     drop_subscription(filter);
-    auto callback = [weak = weak_from_this(), qos](const mqtt::MessagePtr& msg) {
-        // The stream may be gone: the broker can still be running this callback.
-        if (auto self = weak.lock()) self->on_message(msg, qos);
-    };
-    const std::uint64_t id = broker_.subscribe(filter, std::move(callback));
+    const std::uint64_t id = hub_->subscribe(filter, weak_from_this(), qos);
     if (id == 0) return StreamError{"invalid_filter", "'" + filter + "' was refused by the broker"};
     subscriptions_.emplace(filter, Subscription{id, qos});
     replays_.push_back(Replay{id, filter, qos, {}});
@@ -290,7 +309,7 @@ bool StreamCore::drop_subscription(const std::string& filter) {
     const auto it = subscriptions_.find(filter);
     if (it == subscriptions_.end()) return false;
     const std::uint64_t id = it->second.broker_id;
-    broker_.unsubscribe(id);
+    hub_->unsubscribe(id);
     subscriptions_.erase(it);
     std::erase_if(replays_, [id](const Replay& r) { return r.broker_id == id; });
     std::lock_guard lock(mutex_);
@@ -331,7 +350,9 @@ void StreamCore::enable_events(EventMask mask, std::optional<std::uint64_t> resu
 
 // --- client ops ---
 
-void StreamCore::reply(json j) { push(StreamItem{StreamItem::Kind::reply, 0, dump(j)}, false); }
+void StreamCore::reply(json j) {
+    push(StreamItem{StreamItem::Kind::reply, 0, std::make_shared<const std::string>(dump(j))}, false);
+}
 
 void StreamCore::error(const json& id, std::string_view code, std::string message) {
     reply(json{{"type", "error"}, {"id", id}, {"error", {{"code", code}, {"message", std::move(message)}}}});

@@ -10,6 +10,7 @@
 // went over its limit; both run on the pushing thread and must only post.
 #pragma once
 
+#include <atomic>
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include "control/request_service.hpp"
 #include "events/event_log.hpp"
 #include "http/router.hpp"
+#include "http/stream_hub.hpp"
 #include "mqtt/broker.hpp"
 
 namespace mqgate::http {
@@ -41,7 +43,10 @@ struct StreamItem {
     enum class Kind { message, event, reply, dropped };
     Kind kind = Kind::reply;
     std::uint64_t seq = 0;  // events: the event log's sequence number; dropped: the count
-    std::string json;
+    // The JSON object's text, immutable: a message's is shared by every
+    // stream that receives it at the same QoS (http/message_json.hpp).
+    std::shared_ptr<const std::string> json;
+    std::size_t size() const noexcept { return json ? json->size() : 0; }
 };
 
 struct StreamError {
@@ -53,8 +58,9 @@ using EventMask = std::bitset<events::EventLog::event_types>;
 
 class StreamCore : public std::enable_shared_from_this<StreamCore> {
 public:
-    StreamCore(mqtt::Broker& broker, events::EventLog& events, StreamLimits limits, std::function<void()> wake,
-               std::function<void()> overflow);
+    // `hub` holds the broker subscriptions (shared with the other streams).
+    StreamCore(std::shared_ptr<StreamHub> hub, events::EventLog& events, StreamLimits limits,
+               std::function<void()> wake, std::function<void()> overflow);
     ~StreamCore();
     StreamCore(const StreamCore&) = delete;
     StreamCore& operator=(const StreamCore&) = delete;
@@ -93,8 +99,10 @@ public:
     static std::optional<std::size_t> event_index(std::string_view name);
 
 private:
+    friend class StreamHub;  // delivers the messages of the stream's filters
+
     struct Subscription {
-        std::uint64_t broker_id = 0;
+        std::uint64_t broker_id = 0;  // the hub's receiver id
         std::uint8_t qos = 0;
     };
 
@@ -109,8 +117,6 @@ private:
     };
 
     void on_message(const mqtt::MessagePtr& msg, std::uint8_t granted);
-    // A message as the stream sends it.
-    static StreamItem message_item(const mqtt::Message& msg, std::uint8_t qos, bool retained);
     std::size_t chunk_size() const noexcept;
     // Queues the next chunk of the oldest replay (subs_mutex_ held); false
     // when no replay is left.
@@ -122,10 +128,18 @@ private:
     std::optional<StreamError> check_filter_locked(const std::string& filter) const;
     bool drop_subscription(const std::string& filter);
     // Appends under the queue's limits (mutex_ held); droppable items (QoS 0
-    // messages) are dropped and counted once the queue is half full.
+    // messages) are dropped and counted once the queue is half full, and
+    // from then on until it has drained to a quarter.
     Signal append(StreamItem&& item, bool droppable);
+    // Whether a QoS 0 message of about `bytes` is dropped (mutex_ held).
+    bool drops(std::size_t bytes);
+    // Counts a drop without the lock when a run of drops is on.
+    bool drop_without_lock();
+    // Moves the drops counted without the lock into the notice at the back
+    // (mutex_ held); `end_run` also ends the run.
+    void fold_drops(bool end_run);
     bool over_half(std::size_t bytes) const;
-    Signal note_drop();
+    Signal note_drop(std::uint64_t count);
     // Tells the transport, outside the lock.
     void notify(Signal signal);
     void push(StreamItem item, bool droppable);
@@ -138,6 +152,7 @@ private:
     void op_events(const nlohmann::json& op, const nlohmann::json& id);
     void op_request(const nlohmann::json& op, const nlohmann::json& id);
 
+    const std::shared_ptr<StreamHub> hub_;
     mqtt::Broker& broker_;
     events::EventLog& events_;
     const StreamLimits limits_;
@@ -165,6 +180,12 @@ private:
     bool overflowed_ = false;
     bool closed_queue_ = false;  // close() ran: nothing more is queued
     bool replaying_ = false;     // replays_ is not empty
+    // A run of QoS 0 drops goes on until the queue is down to a quarter.
+    // While it does, the top bit is set and the rest counts the drops not
+    // yet in the queue's notice, counted by drop_without_lock(). Only a
+    // holder of mutex_ sets the bit or takes the count.
+    static constexpr std::uint64_t dropping_bit = std::uint64_t{1} << 63;
+    std::atomic<std::uint64_t> drop_state_{0};
     EventMask event_mask_;
     std::uint64_t event_watermark_ = 0;  // last event seq queued or skipped
 };

@@ -12,6 +12,7 @@
 #include "http/router.hpp"
 #include "http/sse_stream.hpp"
 #include "http/stream_admission.hpp"
+#include "http/stream_hub.hpp"
 #include "http/stream_upgrade.hpp"
 #include "http/ws_mqtt.hpp"
 #include "http/ws_stream.hpp"
@@ -41,7 +42,8 @@ bool valid_websocket_key(std::string_view key) {
 
 struct Streams::Shared {
     Shared(mqtt::Broker& b, events::EventLog& e, StreamOptions o, std::shared_ptr<net::ConnectionCounter> c)
-        : broker(b), events(e), options(std::move(o)), mqtt_connections(std::move(c)) {}
+        : broker(b), hub(std::make_shared<StreamHub>(b)), events(e), options(std::move(o)),
+          mqtt_connections(std::move(c)) {}
 
     void remember(const std::shared_ptr<StreamTransport>& stream) {
         std::unique_lock lock(mutex);
@@ -60,6 +62,7 @@ struct Streams::Shared {
     }
 
     mqtt::Broker& broker;
+    const std::shared_ptr<StreamHub> hub;  // the streams' broker subscriptions
     events::EventLog& events;
     const StreamOptions options;
     const std::shared_ptr<net::ConnectionCounter> mqtt_connections;
@@ -110,10 +113,10 @@ void take_over(const Streams& streams, net::FlexStream connection, StreamRequest
         return accept_mqtt_ws(std::move(connection), std::move(request), s.broker, s.options, s.mqtt_connections);
     std::shared_ptr<StreamTransport> stream;
     if (path == stream_path) {
-        stream = start_ws_stream(std::move(connection), std::move(request), s.broker, s.events, s.options,
+        stream = start_ws_stream(std::move(connection), std::move(request), s.hub, s.events, s.options,
                                  std::move(caller));
     } else {
-        stream = start_sse_stream(std::move(connection), std::move(request), s.broker, s.events, s.options);
+        stream = start_sse_stream(std::move(connection), std::move(request), s.hub, s.events, s.options);
     }
     if (stream) s.remember(stream);
 }

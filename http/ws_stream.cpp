@@ -1,7 +1,9 @@
 #include "http/ws_stream.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/buffer.hpp>
@@ -14,6 +16,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "events/event_log.hpp"
+#include "http/gated_stream.hpp"
 #include "http/stream_core.hpp"
 #include "mqtt/broker.hpp"
 #include "support/log.hpp"
@@ -25,12 +28,32 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
+// One write carries at most about this much, so a single write stays short.
+constexpr std::size_t max_batch_bytes = 64 * 1024;
+
+// An unmasked, unfragmented text frame (RFC 6455 5.2), as a server sends it.
+void append_text_frame(std::string& out, std::string_view text) {
+    out += static_cast<char>(0x81);  // FIN, opcode text
+    const std::size_t n = text.size();
+    if (n < 126) {
+        out += static_cast<char>(n);
+    } else if (n <= 0xffff) {
+        out += static_cast<char>(126);
+        out += static_cast<char>(n >> 8);
+        out += static_cast<char>(n & 0xff);
+    } else {
+        out += static_cast<char>(127);
+        for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xff);
+    }
+    out.append(text);
+}
+
 class WsStream final : public StreamTransport, public std::enable_shared_from_this<WsStream> {
 public:
     WsStream(net::FlexStream stream, const StreamOptions& options)
-        : ws_(std::move(stream)), options_(options), grace_(ws_.get_executor()) {}
+        : ws_(GatedStream(std::move(stream))), options_(options), grace_(ws_.get_executor()) {}
 
-    void start(StreamRequest request, mqtt::Broker& broker, events::EventLog& events, Caller caller) {
+    void start(StreamRequest request, const std::shared_ptr<StreamHub>& hub, events::EventLog& events, Caller caller) {
         beast::get_lowest_layer(ws_).expires_never();
         auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
         timeouts.idle_timeout = options_.ws_idle_timeout;
@@ -46,9 +69,9 @@ public:
 
         const std::weak_ptr<WsStream> weak = weak_from_this();
         auto executor = ws_.get_executor();
-        StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames, broker.limits().max_subscriptions_per_session};
+        StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames, hub->broker().limits().max_subscriptions_per_session};
         core_ = std::make_shared<StreamCore>(
-            broker, events, limits,
+            hub, events, limits,
             [weak, executor] {
                 asio::post(executor, [weak] {
                     if (auto self = weak.lock()) self->write_next();
@@ -98,16 +121,21 @@ private:
         read();
     }
 
+    // What is queued (up to a batch) goes out as ready-made frames in one
+    // write beside Beast, which keeps the control frames (GatedStream).
     void write_next() {
         if (writing_ || finished_) return;
         if (closing_) {
             if (close_code_) send_close();
             return;
         }
-        if (!core_->next(out_)) return;
+        StreamItem item;
+        while (batch_.size() < max_batch_bytes && core_->next(item)) append_text_frame(batch_, *item.json);
+        if (batch_.empty()) return;
         writing_ = true;
-        ws_.async_write(asio::buffer(out_.json), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        ws_.next_layer().write(asio::buffer(batch_), [self = shared_from_this()](beast::error_code ec) {
             self->writing_ = false;
+            self->batch_.clear();
             if (ec) {
                 self->finish();
                 return;
@@ -157,11 +185,11 @@ private:
         return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
     }
 
-    websocket::stream<net::FlexStream> ws_;
+    websocket::stream<GatedStream> ws_;
     const StreamOptions options_;
     std::shared_ptr<StreamCore> core_;
     beast::flat_buffer in_;
-    StreamItem out_;  // the message being written: alive until the write completes
+    std::string batch_;  // the frames being written: alive until the write completes
     std::optional<websocket::close_reason> close_code_;  // a close waiting for the write in flight
     asio::steady_timer grace_;
     bool accepted_ = false;
@@ -173,7 +201,7 @@ private:
 }  // namespace
 
 std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
-                                                 mqtt::Broker& broker, events::EventLog& events,
+                                                 const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
                                                  const StreamOptions& options, Caller caller) {
     if (!websocket::is_upgrade(request)) {
         refuse(std::move(stream), 426, "upgrade_required",
@@ -181,7 +209,7 @@ std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamR
         return nullptr;
     }
     auto ws = std::make_shared<WsStream>(std::move(stream), options);
-    ws->start(std::move(request), broker, events, std::move(caller));
+    ws->start(std::move(request), hub, events, std::move(caller));
     return ws;
 }
 

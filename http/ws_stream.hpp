@@ -7,18 +7,17 @@
 #include "http/stream_transport.hpp"
 #include "http/streams.hpp"
 
-namespace mqgate::mqtt {
-class Broker;
-}
 namespace mqgate::events {
 class EventLog;
 }
 
 namespace mqgate::http {
 
+class StreamHub;
+
 // Null when the request was refused (426: no upgrade).
 std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
-                                                 mqtt::Broker& broker, events::EventLog& events,
+                                                 const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
                                                  const StreamOptions& options, Caller caller);
 
 }  // namespace mqgate::http

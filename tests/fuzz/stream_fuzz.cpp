@@ -48,7 +48,7 @@ struct World {
     World() {
         broker.observe([this](const mqtt::Event& e) { events.record(e); });
         // Small queues, so overflow and drops are reached.
-        core = std::make_shared<http::StreamCore>(broker, events, http::StreamLimits{4096, 8, 4}, [] {}, [] {});
+        core = std::make_shared<http::StreamCore>(std::make_shared<http::StreamHub>(broker), events, http::StreamLimits{4096, 8, 4}, [] {}, [] {});
         // The ACL's answer for the stream's caller: nothing under "x/".
         core->restrict_to({"fuzz", [](std::string_view topic, mqtt::Access) { return !topic.starts_with("x/"); }});
         broker.publish("a/retained", "r", 1, true);
@@ -77,7 +77,7 @@ struct World {
     void drain() {
         http::StreamItem item;
         while (core->next(item)) {
-            const auto j = nlohmann::json::parse(item.json, nullptr, false);
+            const auto j = nlohmann::json::parse(*item.json, nullptr, false);
             FUZZ_CHECK(!j.is_discarded() && j.is_object());
             ++items;
         }

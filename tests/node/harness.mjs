@@ -175,3 +175,28 @@ export async function openJsonStream(gw, sockets, ms = 10000) {
   await once(ws, 'open', ms);
   return frames;
 }
+
+// What a slow reader of the JSON stream or SSE checks: the numbered messages
+// it got arrive in order, and with the counts of the `dropped` notices they
+// add up to the `sent` messages. `items` are the JSON objects in arrival
+// order; `numberOf` gives a message's number, or undefined for one that is
+// not part of the count.
+export function assertInOrderAndCounted(items, sent, numberOf) {
+  let last = -1;
+  let received = 0;
+  let dropped = 0;
+  let notices = 0;
+  for (const f of items) {
+    if (f.type === 'dropped') {
+      notices += 1;
+      dropped += f.count;
+    } else if (f.type === 'message' && numberOf(f) !== undefined) {
+      const n = numberOf(f);
+      assert.ok(n > last, `message ${n} arrived after ${last}`);
+      last = n;
+      received += 1;
+    }
+  }
+  assert.equal(received + dropped, sent, `received ${received} + dropped ${dropped} (in ${notices} notices)`);
+  return { received, dropped, notices };
+}

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
-import { startGateway, once, run, spawnLines, waitLine, openJsonStream } from './harness.mjs';
+import { startGateway, once, run, spawnLines, waitLine, openJsonStream, assertInOrderAndCounted } from './harness.mjs';
 
 const WAIT = 10000;
 let gw;
@@ -192,6 +192,35 @@ test('QoS 0 messages to a slow consumer are dropped and counted, and the stream 
   const counted = s.all.filter((f) => f.type === 'dropped').reduce((n, f) => n + f.count, 0);
   assert.ok(messages < total);
   assert.ok(messages + counted <= total);
+});
+
+test('a slow reader gets QoS 0 messages in order, and they and the dropped counts add up to what was sent', async () => {
+  const s = await openStream();
+  s.send({ op: 'subscribe', id: 1, filter: 'slow/#', qos: 0 });
+  s.send({ op: 'subscribe', id: 2, filter: 'slow-end', qos: 1 });
+  await s.next((f) => f.id === 2);
+  const publisher = await tcpPublisher('slow-feeder');
+  const pad = 'p'.repeat(1000);
+  const bursts = 4;
+  const perBurst = 5000;
+  // The reader stops reading for each burst (the queue fills and QoS 0 is
+  // dropped), then reads everything before the next.
+  for (let b = 0; b < bursts; ++b) {
+    s.ws._socket.pause();
+    for (let k = 0; k < perBurst; ++k) publisher.publish(`slow/${k % 7}`, `${b * perBurst + k}:${pad}`, { qos: 0 });
+    await publisher.publishAsync('slow-flush', '', { qos: 1 });
+    s.ws._socket.resume();
+  }
+  // QoS 1 on the stream: never dropped, and after every message before it.
+  await publisher.publishAsync('slow-end', 'end', { qos: 1 });
+  await publisher.endAsync();
+  await s.next((f) => f.type === 'message' && f.topic === 'slow-end', 30000, 'the end marker');
+  const counted = assertInOrderAndCounted(s.all, bursts * perBurst,
+    (f) => (f.topic.startsWith('slow/') ? Number.parseInt(f.payload, 10) : undefined));
+  assert.ok(counted.dropped > 0, 'the reader was slow enough to lose messages');
+  // A run of drops ends only after a quarter of the queue was sent.
+  assert.ok(counted.notices <= counted.received / 100 + 1, `${counted.notices} notices for ${counted.received} messages`);
+  assert.equal(s.ws.readyState, WebSocket.OPEN);
 });
 
 async function retainMany(topics) {

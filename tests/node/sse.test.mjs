@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
 import mqtt from 'mqtt';
-import { startGateway, once, within, run, spawnLines, waitLine } from './harness.mjs';
+import { startGateway, once, within, run, spawnLines, waitLine, assertInOrderAndCounted } from './harness.mjs';
 
 const WAIT = 10000;
 let gw;
@@ -56,7 +56,8 @@ function sseReader(stream) {
 
 function get(path, headers = {}) {
   return within(WAIT, `GET ${path}`, new Promise((resolve, reject) => {
-    const req = http.get(`${gw.httpUrl}${path}`, { headers }, resolve);
+    // A fresh connection each time: a stream's connection is not reused.
+    const req = http.get(`${gw.httpUrl}${path}`, { headers, agent: false }, resolve);
     requests.push(req);
     req.on('error', reject);
   }));
@@ -144,6 +145,34 @@ test('a reader that stops reading gets a close event (1008) and the end of the r
   // The 1008 close above is the bound at work; the RSS figure is checked where
   // it means something (not under a sanitizer's allocator).
   if (!gw.sanitized()) assert.ok(grown < 32 * 1024, `RSS grew by ${grown} KiB during the flood`);
+});
+
+test('a slow SSE reader gets messages in order, and they and the dropped counts add up to what was sent', async () => {
+  const res = await get('/api/v1/stream/sse?filter=sseslow/%23&events=client.disconnected');
+  const sse = sseReader(res);
+  await within(WAIT, 'the stream comment', new Promise((resolve) => res.once('data', resolve)));
+  const publisher = mqtt.connect(`mqtt://127.0.0.1:${gw.mqttPort}`, { clientId: 'sse-slow-feeder', reconnectPeriod: 0 });
+  await once(publisher, 'connect', WAIT);
+  const pad = 'q'.repeat(1000);
+  const bursts = 4;
+  const perBurst = 5000;
+  for (let b = 0; b < bursts; ++b) {
+    res.pause();
+    for (let k = 0; k < perBurst; ++k) publisher.publish(`sseslow/${k % 7}`, `${b * perBurst + k}:${pad}`, { qos: 0 });
+    await publisher.publishAsync('sseslow-flush', '', { qos: 1 });
+    res.resume();
+  }
+  // The publisher's disconnect event is queued after all its messages and
+  // is never dropped.
+  await publisher.endAsync();
+  await sse.next((r) => r.event === 'event' && r.json.clientid === 'sse-slow-feeder', 30000);
+  const counted = assertInOrderAndCounted(sse.records.map((r) => r.json), bursts * perBurst,
+    (m) => Number.parseInt(m.payload, 10));
+  assert.ok(counted.dropped > 0, 'the reader was slow enough to lose messages');
+  assert.ok(counted.notices <= counted.received / 100 + 1, `${counted.notices} notices for ${counted.received} messages`);
+  assert.ok(sse.records.filter((r) => r.event === 'dropped').every((r) => r.json.type === 'dropped'));
+  assert.ok(!sse.records.some((r) => r.event === 'close'));
+  res.destroy();
 });
 
 test('SSE replays 3,000 retained messages, three times its queue, each once in topic order', async () => {

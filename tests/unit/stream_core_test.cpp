@@ -22,12 +22,12 @@ using nlohmann::json;
 struct Fixture {
     explicit Fixture(mqgate::http::StreamLimits limits = {}) {
         core = std::make_shared<StreamCore>(
-            broker, events, limits, [this] { ++wakes; }, [this] { ++overflows; });
+            std::make_shared<mqgate::http::StreamHub>(broker), events, limits, [this] { ++wakes; }, [this] { ++overflows; });
     }
     std::vector<json> drain() {
         std::vector<json> out;
         StreamItem item;
-        while (core->next(item)) out.push_back(json::parse(item.json));
+        while (core->next(item)) out.push_back(json::parse(*item.json));
         return out;
     }
     mqgate::mqtt::Broker broker{mqgate::mqtt::BrokerOptions{}};
@@ -131,6 +131,40 @@ TEST(StreamCore, QosZeroIsDroppedWhenHalfFullAndCountedLater) {
     const auto out = f.drain();
     ASSERT_EQ(out.size(), 6u);  // 5 queued (half of 10 frames), then the count
     EXPECT_EQ(out[5], json::parse(R"({"type":"dropped","count":3})"));
+}
+
+// A consumer that keeps the queue near half full must not get a notice per
+// message: once drops start they go on until the queue is down to a quarter.
+TEST(StreamCore, DropsLastUntilAQuarterIsLeftSoNoticesStayFew) {
+    Fixture f({1 << 20, 40, 100});
+    f.core->subscribe("t", 0);
+    int sent = 0;
+    int received = 0;
+    int notices = 0;
+    std::uint64_t dropped = 0;
+    int last = -1;
+    const auto take = [&](const json& j) {
+        if (j["type"] == "dropped") {
+            ++notices;
+            dropped += j["count"].get<std::uint64_t>();
+            return;
+        }
+        const int n = std::stoi(j["payload"].get<std::string>());
+        EXPECT_GT(n, last);  // in order
+        last = n;
+        ++received;
+    };
+    // A consumer reading one frame for every two messages published.
+    for (int round = 0; round < 200; ++round) {
+        for (int k = 0; k < 2; ++k) f.broker.publish("t", std::to_string(sent++), 0, false);
+        StreamItem item;
+        if (f.core->next(item)) take(json::parse(*item.json));
+    }
+    for (const auto& j : f.drain()) take(j);
+    EXPECT_EQ(static_cast<std::uint64_t>(sent), received + dropped);
+    EXPECT_GT(dropped, 0u);
+    // Each run of drops ends only after 10 frames (a quarter) were sent.
+    EXPECT_LE(notices * 10, received + notices);
 }
 
 TEST(StreamCore, OverTheLimitOverflowsOnceAndFreesTheQueue) {
