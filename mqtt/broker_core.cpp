@@ -93,12 +93,12 @@ void BrokerCore::send(Link& link, const Packet& p) {
     if (!link.conn_) return;
     Frame f;
     encode(p, f.head);
-    transmit(link, std::move(f));
+    transmit(link, std::move(f), true);
 }
 
-void BrokerCore::transmit(Link& link, Frame&& f) {
+void BrokerCore::transmit(Link& link, Frame&& f, bool promise) {
     if (!link.conn_) return;
-    if (persist_ && (persist_->writing() || persist_->held(link.held_mark_)))
+    if (persist_ && ((promise && persist_->writing()) || persist_->held(link.held_mark_)))
         return persist_->hold(link.held_mark_, link.conn_, std::move(f));
     link.conn_->send(std::move(f));
 }

@@ -28,10 +28,10 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     ++s.messages_in;
     ++stats_.messages_received;
     if (p.qos == 2) {
-        // Recorded before routing: with durable storage, the write makes every
-        // frame of this operation wait for the commit, the deliveries too. A
-        // subscriber must not get a message whose acceptance a crash could
-        // undo, or the publisher's resend would reach it a second time.
+        // Recorded before routing: with durable storage, the write makes the
+        // QoS 2 deliveries of this operation wait for the commit. A subscriber
+        // must not get a message whose acceptance a crash could undo, or the
+        // publisher's resend would reach it a second time.
         const std::int64_t now = now_ms();
         s.awaiting_rel->emplace(p.packet_id, now);
         if (persistent(s)) persist_->put_inbound(s.client_id, p.packet_id, now);
@@ -141,7 +141,7 @@ void BrokerCore::send_publish(Link& link, SessionState& s, const MessagePtr& msg
     f.payload_of = msg;
     ++s.messages_out;
     ++stats_.messages_sent;
-    transmit(link, std::move(f));
+    transmit(link, std::move(f), qos == 2);
 }
 
 void BrokerCore::pump_queue(Link& link, SessionState& s) {
@@ -167,7 +167,7 @@ void BrokerCore::resend_inflight(Link& link, SessionState& s) {
         Frame f;
         encode_publish_header(true, m.qos, m.retain, m.message->topic, m.packet_id, m.message->payload.size(), f.head);
         f.payload_of = m.message;
-        transmit(link, std::move(f));
+        transmit(link, std::move(f), m.qos == 2);
     }
 }
 
