@@ -165,7 +165,7 @@ CommandService::CancelResult CommandService::cancel(const std::string& id, Comma
     }
     set_status(c, CommandStatus::cancelled, now_ms());
     out = c;
-    changed(c, false);
+    changed(c);
     return CancelResult::cancelled;
 }
 
@@ -209,7 +209,7 @@ void CommandService::send(std::uint64_t seq, std::int64_t connected_at_ms, std::
         // Cancelled or expired since try_send looked.
         if (it == commands_.end() || it->second.status != CommandStatus::queued) return;
         set_status(it->second, CommandStatus::sent, now_ms());
-        changed(it->second, false);
+        changed(it->second);
         c = it->second;
     }
     // The reply subscription before the publish: a fast reply cannot be missed.
@@ -239,7 +239,7 @@ void CommandService::on_reply(std::uint64_t seq, const mqtt::MessagePtr& message
         if (!key.empty() && !reply_matches(message->payload, key, command.id())) return;
         command.reply = CommandReply{message->topic, message->payload, message->qos, message->timestamp_ms};
         set_status(command, CommandStatus::replied, now_ms());
-        changed(command, false);
+        changed(command);
         c = command;
     }
     drop_reply_subscription(seq);
@@ -277,7 +277,7 @@ void CommandService::check_acks() {
             std::lock_guard lock(mutex_);
             auto& command = commands_.at(seq);
             set_status(command, CommandStatus::acked, now_ms());
-            changed(command, false);
+            changed(command);
             c = command;
         }
         if (is_done(c)) drop_reply_subscription(seq);
@@ -294,7 +294,7 @@ void CommandService::expire_due() {
             if (is_done(c) || c.expires_ms > now) continue;
             set_status(c, CommandStatus::expired, now);
             expired.push_back(c);
-            changed(c, false);
+            changed(c);
         }
     }
     for (const auto& c : expired) {
@@ -327,9 +327,9 @@ void CommandService::arm_timer() {
     });
 }
 
-void CommandService::changed(Command& c, bool was_done) {
+void CommandService::changed(Command& c) {
     persist(c);
-    if (was_done || !is_done(c)) return;
+    if (!is_done(c)) return;
     --pending_;
     done_order_.push_back(c.seq);
     // Done commands are kept for GET up to max_pending, the oldest forgotten first.

@@ -104,9 +104,9 @@ private:
     void check_acks();
     void expire_due();
     void arm_timer();
-    // Called with mutex_ held after a command changed: persists it, keeps the
-    // pending count, forgets the oldest done commands beyond the limit.
-    void changed(Command& command, bool was_done);
+    // Called with mutex_ held after a command not done changed: persists it,
+    // keeps the pending count, forgets the oldest done commands beyond the limit.
+    void changed(Command& command);
     void persist(const Command& command);
     void drop_reply_subscription(std::uint64_t seq);
     void emit(mqtt::EventType type, const Command& command);

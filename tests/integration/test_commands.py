@@ -217,11 +217,18 @@ class CommandLimitsTest(CommandsTestCase):
         dev = self.client_id("dev")
         self.assert_error(self.post({"clientid": dev, "topic": "t", "ttl_s": 61}), 400, "invalid_ttl_s")
         first = self.queue(clientid=dev, topic="t")
-        self.queue(clientid=dev, topic="t")
+        second = self.queue(clientid=dev, topic="t")
         self.assert_error(self.post({"clientid": dev, "topic": "t"}), 429, "too_many_commands")
         status, _, _ = self.request("DELETE", "/api/v1/commands/" + first)
         self.assertEqual(status, 200)
-        self.queue(clientid=dev, topic="t")
+        third = self.queue(clientid=dev, topic="t")
+        # Done commands are kept up to max_pending, the oldest forgotten first.
+        for command_id in (second, third):
+            status, _, _ = self.request("DELETE", "/api/v1/commands/" + command_id)
+            self.assertEqual(status, 200)
+        self.assert_error(self.get("/api/v1/commands/" + first), 404, "command_not_found")
+        status, _, body = self.get("/api/v1/commands?clientid=" + dev)
+        self.assertEqual([c["id"] for c in body["data"]], [second, third])
 
 
 class CommandRestartTest(unittest.TestCase):
@@ -289,6 +296,24 @@ class CommandRestartTest(unittest.TestCase):
         self.assertEqual(statuses(acked), ["queued", "sent", "acked"])
         status, body = self.call(gw, "GET", "/api/v1/commands?status=acked")
         self.assertEqual([c["id"] for c in body["data"]], [queued_id])
+        device.stop()
+        gw.stop()
+
+    def test_an_accepted_command_survives_kill_9(self):
+        gw = self.start()
+        status, body = self.call(gw, "POST", "/api/v1/commands",
+                                 {"clientid": "k9", "topic": "devices/k9/cmd", "payload": "after the crash"})
+        self.assertEqual(status, 202, body)
+        gw.kill()  # SIGKILL: the 202 came after the commit
+
+        gw = self.start()
+        status, body = self.call(gw, "GET", "/api/v1/commands/" + body["id"])
+        self.assertEqual((status, body["status"]), (200, "queued"), body)
+        device = PahoClient("k9")
+        self.addCleanup(device.stop)
+        device.connect(gw.mqtt_port)
+        device.subscribe("devices/k9/cmd", 1)
+        self.assertEqual(device.get(TIMEOUT).payload, b"after the crash")
         device.stop()
         gw.stop()
 
