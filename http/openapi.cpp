@@ -366,7 +366,16 @@ const std::string& openapi_document() {
         "open_listeners": {"type": "array", "items": {"type": "object", "properties": {
           "kind": {"type": "string", "enum": ["mqtt", "mqtts", "http", "https"]},
           "address": {"type": "string", "description": "The bound address and port, e.g. 0.0.0.0:1883 or [::]:8080."},
-          "open": {"type": "array", "items": {"type": "string", "enum": ["anonymous_mqtt", "http_api"]}, "description": "anonymous_mqtt: MQTT (on http listeners: over /mqtt) without a username (auth.allow_anonymous); http_api: the REST API and streams without credentials (no users and no tokens)."}}}}}}
+          "open": {"type": "array", "items": {"type": "string", "enum": ["anonymous_mqtt", "http_api"]}, "description": "anonymous_mqtt: MQTT (on http listeners: over /mqtt) without a username (auth.allow_anonymous); http_api: the REST API and streams without credentials (no users and no tokens)."}}}},
+        "storage": {"type": "object", "description": "The durable store (README Storage). With storage.backend memory only {\"backend\": \"memory\"}.", "properties": {
+          "backend": {"type": "string", "enum": ["sqlite", "memory"]},
+          "commits": {"type": "integer", "description": "Transactions committed (each carries every write submitted while the previous one ran)."},
+          "failed_commits": {"type": "integer", "description": "Transactions that failed to write (disk full, I/O error): their acknowledgements were withheld."},
+          "write_failing": {"type": "boolean", "description": "The last commit failed: a write-error episode is going on."},
+          "write_error_episodes": {"type": "integer"},
+          "last_commit_us": {"type": "integer"}, "avg_commit_us": {"type": "integer"},
+          "pending_writes": {"type": "integer", "description": "Write batches waiting for a commit."},
+          "file_bytes": {"type": "integer", "description": "Bytes of the database file and its write-ahead log."}}}}}
     }
   }
 })json";

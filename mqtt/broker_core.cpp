@@ -100,17 +100,10 @@ void BrokerCore::send(Link& link, const Packet& p) {
     transmit(link, std::move(f));
 }
 
-void BrokerCore::send_after_commit(Link& link, const Packet& p) {
-    if (!link.conn_) return;
-    Frame f;
-    encode(p, f.head);
-    if (persist_ && persist_->writing()) return persist_->hold(link.held_mark_, link.conn_, std::move(f));
-    transmit(link, std::move(f));
-}
-
 void BrokerCore::transmit(Link& link, Frame&& f) {
     if (!link.conn_) return;
-    if (persist_ && persist_->held(link.held_mark_)) return persist_->hold(link.held_mark_, link.conn_, std::move(f));
+    if (persist_ && (persist_->writing() || persist_->held(link.held_mark_)))
+        return persist_->hold(link.held_mark_, link.conn_, std::move(f));
     link.conn_->send(std::move(f));
 }
 

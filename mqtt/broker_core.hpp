@@ -202,10 +202,11 @@ public:
     MessagePtr make_message(std::string topic, std::string payload, std::uint8_t qos, bool retain,
                             std::string origin);
     void send(Link& link, const Packet& p);
-    // An acknowledgement of what the current operation wrote to the store:
-    // it goes out once that is durable.
-    void send_after_commit(Link& link, const Packet& p);
-    // Every frame to a link goes through here: it waits behind the link's held frames.
+    // Every frame to a link goes through here. With durable storage, nothing
+    // leaves before the state it reflects is durable: a frame waits for the
+    // commit when the current operation wrote to the store (an ack of what
+    // it stored, a delivery of a message whose acceptance a crash could
+    // undo), and behind the link's earlier held frames.
     void transmit(Link& link, Frame&& f);
 
     mutable std::mutex mutex_;
