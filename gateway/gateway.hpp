@@ -13,6 +13,7 @@
 
 #include "config/authorizer.hpp"
 #include "config/config.hpp"
+#include "control/command_service.hpp"
 #include "control/request_service.hpp"
 #include "events/event_log.hpp"
 #include "gateway/exposure.hpp"
@@ -81,6 +82,8 @@ private:
     // POST /api/v1/requests. Sessions point at it; they run only on the pool's
     // threads, which have stopped by the time it goes.
     std::unique_ptr<control::RequestService> requests_;
+    // /api/v1/commands, on the store (read back here at start-up).
+    std::unique_ptr<control::CommandService> commands_;
     std::vector<std::unique_ptr<http::Server>> http_servers_;
     std::shared_ptr<http::Streams> streams_;  // /mqtt and the JSON streams of every http listener
     std::shared_ptr<net::ConnectionCounter> mqtt_connections_;

@@ -31,6 +31,10 @@ const char* to_string(EventType t) noexcept {
         case EventType::session_unsubscribed: return "session.unsubscribed";
         case EventType::client_kicked: return "client.kicked";
         case EventType::client_auth_failed: return "client.auth_failed";
+        case EventType::command_sent: return "command.sent";
+        case EventType::command_acked: return "command.acked";
+        case EventType::command_replied: return "command.replied";
+        case EventType::command_expired: return "command.expired";
     }
     return "unknown";
 }

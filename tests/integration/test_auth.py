@@ -59,6 +59,10 @@ ROLES = {
     ("POST", "/api/v1/publish"): "publish",
     ("POST", "/api/v1/publish/bulk"): "publish",
     ("POST", "/api/v1/requests"): "publish",
+    ("POST", "/api/v1/commands"): "publish",
+    ("GET", "/api/v1/commands"): "subscribe",
+    ("GET", "/api/v1/commands/{id}"): "subscribe",
+    ("DELETE", "/api/v1/commands/{id}"): "publish",
     ("DELETE", "/api/v1/clients/{clientid}"): "admin",
     ("DELETE", "/api/v1/retained/{topic}"): "admin",
 }
