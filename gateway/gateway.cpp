@@ -54,6 +54,7 @@ Gateway::Gateway(config::Config config, std::string version)
           *broker_, pool_.at(0).get_executor(),
           control::RequestLimits{std::chrono::milliseconds(config_.requests.max_timeout_ms),
                                  config_.requests.max_pending, config_.requests.max_targets})),
+      webhooks_(std::make_unique<webhooks::WebhookService>(config_.webhooks, *broker_, events_, store_, pool_.at(0))),
       mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
       tick_timer_(pool_.at(0)),
       shutdown_timer_(pool_.at(0)),
@@ -120,7 +121,8 @@ http::ServerOptions Gateway::http_server_options(const std::string& address, std
     auto open = [this] { return open_listeners(bound_, config_.auth.allow_anonymous, auth_->state()->http_open()); };
     return http::ServerOptions{address,          port,           h.max_header_size, h.max_body_size,
                                h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
-                               h.cors_origins,   nullptr,        std::move(open),   requests_.get()};
+                               h.cors_origins,   nullptr,        std::move(open),   requests_.get(),
+                               [this] { return webhooks::stats_json(webhooks_->stats()); }};
 }
 
 // What every http and https listener serves besides the REST routes.

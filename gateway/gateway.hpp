@@ -24,6 +24,7 @@
 #include "net/tcp_listener.hpp"
 #include "net/tls_context.hpp"
 #include "store/store.hpp"
+#include "webhooks/service.hpp"
 
 namespace mqgate::gateway {
 
@@ -81,6 +82,9 @@ private:
     // POST /api/v1/requests. Sessions point at it; they run only on the pool's
     // threads, which have stopped by the time it goes.
     std::unique_ptr<control::RequestService> requests_;
+    // Restores each webhook's outbox from the store, then listens to the
+    // events and the broker; its requests run on the pool's first thread.
+    std::unique_ptr<webhooks::WebhookService> webhooks_;
     std::vector<std::unique_ptr<http::Server>> http_servers_;
     std::shared_ptr<http::Streams> streams_;  // /mqtt and the JSON streams of every http listener
     std::shared_ptr<net::ConnectionCounter> mqtt_connections_;

@@ -28,6 +28,7 @@ struct ApiContext {
     std::function<bool()> ready;  // /readyz: listeners up and not shutting down
     OpenListeners open_listeners;  // /api/v1/stats; null = none
     control::RequestService* requests = nullptr;  // /api/v1/requests (outlives the router); null: it answers 503
+    StatsSection webhook_stats;                   // /api/v1/stats "webhooks"; null = no webhooks
 };
 
 // Everything below; the context's references must outlive the router.

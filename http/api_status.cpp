@@ -149,8 +149,14 @@ nlohmann::json storage_json(const store::StoreStats* s) {
             {"file_bytes", s->file_bytes}};
 }
 
+// What a gateway without webhooks shows: the same totals, all zero.
+nlohmann::json webhooks_none() {
+    return {{"pending", 0}, {"delivered", 0}, {"failed_attempts", 0}, {"dropped", 0}, {"endpoints", nlohmann::json::array()}};
+}
+
 nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s, const store::StoreStats* storage,
-                          const std::vector<OpenListener>& open_listeners, std::size_t requests_pending) {
+                          const std::vector<OpenListener>& open_listeners, std::size_t requests_pending,
+                          nlohmann::json webhooks) {
     const auto now = now_ms();
     return {
         {"node", node},
@@ -182,6 +188,7 @@ nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s, c
         {"open_access", !open_listeners.empty()},
         {"open_listeners", open_listeners_json(open_listeners)},
         {"storage", storage_json(storage)},
+        {"webhooks", std::move(webhooks)},
     };
 }
 
@@ -191,12 +198,14 @@ void add_status_routes(Router& router, const ApiContext& context) {
     mqtt::Broker& broker = context.broker;
     events::EventLog& log = context.events;
 
-    router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners, requests = context.requests](const Call&) {
+    router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners, requests = context.requests,
+                                        webhooks = context.webhook_stats](const Call&) {
         store::StoreStats storage;
         const bool durable = broker.storage_stats(storage);
         return json_response(200, stats_json(broker.node_name(), broker.stats(), durable ? &storage : nullptr,
                                              open ? open() : std::vector<OpenListener>{},
-                                             requests ? requests->pending() : 0));
+                                             requests ? requests->pending() : 0,
+                                             webhooks ? webhooks() : webhooks_none()));
     });
 
     router.add("GET", "/metrics", [&broker, &log](const Call&) {

@@ -300,7 +300,16 @@ const std::string& openapi_document() {
         "open_listeners": {"type": "array", "items": {"type": "object", "properties": {
           "kind": {"type": "string", "enum": ["mqtt", "mqtts", "http", "https"]},
           "address": {"type": "string", "description": "The bound address and port, e.g. 0.0.0.0:1883 or [::]:8080."},
-          "open": {"type": "array", "items": {"type": "string", "enum": ["anonymous_mqtt", "http_api"]}, "description": "anonymous_mqtt: MQTT (on http listeners: over /mqtt) without a username (auth.allow_anonymous); http_api: the REST API and streams without credentials (no users and no tokens)."}}}}}}
+          "open": {"type": "array", "items": {"type": "string", "enum": ["anonymous_mqtt", "http_api"]}, "description": "anonymous_mqtt: MQTT (on http listeners: over /mqtt) without a username (auth.allow_anonymous); http_api: the REST API and streams without credentials (no users and no tokens)."}}}},
+        "webhooks": {"type": "object", "description": "Totals over the configured webhooks (README Webhooks), then each under endpoints.", "properties": {
+          "pending": {"type": "integer", "description": "Events waiting or in flight."}, "delivered": {"type": "integer", "description": "Events answered 2xx."},
+          "failed_attempts": {"type": "integer", "description": "Attempts answered otherwise or not at all (each is retried)."}, "dropped": {"type": "integer", "description": "Events given up: not delivered within max_age_s, or pushed out over max_pending."},
+          "endpoints": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}, "pending": {"type": "integer"}, "in_flight": {"type": "integer"}, "delivered": {"type": "integer"}, "failed_attempts": {"type": "integer"},
+            "dropped": {"type": "integer"}, "expired": {"type": "integer"}, "overflowed": {"type": "integer"},
+            "store_errors": {"type": "integer", "description": "Events the durable store did not take (delivered from memory only)."},
+            "last_status": {"type": "integer", "description": "HTTP status of the last attempt; 0 when it got no answer."}, "last_error": {"type": "string"},
+            "last_success_ms": {"type": "integer", "description": "Epoch ms of the last delivery; 0 = none yet."}}}}}}}}
     }
   }
 })json";

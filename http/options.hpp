@@ -10,6 +10,8 @@
 #include <memory>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace mqgate::net {
 class TlsContext;
 }
@@ -29,6 +31,9 @@ struct OpenListener {
 // Asked on each /api/v1/stats: users and tokens can change on SIGHUP.
 using OpenListeners = std::function<std::vector<OpenListener>()>;
 
+// A section of /api/v1/stats that a service above http/ fills in (webhooks).
+using StatsSection = std::function<nlohmann::json()>;
+
 struct ServerOptions {
     std::string bind = "0.0.0.0";
     std::uint16_t port = 8080;  // 0: any free port (see Server::port())
@@ -42,6 +47,7 @@ struct ServerOptions {
     std::shared_ptr<const net::TlsContext> tls;  // https: every connection starts with a TLS handshake; null = http
     OpenListeners open_listeners;                // /api/v1/stats "open_access"; null = none
     control::RequestService* requests = nullptr;  // POST /api/v1/requests (outlives the server); null = 503
+    StatsSection webhook_stats;                   // /api/v1/stats "webhooks"; null = no webhooks
 };
 
 }  // namespace mqgate::http
