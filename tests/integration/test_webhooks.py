@@ -7,7 +7,10 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import shutil
+import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -34,7 +37,7 @@ class Receiver:
     """An HTTP server on 127.0.0.1 recording each POST. `status` is what it
     answers; deliveries are recorded only when it answers 2xx."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, tls=None):
         self.cond = threading.Condition()
         self.status = 200
         self.delivered = []  # (headers dict, event dict), in arrival order
@@ -63,6 +66,8 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        if tls is not None:  # an ssl.SSLContext: the handshake happens at accept
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -120,7 +125,7 @@ def stats(gw):
 class WebhookTest(unittest.TestCase):
     def setUp(self):
         self.data = tempfile.mkdtemp(prefix="mqgate-webhooks-")
-        self.receivers = []
+        self.receivers = []  # closed by tearDown
         self.gateways = []
 
     def tearDown(self):
@@ -130,8 +135,8 @@ class WebhookTest(unittest.TestCase):
             r.close()
         shutil.rmtree(self.data, ignore_errors=True)
 
-    def receiver(self, port=0):
-        r = Receiver(port)
+    def receiver(self, port=0, tls=None):
+        r = Receiver(port, tls)
         self.receivers.append(r)
         return r
 
@@ -216,6 +221,44 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual(stats(gw)["pending"], 0)
         gw.stop()
         self.assertEqual(len(rx.delivered), before)
+
+    def test_events_older_than_max_age_are_dropped_and_counted(self):
+        rx = self.receiver()
+        rx.status = 503
+        gw = self.start(webhook_config(rx.port, max_age_s=1))
+        client_session(gw.mqtt_port, "expire-1", ["d/1"])
+        n = len(expected_sequence("", ["d/1"]))
+        self.assertTrue(poll(lambda: stats(gw)["dropped"] == n), stats(gw))
+        s = stats(gw)
+        self.assertEqual((s["pending"], s["delivered"]), (0, 0))
+        self.assertEqual(s["endpoints"][0]["expired"], n)
+        self.assertEqual(s["endpoints"][0]["last_status"], 503)
+        self.assertEqual(rx.delivered, [])
+        gw.stop()
+
+    def test_https_receiver_with_an_untrusted_certificate_is_refused(self):
+        tmp = tempfile.mkdtemp(prefix="mqgate-webhooks-tls-")
+        try:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                            "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj",
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           cwd=tmp, check=True, capture_output=True, timeout=30)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem"))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        rx = self.receiver(tls=context)
+        config = webhook_config(rx.port)
+        config["webhooks"][0]["url"] = "https://127.0.0.1:%d/hook" % rx.port
+        gw = self.start(config)
+        client_session(gw.mqtt_port, "tls-1", [])
+        # Not in the system's CA store: the handshake fails, and is retried like any failure.
+        self.assertTrue(poll(lambda: stats(gw)["failed_attempts"] >= 1), stats(gw))
+        endpoint = stats(gw)["endpoints"][0]
+        self.assertIn("tls handshake", endpoint["last_error"])
+        self.assertEqual((endpoint["delivered"], endpoint["last_status"]), (0, 0))
+        self.assertEqual(rx.attempts, 0)
+        gw.stop()
 
     def test_bad_webhook_config_stops_start_up_naming_the_key(self):
         gw = Gateway({"webhooks": [{"name": "x", "url": "ftp://h/", "events": ["client.connected"]}]},
