@@ -117,9 +117,13 @@ def poll(predicate, timeout=WAIT, step=0.05):
     return predicate()
 
 
-def stats(gw):
+def all_stats(gw):
     with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/stats" % gw.ports["http"], timeout=5) as r:
-        return json.load(r)["webhooks"]
+        return json.load(r)
+
+
+def stats(gw):
+    return all_stats(gw)["webhooks"]
 
 
 class WebhookTest(unittest.TestCase):
@@ -221,6 +225,33 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual(stats(gw)["pending"], 0)
         gw.stop()
         self.assertEqual(len(rx.delivered), before)
+
+    def test_kill_9_with_undelivered_events_loses_none(self):
+        rx = self.receiver()
+        rx.status = 500
+        gw = self.start(webhook_config(rx.port))
+        clients = ["kill-%d" % i for i in range(3)]
+        filters = ["e/1", "e/2", "e/3"]
+        for c in clients:
+            client_session(gw.mqtt_port, c, filters)
+        n = len(clients) * len(expected_sequence("", filters))
+        # Waiting in memory, and every store write committed (storage.sync "full": on disk).
+        self.assertTrue(poll(lambda: stats(gw)["pending"] == n and all_stats(gw)["storage"]["pending_writes"] == 0),
+                        all_stats(gw))
+        mqtt_port = gw.mqtt_port
+        gw.kill()  # SIGKILL
+        self.assertEqual(gw.proc.returncode, -9)
+        gw.proc.stdout.close()
+        with rx.cond:
+            rx.status = 200
+        gw = self.start(webhook_config(rx.port), port=mqtt_port)
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= n), rx.events())
+        for c in clients:
+            self.assertEqual([e["event"] for e in rx.events(c)], expected_sequence(c, filters))
+        ids = [h["webhook-id"] for h, _ in rx.delivered]
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertTrue(poll(lambda: stats(gw)["pending"] == 0, timeout=5))
+        gw.stop()
 
     def test_events_older_than_max_age_are_dropped_and_counted(self):
         rx = self.receiver()
