@@ -105,7 +105,7 @@ struct StorageOptions {
 // One entry of the "webhooks" section: events pushed to an HTTP(S) endpoint
 // (webhooks/, README "Webhooks").
 struct WebhookOptions {
-    std::string name;                          // unique; names its store queue "webhook:<name>" and its stats
+    std::string name;                          // unique, [A-Za-z0-9_.-]{1,64}: its store queue "webhook:<name>", stats, metrics
     std::string url;                           // http://host[:port]/path or https://...
     WebhookUrl target;                         // `url` taken apart (parse_webhook_url)
     std::vector<std::string> events;           // event names it receives (webhook_event_names)

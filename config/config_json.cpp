@@ -225,7 +225,10 @@ void read_storage(ObjectReader& r, StorageOptions& s) {
 
 void read_webhook(ObjectReader& r, WebhookOptions& w) {
     const auto key = [&](std::string_view k) { return join(r.path(), k); };
-    if (!r.string("name", w.name) || w.name.empty()) r.fail(key("name"), "required, a non-empty string");
+    // The name goes into the store queue's name, stats and metric labels: plain characters only.
+    if (!r.string("name", w.name) || w.name.empty() || w.name.size() > 64 ||
+        w.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos)
+        r.fail(key("name"), "required: 1-64 characters of A-Z a-z 0-9 _ . -");
     if (!r.string("url", w.url)) r.fail(key("url"), "required");
     std::string why;
     auto target = parse_webhook_url(w.url, why);

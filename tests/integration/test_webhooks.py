@@ -175,6 +175,10 @@ class WebhookTest(unittest.TestCase):
         self.assertTrue(all(abs(int(h["webhook-timestamp"]) - time.time()) < 60 for h in headers))
         self.assertTrue(poll(lambda: stats(gw)["delivered"] == len(headers)), stats(gw))
         self.assertEqual((stats(gw)["pending"], stats(gw)["dropped"]), (0, 0))
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % gw.ports["http"], timeout=5) as r:
+            metrics = r.read().decode()
+        self.assertIn('mqgate_webhook_delivered_total{webhook="test"} %d\n' % len(headers), metrics)
+        self.assertIn('mqgate_webhook_pending{webhook="test"} 0\n', metrics)
         gw.stop()
 
     def test_receiver_down_then_back_gets_everything_in_order(self):

@@ -63,6 +63,8 @@ TEST(WebhookConfig, SecretIsWhsecBase64) {
 TEST(WebhookConfig, BadValuesNameTheKey) {
     const std::string base = R"("name": "a", "url": "http://h/", "events": ["client.connected"])";
     EXPECT_EQ(error_of(R"({"url": "http://h/", "events": ["client.connected"]})").first, "webhooks[0].name");
+    EXPECT_EQ(error_of(R"({"name": "a b", "url": "http://h/", "events": ["client.connected"]})").first,
+              "webhooks[0].name");
     EXPECT_EQ(error_of(R"({"name": "a", "url": "ftp://h/", "events": ["client.connected"]})").first, "webhooks[0].url");
     EXPECT_EQ(error_of(R"({"name": "a", "url": "http://h/", "events": []})").first, "webhooks[0].events");
     EXPECT_EQ(error_of(R"({"name": "a", "url": "http://h/", "events": ["client.connected", "nope"]})").first,
