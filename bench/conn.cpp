@@ -47,9 +47,10 @@ bool parse_publish(std::uint8_t first, std::string_view body, PublishView& out) 
 
 Conn::Conn(asio::io_context& io, std::size_t read_buffer) : io_(io), socket_(io), in_(read_buffer) {}
 
-void Conn::start(const tcp::endpoint& broker, std::string client_id, const std::string& ws_path) {
+void Conn::start(const tcp::endpoint& broker, std::string client_id, const std::string& ws_path, bool clean) {
     mqtt::Connect c;
     c.client_id = std::move(client_id);
+    c.clean_session = clean;
     c.keepalive = 0;
     mqtt::encode(c, out_);
     socket_.async_connect(broker, [this, ws_path, host = broker.address().to_string() + ":" +

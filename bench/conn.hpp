@@ -44,10 +44,12 @@ public:
     Conn(const Conn&) = delete;
     Conn& operator=(const Conn&) = delete;
 
-    // Connects, sends CONNECT (clean session, keepalive 0) and starts reading.
-    // With a `ws_path` the MQTT bytes travel over a WebSocket (subprotocol
-    // "mqtt", binary messages, one message per batch of packets).
-    void start(const tcp::endpoint& broker, std::string client_id, const std::string& ws_path = {});
+    // Connects, sends CONNECT (keepalive 0; clean session unless `clean` is
+    // false, which asks the broker for a persistent session) and starts
+    // reading. With a `ws_path` the MQTT bytes travel over a WebSocket
+    // (subprotocol "mqtt", binary messages, one message per batch of packets).
+    void start(const tcp::endpoint& broker, std::string client_id, const std::string& ws_path = {},
+               bool clean = true);
 
     // Bytes appended here go out with the next write; flush() starts it.
     std::string& out() { return out_; }

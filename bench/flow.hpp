@@ -17,6 +17,10 @@ struct FlowSpec {
     unsigned subscribers = 1;
     std::string filter;
     std::uint8_t sub_qos = 0;
+    // Subscribers connect with clean session 0 and fixed client ids
+    // (bench-sub-persistent-<n>), so a broker with storage keeps what it
+    // queues for them on disk.
+    bool persistent_subscribers = false;
     bool per_publisher_topic = true;
     PublisherConfig pub;
     bool latency = false;

@@ -46,7 +46,10 @@ nlohmann::json run_flow(const Common& c, const FlowSpec& spec, nlohmann::json ou
     for (unsigned i = 0; i < spec.subscribers; ++i) {
         subs.push_back(std::make_unique<Subscriber>(pool.next(), spec.filter, spec.sub_qos, flows, read_buffer,
                                                     spec.latency ? &window : nullptr));
-        subs.back()->start(spec.endpoint(c), "bench-sub-" + tag + "-" + std::to_string(i), spec.ws_path);
+        if (spec.persistent_subscribers)
+            subs.back()->start(spec.endpoint(c), "bench-sub-persistent-" + std::to_string(i), spec.ws_path, false);
+        else
+            subs.back()->start(spec.endpoint(c), "bench-sub-" + tag + "-" + std::to_string(i), spec.ws_path);
     }
     std::vector<std::unique_ptr<Publisher>> pubs;
     for (unsigned i = 0; i < spec.publishers; ++i) {
@@ -131,7 +134,8 @@ nlohmann::json run_flow(const Common& c, const FlowSpec& spec, nlohmann::json ou
 
 nlohmann::json flow_params(const FlowSpec& s) {
     return {{"publishers", s.publishers}, {"subscribers", s.subscribers},     {"qos", s.pub.qos},
-            {"sub_qos", s.sub_qos},       {"payload", s.pub.payload},         {"e2e_window", s.pub.e2e_window},
+            {"sub_qos", s.sub_qos},       {"persistent_subscribers", s.persistent_subscribers},
+            {"payload", s.pub.payload},         {"e2e_window", s.pub.e2e_window},
             {"ack_window", s.pub.ack_window}, {"rate_target", s.pub.rate}};
 }
 
@@ -142,6 +146,10 @@ FlowSpec fanin_spec(Args& a, int qos) {
     s.pub.topic = "bench/fanin";
     s.pub.qos = static_cast<std::uint8_t>(qos);
     s.sub_qos = static_cast<std::uint8_t>(a.integer("sub-qos", qos));
+    const auto session = a.str("sub-session", "clean");
+    if (session != "clean" && session != "persistent")
+        throw std::invalid_argument("--sub-session wants clean or persistent");
+    s.persistent_subscribers = session == "persistent";
     s.pub.payload = static_cast<std::size_t>(a.integer("payload", 64));
     s.pub.ack_window = static_cast<std::uint32_t>(a.integer("ack-window", 20));
     // Bounded end to end so the subscriber's queue (1000 messages in both

@@ -18,6 +18,7 @@ const char* usage =
     "common:    --host 127.0.0.1 --port 1883 --threads 1 --duration 10 --warmup 1 --drain 2\n"
     "           --broker-pid PID (report the broker's CPU and, for idle and retained, its memory)\n"
     "fanin-*:   --publishers 10 --payload 64 --e2e-window 500|50 --ack-window 20 --sub-qos Q --filter '#'\n"
+    "           --sub-session clean|persistent (persistent: clean session 0, fixed client id)\n"
     "fanout:    --subscribers 100 --qos 0 --payload 64 --e2e-window 100 --ack-window 20\n"
     "latency:   --rate 5000 --qos 1 --payload 64\n"
     "large:     --payload 65536 --qos 0 --e2e-window 8\n"

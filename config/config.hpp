@@ -89,6 +89,13 @@ struct RequestOptions {
     std::size_t max_targets = 1000;         // client ids in one request's "targets"
 };
 
+// The "commands" section: commands that wait for their device
+// (/api/v1/commands), read by control/.
+struct CommandOptions {
+    std::size_t max_pending = 10'000;      // commands not done at once (over -> 429); as many done ones are kept
+    std::uint32_t max_ttl_s = 7 * 86'400;  // largest ttl_s a command may ask
+};
+
 // The "storage" section: where retained messages and persistent sessions
 // survive restarts (store/, README "Storage").
 struct StorageOptions {
@@ -151,6 +158,7 @@ struct Config {
     MqttOptions mqtt;
     HttpOptions http;
     RequestOptions requests;
+    CommandOptions commands;
     StorageOptions storage;
     std::vector<WebhookOptions> webhooks;
     AuthOptions auth;

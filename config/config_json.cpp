@@ -205,6 +205,12 @@ void read_requests(ObjectReader& r, RequestOptions& q) {
     r.finish();
 }
 
+void read_commands(ObjectReader& r, CommandOptions& c) {
+    r.integer("max_pending", c.max_pending, 1, 10'000'000);
+    r.integer("max_ttl_s", c.max_ttl_s, 1, 366 * 86'400);
+    r.finish();
+}
+
 void read_storage(ObjectReader& r, StorageOptions& s) {
     std::string text;
     if (r.string("backend", text)) {
@@ -385,6 +391,10 @@ void apply_json(Config& c, const json& j, const std::string& source) {
         ObjectReader qr(*v, "requests", source);
         read_requests(qr, c.requests);
     }
+    if (const json* v = r.member("commands")) {
+        ObjectReader cr(*v, "commands", source);
+        read_commands(cr, c.commands);
+    }
     if (const json* v = r.member("storage")) {
         ObjectReader sr(*v, "storage", source);
         read_storage(sr, c.storage);
@@ -506,6 +516,7 @@ json to_json(const Config& c) {
          {{"max_timeout_ms", c.requests.max_timeout_ms},
           {"max_pending", c.requests.max_pending},
           {"max_targets", c.requests.max_targets}}},
+        {"commands", {{"max_pending", c.commands.max_pending}, {"max_ttl_s", c.commands.max_ttl_s}}},
         {"storage",
          {{"backend", c.storage.backend == store::BackendKind::memory ? "memory" : "sqlite"},
           {"data_dir", c.storage.data_dir},

@@ -9,9 +9,10 @@ namespace mqgate::config {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> event_names{
+constexpr std::array<std::string_view, 12> event_names{
     "client.connected",     "client.disconnected", "will.published",     "session.subscribed",
-    "session.unsubscribed", "client.kicked",       "client.auth_failed", "message.publish"};
+    "session.unsubscribed", "client.kicked",       "client.auth_failed", "command.sent",
+    "command.acked",        "command.replied",     "command.expired",    "message.publish"};
 
 bool has_bad_char(std::string_view s) {
     for (unsigned char c : s)

@@ -16,11 +16,13 @@ constexpr std::string_view request_placeholder = "{request_id}";
 constexpr std::string_view client_placeholder = "{clientid}";
 constexpr std::string_view payload_prefix = "payload:";
 
-Planned refuse(std::string code, std::string message, int status = 400) {
+Planned refused(Refusal refusal) {
     Planned p;
-    p.refusal = Refusal{status, std::move(code), std::move(message)};
+    p.refusal = std::move(refusal);
     return p;
 }
+
+Planned refuse(std::string code, std::string message) { return refused(Refusal{400, std::move(code), std::move(message)}); }
 
 // A non-negative integer of milliseconds up to `max`; `out` keeps its default when absent.
 std::optional<Planned> read_ms(const json& body, const char* key, std::chrono::milliseconds& out, std::int64_t min,
@@ -54,18 +56,7 @@ std::optional<Planned> read_targets(const json& body, const RequestLimits& limit
     return std::nullopt;
 }
 
-std::optional<Planned> check_topics(const Exchange& e) {
-    if (const auto ec = mqtt::validate_topic_name(e.topic))
-        return refuse("invalid_topic", "'topic' '" + e.topic + "' is not a valid topic name: " + ec.message());
-    if (mqtt::is_sys_topic(e.topic)) return refuse("forbidden_topic", "'" + e.topic + "': only the broker writes to $SYS", 403);
-    if (const auto ec = mqtt::validate_topic_filter(e.response_topic))
-        return refuse("invalid_response_topic",
-                      "'response_topic' '" + e.response_topic + "' is not a valid topic filter: " + ec.message());
-    // The request itself would be taken for its reply.
-    if (mqtt::topic_matches(e.response_topic, e.topic))
-        return refuse("invalid_response_topic", "'response_topic' must not match 'topic'");
-    return std::nullopt;
-}
+}  // namespace
 
 json response_json(const mqtt::Message& m) {
     json r = {{"topic", m.topic}, {"qos", m.qos}, {"ts", m.timestamp_ms}};
@@ -73,7 +64,50 @@ json response_json(const mqtt::Message& m) {
     return r;
 }
 
-}  // namespace
+std::optional<Refusal> check_exchange_topics(const Exchange& e) {
+    if (const auto ec = mqtt::validate_topic_name(e.topic))
+        return Refusal{400, "invalid_topic", "'topic' '" + e.topic + "' is not a valid topic name: " + ec.message()};
+    if (mqtt::is_sys_topic(e.topic))
+        return Refusal{403, "forbidden_topic", "'" + e.topic + "': only the broker writes to $SYS"};
+    if (e.response_topic.empty()) return std::nullopt;
+    if (const auto ec = mqtt::validate_topic_filter(e.response_topic))
+        return Refusal{400, "invalid_response_topic",
+                       "'response_topic' '" + e.response_topic + "' is not a valid topic filter: " + ec.message()};
+    // The request itself would be taken for its reply.
+    if (mqtt::topic_matches(e.response_topic, e.topic))
+        return Refusal{400, "invalid_response_topic", "'response_topic' must not match 'topic'"};
+    return std::nullopt;
+}
+
+std::optional<Refusal> read_qos(const json& body, std::uint8_t& qos) {
+    const auto q = body.find("qos");
+    if (q == body.end()) return std::nullopt;
+    if (!q->is_number_integer() || q->get<std::int64_t>() < 0 || q->get<std::int64_t>() > 2)
+        return Refusal{400, "invalid_qos", "'qos' must be 0, 1 or 2"};
+    qos = static_cast<std::uint8_t>(q->get<std::int64_t>());
+    return std::nullopt;
+}
+
+std::optional<Refusal> read_correlation(const json& body, std::string& payload_key) {
+    const auto c = body.find("correlation");
+    if (c == body.end()) return std::nullopt;
+    if (!c->is_string() || !c->get_ref<const std::string&>().starts_with(payload_prefix) ||
+        c->get_ref<const std::string&>().size() == payload_prefix.size())
+        return Refusal{400, "invalid_correlation", "'correlation' must be \"payload:<key>\""};
+    payload_key = c->get<std::string>().substr(payload_prefix.size());
+    return std::nullopt;
+}
+
+std::optional<Refusal> correlate_payload(Exchange& e, const std::string& payload) {
+    if (e.payload_key.empty()) {
+        e.payload = payload;
+    } else if (auto with_id = put_correlation(payload, e.payload_key, e.request_id)) {
+        e.payload = std::move(*with_id);
+    } else {
+        return Refusal{400, "invalid_payload", "with \"payload:<key>\" correlation the payload must be a JSON object"};
+    }
+    return std::nullopt;
+}
 
 Planned plan_request(const json& body, const RequestLimits& limits) {
     if (!body.is_object()) return refuse("invalid_request", "the body must be a JSON object");
@@ -84,21 +118,12 @@ Planned plan_request(const json& body, const RequestLimits& limits) {
     if (response_topic == body.end() || !response_topic->is_string())
         return refuse("invalid_response_topic", "'response_topic' is required and must be a string");
     std::uint8_t qos = 1;
-    if (const auto q = body.find("qos"); q != body.end()) {
-        if (!q->is_number_integer() || q->get<std::int64_t>() < 0 || q->get<std::int64_t>() > 2)
-            return refuse("invalid_qos", "'qos' must be 0, 1 or 2");
-        qos = static_cast<std::uint8_t>(q->get<std::int64_t>());
-    }
+    if (auto bad = read_qos(body, qos)) return refused(std::move(*bad));
     auto payload = payload::read(body);
     if (payload.error) return refuse(payload.error->code, payload.error->message);
 
     std::string payload_key;
-    if (const auto c = body.find("correlation"); c != body.end()) {
-        if (!c->is_string() || !c->get_ref<const std::string&>().starts_with(payload_prefix) ||
-            c->get_ref<const std::string&>().size() == payload_prefix.size())
-            return refuse("invalid_correlation", "'correlation' must be \"payload:<key>\"");
-        payload_key = c->get<std::string>().substr(payload_prefix.size());
-    }
+    if (auto bad = read_correlation(body, payload_key)) return refused(std::move(*bad));
 
     Planned planned;
     Plan& plan = planned.plan;
@@ -133,14 +158,8 @@ Planned plan_request(const json& body, const RequestLimits& limits) {
         e.client_id = std::move(target);
         e.qos = qos;
         e.payload_key = payload_key;
-        if (auto bad = check_topics(e)) return std::move(*bad);
-        if (payload_key.empty()) {
-            e.payload = payload.bytes;
-        } else if (auto with_id = put_correlation(payload.bytes, payload_key, e.request_id)) {
-            e.payload = std::move(*with_id);
-        } else {
-            return refuse("invalid_payload", "with \"payload:<key>\" correlation the payload must be a JSON object");
-        }
+        if (auto bad = check_exchange_topics(e)) return refused(std::move(*bad));
+        if (auto bad = correlate_payload(e, payload.bytes)) return refused(std::move(*bad));
         plan.exchanges.push_back(std::move(e));
     }
     return planned;

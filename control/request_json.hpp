@@ -31,6 +31,20 @@ struct Planned {
     std::optional<Refusal> refusal;
 };
 
+// Pieces of a body that requests and commands (command_plan) share. Each
+// answers the refusal, or nullopt and sets its output when the key is valid
+// (an absent key leaves the output as it was).
+std::optional<Refusal> read_qos(const nlohmann::json& body, std::uint8_t& qos);
+std::optional<Refusal> read_correlation(const nlohmann::json& body, std::string& payload_key);
+// The topic a valid topic name outside $SYS; the response topic ("" = none)
+// a valid filter that does not match the topic.
+std::optional<Refusal> check_exchange_topics(const Exchange& exchange);
+// exchange.payload = `payload`, with the request id put into
+// exchange.payload_key when the correlation is "payload:<key>".
+std::optional<Refusal> correlate_payload(Exchange& exchange, const std::string& payload);
+// {"topic", "payload", "encoding", "qos", "ts"}
+nlohmann::json response_json(const mqtt::Message& message);
+
 // Reads a request body: topic, payload, encoding (or payload_encoding), qos
 // (default 1), response_topic, timeout_ms (default 10000), wait_for_connect_ms
 // (default 0), correlation ("payload:<key>"), targets. Placeholders are

@@ -26,7 +26,21 @@ std::string rfc3339_utc(std::int64_t epoch_ms) {
     return buf;
 }
 
+namespace {
+
+bool is_command_event(mqtt::EventType type) noexcept {
+    return type == mqtt::EventType::command_sent || type == mqtt::EventType::command_acked ||
+           type == mqtt::EventType::command_replied || type == mqtt::EventType::command_expired;
+}
+
+}  // namespace
+
 nlohmann::json event_to_json(std::uint64_t seq, const mqtt::Event& e) {
+    // A command's events are about the command, not a connection: no peer fields.
+    if (is_command_event(e.type))
+        return {{"seq", seq},         {"event", mqtt::to_string(e.type)}, {"id", e.command_id},
+                {"clientid", e.client_id}, {"topic", e.topic},             {"qos", e.qos},
+                {"ts", e.timestamp_ms},    {"time", rfc3339_utc(e.timestamp_ms)}};
     nlohmann::json j = {
         {"seq", seq},
         {"event", mqtt::to_string(e.type)},
@@ -61,6 +75,10 @@ nlohmann::json event_to_json(std::uint64_t seq, const mqtt::Event& e) {
         break;
     case mqtt::EventType::client_connected:
     case mqtt::EventType::client_kicked:
+    case mqtt::EventType::command_sent:
+    case mqtt::EventType::command_acked:
+    case mqtt::EventType::command_replied:
+    case mqtt::EventType::command_expired:
         break;
     }
     return j;

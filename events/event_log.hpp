@@ -24,7 +24,7 @@ struct LoggedEvent {
 
 class EventLog {
 public:
-    static constexpr std::size_t event_types = 7;  // mqtt::EventType's enumerators
+    static constexpr std::size_t event_types = 11;  // mqtt::EventType's enumerators
 
     explicit EventLog(std::size_t capacity = 1000);
 

@@ -13,6 +13,7 @@
 
 #include "config/authorizer.hpp"
 #include "config/config.hpp"
+#include "control/command_service.hpp"
 #include "control/request_service.hpp"
 #include "events/event_log.hpp"
 #include "gateway/exposure.hpp"
@@ -82,6 +83,8 @@ private:
     // POST /api/v1/requests. Sessions point at it; they run only on the pool's
     // threads, which have stopped by the time it goes.
     std::unique_ptr<control::RequestService> requests_;
+    // /api/v1/commands, on the store (read back here at start-up).
+    std::unique_ptr<control::CommandService> commands_;
     // Restores each webhook's outbox from the store, then listens to the
     // events and the broker; its requests run on the pool's first thread.
     std::unique_ptr<webhooks::WebhookService> webhooks_;

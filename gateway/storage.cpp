@@ -44,10 +44,8 @@ void check_storage(const config::Config& config) {
         return;
     }
     // A new file: its nearest existing directory must let mqgate create the rest.
-    fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
-    while (!dir.empty() && !fs::exists(dir, ec) && dir.has_parent_path() && dir != dir.parent_path())
-        dir = dir.parent_path();
-    if (dir.empty()) dir = ".";
+    fs::path dir = fs::absolute(file, ec).parent_path();
+    while (!fs::exists(dir, ec) && dir.has_relative_path()) dir = dir.parent_path();
     if (!fs::is_directory(dir, ec))
         throw config::ConfigError(source, key, file.string() + ": " + dir.string() + " is not a directory");
     if (::access(dir.c_str(), W_OK | X_OK) != 0)

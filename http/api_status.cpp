@@ -22,7 +22,8 @@ namespace {
 constexpr mqtt::EventType all_event_types[] = {
     mqtt::EventType::client_connected,   mqtt::EventType::client_disconnected,  mqtt::EventType::will_published,
     mqtt::EventType::session_subscribed, mqtt::EventType::session_unsubscribed, mqtt::EventType::client_kicked,
-    mqtt::EventType::client_auth_failed,
+    mqtt::EventType::client_auth_failed, mqtt::EventType::command_sent,        mqtt::EventType::command_acked,
+    mqtt::EventType::command_replied,    mqtt::EventType::command_expired,
 };
 static_assert(std::size(all_event_types) == events::EventLog::event_types);
 
@@ -260,6 +261,7 @@ void add_status_routes(Router& router, const ApiContext& context) {
 void add_api_routes(Router& router, const ApiContext& context) {
     add_publish_routes(router, context);
     add_request_routes(router, context);
+    add_command_routes(router, context);
     add_client_routes(router, context);
     add_retained_routes(router, context);
     add_event_routes(router, context);

@@ -76,6 +76,9 @@ std::optional<Role> required_role(std::string_view method, std::string_view rout
         return Role::subscribe;
     }
     if (method == "POST" && (route.starts_with("/api/v1/publish") || route == "/api/v1/requests")) return Role::publish;
+    // Who may send a command may take it back before it is sent.
+    if ((method == "POST" && route == "/api/v1/commands") || (method == "DELETE" && route == "/api/v1/commands/{id}"))
+        return Role::publish;
     // DELETE (kick, retained) and whatever is added later: admin only.
     return Role::admin;
 }

@@ -60,6 +60,53 @@ const std::string& openapi_document() {
         }
       }
     },
+    "/api/v1/commands": {
+      "post": {
+        "summary": "Queue a command for one device (clientid): it is published on topic once the device is there (connected and subscribed to a matching filter, or holding a persistent session with one; offline only at QoS 1 or 2) and followed through queued -> sent -> acked -> replied, or expired when ttl_s passes first, or cancelled. Answered once the command is stored (committed with durable storage). The caller needs the publish role, and the ACL must let it publish to topic and subscribe to response_topic. Events command.sent, command.acked, command.replied, command.expired.",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandRequest"}}}},
+        "responses": {
+          "202": {"description": "Stored, waiting for the device.", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["queued"]}}}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "413": {"$ref": "#/components/responses/TooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "429": {"description": "commands.max_pending commands are not done yet (code too_many_commands).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "503": {"description": "The store refused or failed the write (storage_busy, storage_failed): nothing was queued.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        }
+      },
+      "get": {
+        "summary": "Commands in the order they were queued (done ones are kept up to commands.max_pending, the oldest forgotten first).",
+        "parameters": [
+          {"$ref": "#/components/parameters/page"},
+          {"$ref": "#/components/parameters/limit"},
+          {"name": "clientid", "in": "query", "schema": {"type": "string"}, "description": "Exact device client id."},
+          {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["queued", "sent", "acked", "replied", "expired", "cancelled"]}}
+        ],
+        "responses": {
+          "200": {"description": "A page of commands.", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Command"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}
+        }
+      }
+    },
+    "/api/v1/commands/{id}": {
+      "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "get": {
+        "summary": "One command with its status history and reply.",
+        "responses": {
+          "200": {"description": "The command.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Command"}}}},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      },
+      "delete": {
+        "summary": "Cancel a command not yet sent (publish role).",
+        "responses": {
+          "200": {"description": "Cancelled: the command as it is now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Command"}}}},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"description": "Already sent or done (code command_not_queued).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        }
+      }
+    },
     "/api/v1/clients": {
       "get": {
         "summary": "Connection status of every known session, sorted by clientid.",
@@ -238,6 +285,24 @@ const std::string& openapi_document() {
         "timeout_ms": {"type": "integer", "default": 10000, "minimum": 1, "description": "From the publish; at most requests.max_timeout_ms."},
         "wait_for_connect_ms": {"type": "integer", "default": 0, "minimum": 0, "description": "0: no matching client subscription means 404 at once; else wait up to this long for one, then publish."},
         "targets": {"type": "array", "items": {"type": "string"}, "description": "Client ids (no '/', '+', '#'; at most requests.max_targets); topic must contain {clientid}, and response_topic {clientid} or {request_id} unless correlation is payload:<key>."}}},
+      "CommandRequest": {"type": "object", "required": ["clientid", "topic"], "properties": {
+        "clientid": {"type": "string", "description": "The device (no '/', '+', '#')."},
+        "topic": {"type": "string", "description": "Topic name the command is published to; {clientid} is replaced by clientid, {request_id} by the command's id."},
+        "payload": {"type": "string", "default": ""},
+        "encoding": {"type": "string", "enum": ["plain", "base64"], "default": "plain"},
+        "payload_encoding": {"type": "string", "enum": ["plain", "base64"], "description": "EMQX's name for encoding."},
+        "qos": {"type": "integer", "enum": [0, 1, 2], "default": 1},
+        "retain": {"type": "boolean", "default": false},
+        "ttl_s": {"type": "integer", "minimum": 1, "default": 3600, "description": "From the POST: a command not done by then expires. At most commands.max_ttl_s."},
+        "response_topic": {"type": "string", "description": "Topic filter the device's reply arrives on (placeholders as in topic); without it the command is done once acked (sent at QoS 0)."},
+        "correlation": {"type": "string", "example": "payload:rid", "description": "As for POST /api/v1/requests: the command's id goes into that key of the JSON payload, and the reply must echo it."}}},
+      "Command": {"type": "object", "properties": {
+        "id": {"type": "string"}, "clientid": {"type": "string"}, "topic": {"type": "string"}, "payload": {"type": "string"}, "encoding": {"type": "string", "enum": ["plain", "base64"]},
+        "qos": {"type": "integer"}, "retain": {"type": "boolean"}, "response_topic": {"type": "string", "nullable": true}, "correlation": {"type": "string", "nullable": true},
+        "status": {"type": "string", "enum": ["queued", "sent", "acked", "replied", "expired", "cancelled"]},
+        "created_at": {"type": "string", "format": "date-time"}, "created_at_ms": {"type": "integer"}, "expires_at": {"type": "string", "format": "date-time"}, "expires_at_ms": {"type": "integer"},
+        "history": {"type": "array", "items": {"type": "object", "properties": {"status": {"type": "string"}, "time": {"type": "string", "format": "date-time"}, "ts": {"type": "integer"}}}},
+        "reply": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/DeviceResponse"}]}}},
       "DeviceResponse": {"type": "object", "properties": {"topic": {"type": "string"}, "payload": {"type": "string"}, "encoding": {"type": "string", "enum": ["plain", "base64"]}, "qos": {"type": "integer"}, "ts": {"type": "integer", "description": "Epoch ms when the broker accepted the reply."}}},
       "DeviceReply": {"type": "object", "properties": {"request_id": {"type": "string"}, "response": {"$ref": "#/components/schemas/DeviceResponse"}, "elapsed_ms": {"type": "integer"}}},
       "DeviceResults": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
@@ -270,7 +335,8 @@ const std::string& openapi_document() {
         "published_at": {"type": "string", "format": "date-time"}, "published_at_ms": {"type": "integer"}}},
       "RetainedList": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Retained"}}, "meta": {"type": "object", "properties": {"limit": {"type": "integer"}, "count": {"type": "integer", "description": "Messages on this page."}, "next": {"type": "string", "nullable": true, "description": "Cursor for the next page ('after'), null on the last page."}}}}},
       "Event": {"type": "object", "properties": {
-        "seq": {"type": "integer"}, "event": {"type": "string", "enum": ["client.connected", "client.disconnected", "will.published", "session.subscribed", "session.unsubscribed", "client.kicked", "client.auth_failed"]},
+        "seq": {"type": "integer"}, "event": {"type": "string", "enum": ["client.connected", "client.disconnected", "will.published", "session.subscribed", "session.unsubscribed", "client.kicked", "client.auth_failed", "command.sent", "command.acked", "command.replied", "command.expired"]},
+        "id": {"type": "string", "description": "command.* only: the command's id (command events carry id, clientid, topic, qos, ts and time)."},
         "clientid": {"type": "string"}, "username": {"type": "string"}, "ipaddress": {"type": "string"}, "peerport": {"type": "integer"}, "sockport": {"type": "integer"},
         "proto_name": {"type": "string"}, "proto_ver": {"type": "integer"}, "protocol": {"type": "string"}, "keepalive": {"type": "integer"}, "clean_session": {"type": "boolean"},
         "reason": {"type": "string", "description": "client.disconnected only."},
@@ -301,6 +367,15 @@ const std::string& openapi_document() {
           "kind": {"type": "string", "enum": ["mqtt", "mqtts", "http", "https"]},
           "address": {"type": "string", "description": "The bound address and port, e.g. 0.0.0.0:1883 or [::]:8080."},
           "open": {"type": "array", "items": {"type": "string", "enum": ["anonymous_mqtt", "http_api"]}, "description": "anonymous_mqtt: MQTT (on http listeners: over /mqtt) without a username (auth.allow_anonymous); http_api: the REST API and streams without credentials (no users and no tokens)."}}}},
+        "storage": {"type": "object", "description": "The durable store (README Storage). With storage.backend memory only {\"backend\": \"memory\"}.", "properties": {
+          "backend": {"type": "string", "enum": ["sqlite", "memory"]},
+          "commits": {"type": "integer", "description": "Transactions committed (each carries every write submitted while the previous one ran)."},
+          "failed_commits": {"type": "integer", "description": "Transactions that failed to write (disk full, I/O error): their acknowledgements were withheld."},
+          "write_failing": {"type": "boolean", "description": "The last commit failed: a write-error episode is going on."},
+          "write_error_episodes": {"type": "integer"},
+          "last_commit_us": {"type": "integer"}, "avg_commit_us": {"type": "integer"},
+          "pending_writes": {"type": "integer", "description": "Write batches waiting for a commit."},
+          "file_bytes": {"type": "integer", "description": "Bytes of the database file and its write-ahead log."}}},
         "webhooks": {"type": "object", "description": "Totals over the configured webhooks (README Webhooks), then each under endpoints.", "properties": {
           "pending": {"type": "integer", "description": "Events waiting or in flight."}, "delivered": {"type": "integer", "description": "Events answered 2xx."},
           "failed_attempts": {"type": "integer", "description": "Attempts answered otherwise or not at all (each is retried)."}, "dropped": {"type": "integer", "description": "Events given up: not delivered within max_age_s, or pushed out over max_pending."},

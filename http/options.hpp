@@ -17,6 +17,7 @@ class TlsContext;
 }
 namespace mqgate::control {
 class RequestService;
+class CommandService;
 }
 
 namespace mqgate::http {
@@ -47,6 +48,7 @@ struct ServerOptions {
     std::shared_ptr<const net::TlsContext> tls;  // https: every connection starts with a TLS handshake; null = http
     OpenListeners open_listeners;                // /api/v1/stats "open_access"; null = none
     control::RequestService* requests = nullptr;  // POST /api/v1/requests (outlives the server); null = 503
+    control::CommandService* commands = nullptr;  // /api/v1/commands (outlives the server); null = 503
     StatsSection webhook_stats;                   // /api/v1/stats "webhooks"; null = no webhooks
 };
 

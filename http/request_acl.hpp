@@ -1,6 +1,7 @@
 // Who may send a request to devices (POST /api/v1/requests and the JSON
 // stream's "request" op): publish rights on each request topic and subscribe
-// rights on each response topic, under the one ACL, as a device would need.
+// rights on each response topic (a command may have none), under the one
+// ACL, as a device would need. POST /api/v1/commands uses it too.
 #pragma once
 
 #include <optional>

@@ -141,7 +141,7 @@ void BrokerCore::on_connect(Link& link, Connect&& c, ConnectReturn auth, std::st
     if (++connected_ > stats_.clients_maximum) stats_.clients_maximum = connected_;
 
     // With durable storage, a new persistent session is on disk before the client learns of it.
-    send_after_commit(link, Connack{session_present, ConnectReturn::accepted});
+    send(link, Connack{session_present, ConnectReturn::accepted});
     link.conn_->set_keepalive(std::chrono::seconds(c.keepalive));
     emit(event_for(link, EventType::client_connected));
     LOG_DEBUG("client '" << link.client_id() << "' connected from " << link.conn_->peer().address << ":" << link.conn_->peer().port

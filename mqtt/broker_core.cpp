@@ -31,6 +31,10 @@ const char* to_string(EventType t) noexcept {
         case EventType::session_unsubscribed: return "session.unsubscribed";
         case EventType::client_kicked: return "client.kicked";
         case EventType::client_auth_failed: return "client.auth_failed";
+        case EventType::command_sent: return "command.sent";
+        case EventType::command_acked: return "command.acked";
+        case EventType::command_replied: return "command.replied";
+        case EventType::command_expired: return "command.expired";
     }
     return "unknown";
 }
@@ -93,20 +97,13 @@ void BrokerCore::send(Link& link, const Packet& p) {
     if (!link.conn_) return;
     Frame f;
     encode(p, f.head);
-    transmit(link, std::move(f));
+    transmit(link, std::move(f), true);
 }
 
-void BrokerCore::send_after_commit(Link& link, const Packet& p) {
+void BrokerCore::transmit(Link& link, Frame&& f, bool promise) {
     if (!link.conn_) return;
-    Frame f;
-    encode(p, f.head);
-    if (persist_ && persist_->writing()) return persist_->hold(link.held_mark_, link.conn_, std::move(f));
-    transmit(link, std::move(f));
-}
-
-void BrokerCore::transmit(Link& link, Frame&& f) {
-    if (!link.conn_) return;
-    if (persist_ && persist_->held(link.held_mark_)) return persist_->hold(link.held_mark_, link.conn_, std::move(f));
+    if (persist_ && ((promise && persist_->writing()) || persist_->held(link.held_mark_)))
+        return persist_->hold(link.held_mark_, link.conn_, std::move(f));
     link.conn_->send(std::move(f));
 }
 

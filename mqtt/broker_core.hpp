@@ -202,11 +202,15 @@ public:
     MessagePtr make_message(std::string topic, std::string payload, std::uint8_t qos, bool retain,
                             std::string origin);
     void send(Link& link, const Packet& p);
-    // An acknowledgement of what the current operation wrote to the store:
-    // it goes out once that is durable.
-    void send_after_commit(Link& link, const Packet& p);
-    // Every frame to a link goes through here: it waits behind the link's held frames.
-    void transmit(Link& link, Frame&& f);
+    // Every frame to a link goes through here. With durable storage, a
+    // `promise` waits for the commit of what the current operation wrote:
+    // the acknowledgements, and QoS 2 deliveries (a crash undoing the
+    // message's acceptance or its packet id would let a second copy through
+    // under another id). QoS 0/1 deliveries go at once: a crash can at most
+    // repeat a QoS 1 one, which QoS 1 allows, and a subscriber's window of
+    // 20 does not wait for an fsync per round. Any frame waits behind the
+    // link's earlier held frames.
+    void transmit(Link& link, Frame&& f, bool promise);
 
     mutable std::mutex mutex_;
     std::vector<std::function<void()>> deferred_;

@@ -17,7 +17,7 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     if (p.qos == 2 && s.awaiting_rel->count(p.packet_id)) {
         // [MQTT-4.3.3-2]: a resent QoS 2 PUBLISH before PUBREL is acknowledged
         // again but not delivered again.
-        return send_after_commit(link, Pubrec{p.packet_id});
+        return send(link, Pubrec{p.packet_id});
     }
     if (p.qos == 2 && s.awaiting_rel->size() >= options_.limits.max_awaiting_rel) {
         LOG_WARN("client '" << link.client_id() << "' exceeded " << options_.limits.max_awaiting_rel
@@ -27,6 +27,15 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
 
     ++s.messages_in;
     ++stats_.messages_received;
+    if (p.qos == 2) {
+        // Recorded before routing: with durable storage, the write makes the
+        // QoS 2 deliveries of this operation wait for the commit. A subscriber
+        // must not get a message whose acceptance a crash could undo, or the
+        // publisher's resend would reach it a second time.
+        const std::int64_t now = now_ms();
+        s.awaiting_rel->emplace(p.packet_id, now);
+        if (persistent(s)) persist_->put_inbound(s.client_id, p.packet_id, now);
+    }
     // POLICY [MQTT-3.3.5-2]: an unauthorized PUBLISH is acknowledged as usual
     // and dropped, so a 3.1.1 client is not disconnected in a loop. $SYS is
     // the broker's alone, whatever the ACL says (as in Mosquitto).
@@ -40,12 +49,9 @@ void BrokerCore::on_publish(Link& link, Publish&& p) {
     // With durable storage, the ack waits for the commit of what the message
     // changed (retained, persistent sessions' queues, the inbound QoS 2 id).
     if (p.qos == 1) {
-        send_after_commit(link, Puback{p.packet_id});
+        send(link, Puback{p.packet_id});
     } else if (p.qos == 2) {
-        const std::int64_t now = now_ms();
-        s.awaiting_rel->emplace(p.packet_id, now);
-        if (persistent(s)) persist_->put_inbound(s.client_id, p.packet_id, now);
-        send_after_commit(link, Pubrec{p.packet_id});
+        send(link, Pubrec{p.packet_id});
     }
 }
 
@@ -135,7 +141,7 @@ void BrokerCore::send_publish(Link& link, SessionState& s, const MessagePtr& msg
     f.payload_of = msg;
     ++s.messages_out;
     ++stats_.messages_sent;
-    transmit(link, std::move(f));
+    transmit(link, std::move(f), qos == 2);
 }
 
 void BrokerCore::pump_queue(Link& link, SessionState& s) {
@@ -161,7 +167,7 @@ void BrokerCore::resend_inflight(Link& link, SessionState& s) {
         Frame f;
         encode_publish_header(true, m.qos, m.retain, m.message->topic, m.packet_id, m.message->payload.size(), f.head);
         f.payload_of = m.message;
-        transmit(link, std::move(f));
+        transmit(link, std::move(f), m.qos == 2);
     }
 }
 
@@ -201,13 +207,13 @@ void BrokerCore::on_pubrec(Link& link, std::uint16_t id) {
             it->message.reset();  // the payload is delivered; only the id is needed from now on
         }
     }
-    send_after_commit(link, Pubrel{id});
+    send(link, Pubrel{id});
 }
 
 void BrokerCore::on_pubrel(Link& link, std::uint16_t id) {
     SessionState& s = *link.session_;
     if (s.awaiting_rel && s.awaiting_rel->erase(id) && persistent(s)) persist_->erase_inbound(s.client_id, id);
-    send_after_commit(link, Pubcomp{id});  // answered even for an unknown id, so the client can finish
+    send(link, Pubcomp{id});  // answered even for an unknown id, so the client can finish
 }
 
 void BrokerCore::on_pubcomp(Link& link, std::uint16_t id) {

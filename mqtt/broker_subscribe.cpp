@@ -39,7 +39,7 @@ void BrokerCore::on_subscribe(Link& link, Subscribe&& sub) {
         ev.qos = want.qos;
         emit(std::move(ev));
     }
-    send_after_commit(link, ack);
+    send(link, ack);
     // Retained messages follow the SUBACK, for new and replaced subscriptions alike [MQTT-3.8.4-3].
     for (std::size_t i : granted_index) {
         send_retained(link, s, sub.subscriptions[i].filter, sub.subscriptions[i].qos);
@@ -66,7 +66,7 @@ void BrokerCore::on_unsubscribe(Link& link, Unsubscribe&& unsub) {
         emit(std::move(ev));
     }
     // [MQTT-3.10.4-4/-5]: UNSUBACK even when nothing matched.
-    send_after_commit(link, Unsuback{unsub.packet_id});
+    send(link, Unsuback{unsub.packet_id});
 }
 
 }  // namespace mqgate::mqtt

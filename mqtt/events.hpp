@@ -16,6 +16,12 @@ enum class EventType {
     session_unsubscribed,  // "session.unsubscribed" (topic = filter)
     client_kicked,         // "client.kicked"
     client_auth_failed,    // "client.auth_failed": CONNECT refused by the authorizer (reason: the CONNACK code's name)
+    // Device commands (control/CommandService, not the broker): client_id is
+    // the device, command_id the command, topic/qos what it was sent as.
+    command_sent,          // "command.sent"
+    command_acked,         // "command.acked"
+    command_replied,       // "command.replied"
+    command_expired,       // "command.expired"
 };
 
 const char* to_string(EventType t) noexcept;
@@ -36,6 +42,7 @@ struct Event {
     std::string payload;            // will payload (binary)
     std::uint8_t qos = 0;
     bool retain = false;
+    std::string command_id;         // command.*
 };
 
 }  // namespace mqgate::mqtt

@@ -1,9 +1,11 @@
 // The broker core's writer to the durable store (store/): what a broker
 // operation changes in persistent sessions and retained messages becomes one
-// batch, submitted when the operation ends; the acknowledgements that promise
-// that state (PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, CONNACK) wait
-// for the batch's commit, and so does every later frame to the same
-// connection, so nothing overtakes them [MQTT-4.6.0-2..4].
+// batch, submitted when the operation ends. The frames that promise that
+// state wait for the batch's commit: the acknowledgements (PUBACK, PUBREC,
+// PUBREL, PUBCOMP, SUBACK, UNSUBACK, CONNACK) and QoS 2 deliveries, so a
+// crash cannot undo what a peer was promised (BrokerCore::transmit). Later
+// frames to the same connection wait behind them, so nothing overtakes them
+// [MQTT-4.6.0-2..4].
 //
 // Called under the broker's lock, except the commit callbacks, which run on
 // the store thread and touch only the connections they hold and committed_.

@@ -59,6 +59,10 @@ ROLES = {
     ("POST", "/api/v1/publish"): "publish",
     ("POST", "/api/v1/publish/bulk"): "publish",
     ("POST", "/api/v1/requests"): "publish",
+    ("POST", "/api/v1/commands"): "publish",
+    ("GET", "/api/v1/commands"): "subscribe",
+    ("GET", "/api/v1/commands/{id}"): "subscribe",
+    ("DELETE", "/api/v1/commands/{id}"): "publish",
     ("DELETE", "/api/v1/clients/{clientid}"): "admin",
     ("DELETE", "/api/v1/retained/{topic}"): "admin",
 }
@@ -397,7 +401,7 @@ class BrokenAclTest(unittest.TestCase):
         with open(config, "w") as f:
             json.dump({"auth": {"acl_file": acl}}, f)
         done = subprocess.run([gateway_binary(), "--bind", "127.0.0.1", "--mqtt-port", "0", "--http-port", "0",
-                               "--config", config], stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+                               "--data-dir", os.path.join(workdir, "data"), "--config", config], stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn((acl + ":4: invalid topic filter 'a/#/b'").encode(), done.stderr)
         self.assertNotIn(b"ready", done.stdout)
@@ -566,7 +570,7 @@ class AuthFileIsADirectoryTest(unittest.TestCase):
         with open(config, "w") as f:
             json.dump({"auth": auth}, f)
         return subprocess.run([gateway_binary(), "--bind", "127.0.0.1", "--mqtt-port", "0", "--http-port", "0",
-                               "--config", config] + extra_args, stdin=subprocess.DEVNULL, capture_output=True,
+                               "--data-dir", os.path.join(workdir, "data"), "--config", config] + extra_args, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=30)
 
     def test_check_config_and_start_up_exit_2_naming_the_directory(self):

@@ -8,6 +8,7 @@ import base64
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -228,8 +229,10 @@ class ReloadLogTest(GatewayTestCase):
 
 class StartupErrorTest(unittest.TestCase):
     def run_gateway(self, *args):
-        done = subprocess.run([gateway_binary(), "--bind", "127.0.0.1"] + list(args), stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=30)
+        data = tempfile.mkdtemp(prefix="mqgate-it-data-")
+        self.addCleanup(shutil.rmtree, data, True)
+        done = subprocess.run([gateway_binary(), "--bind", "127.0.0.1", "--data-dir", data] + list(args),
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
         self.assertNotIn(b"ready", done.stdout)
         return done.returncode, done.stderr.decode("utf-8", "replace")
 

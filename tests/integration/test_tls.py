@@ -419,7 +419,7 @@ class StartupErrors(unittest.TestCase):
         with open(path, "w") as f:
             json.dump(config, f)
         done = run([gateway_binary(), "--bind", "127.0.0.1", "--mqtt-port", "0", "--http-port", "0",
-                    "--config", path], timeout=20)
+                    "--data-dir", os.path.join(self.certs.dir, "data"), "--config", path], timeout=20)
         return done.returncode, done.stderr.decode(errors="replace"), done.stdout.decode(errors="replace")
 
     def test_missing_certificate_file(self):

@@ -236,6 +236,11 @@ TEST_F(ConfigTest, OutOfRangeNamesTheLimits) {
 
     const auto tls = write_file(R"({ "listeners": { "mqtts": [ { "port": 8883, "key": "k.pem" } ] } })");
     expect_mentions(load_error({"--config", tls}), tls, "listeners.mqtts[0].cert", "required");
+
+    const auto ttl = write_file(R"({ "commands": { "max_ttl_s": 0 } })");
+    expect_mentions(load_error({"--config", ttl}), ttl, "commands.max_ttl_s", "must be between 1 and 31622400");
+    const auto pending = write_file(R"({ "commands": { "max_pending": 0 } })");
+    expect_mentions(load_error({"--config", pending}), pending, "commands.max_pending", "must be between 1 and");
 }
 
 TEST_F(ConfigTest, BadLogLevelListsTheLevels) {

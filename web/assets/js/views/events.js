@@ -13,6 +13,10 @@ const KINDS = {
   'will.published': ['Will published', 'will'],
   'session.subscribed': ['Subscribed', 'info'],
   'session.unsubscribed': ['Unsubscribed', 'info'],
+  'command.sent': ['Command sent', 'info'],
+  'command.acked': ['Command acked', 'ok'],
+  'command.replied': ['Command replied', 'ok'],
+  'command.expired': ['Command expired', 'warn'],
 };
 
 const GROUPS = {
@@ -77,6 +81,7 @@ export function mount(section, { api, stream }) {
         (e.clean_session ? ' · clean' : ' · persistent')));
     }
     if (e.event.startsWith('session.')) details.push(h('span', {}, h('code', {}, e.topic), ` QoS ${e.qos}`));
+    if (e.event.startsWith('command.')) details.push(h('span', {}, h('code', {}, e.topic), ` QoS ${e.qos} · id `, h('code', {}, e.id)));
     if (e.event === 'will.published') {
       details.push(h('div.will', {},
         h('span', {}, 'topic ', h('code.will-topic', {}, e.topic)),
