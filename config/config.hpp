@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mqtt/broker_options.hpp"
+#include "config/webhook_checks.hpp"
 #include "store/options.hpp"
 #include "support/log.hpp"
 
@@ -108,6 +109,23 @@ struct StorageOptions {
     store::StoreOptions store_options() const;
 };
 
+// One entry of the "webhooks" section: events pushed to an HTTP(S) endpoint
+// (webhooks/, README "Webhooks").
+struct WebhookOptions {
+    std::string name;                          // unique, [A-Za-z0-9_.-]{1,64}: its store queue "webhook:<name>", stats, metrics
+    std::string url;                           // http://host[:port]/path or https://...
+    WebhookUrl target;                         // `url` taken apart (parse_webhook_url)
+    std::vector<std::string> events;           // event names it receives (webhook_event_names)
+    std::vector<std::string> topics;           // MQTT filters selecting message.publish; none = every topic
+    std::string secret;                        // "whsec_" + base64 key; "" = requests are not signed
+    std::map<std::string, std::string> headers;  // extra static request headers
+    std::uint32_t timeout_ms = 5000;           // one attempt: connect, send, answer
+    std::uint32_t max_age_s = 86'400;          // an event not delivered by then is dropped and counted
+    std::size_t max_pending = 10'000;          // events waiting; over it the oldest waiting one is dropped
+    std::uint32_t batch_max_events = 1;        // events per request (only 1 is supported so far)
+    std::uint32_t batch_max_wait_ms = 0;       // how long a request waits to fill a batch
+};
+
 // An API token as configured: the token itself or its SHA-256 (hex).
 struct TokenOptions {
     std::string token;         // the secret ("" when token_sha256 is given)
@@ -142,6 +160,7 @@ struct Config {
     RequestOptions requests;
     CommandOptions commands;
     StorageOptions storage;
+    std::vector<WebhookOptions> webhooks;
     AuthOptions auth;
     std::string file;  // the config file read, "" when none
 

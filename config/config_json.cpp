@@ -1,11 +1,13 @@
 // The config file format: reading (strict: unknown keys, wrong types and
 // out-of-range values are errors naming the key path) and writing.
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <set>
 #include <string_view>
 
 #include "config/config.hpp"
+#include "mqtt/topic.hpp"
 #include "support/json_check.hpp"
 
 namespace mqgate::config {
@@ -227,6 +229,71 @@ void read_storage(ObjectReader& r, StorageOptions& s) {
     r.finish();
 }
 
+void read_webhook(ObjectReader& r, WebhookOptions& w) {
+    const auto key = [&](std::string_view k) { return join(r.path(), k); };
+    // The name goes into the store queue's name, stats and metric labels: plain characters only.
+    if (!r.string("name", w.name) || w.name.empty() || w.name.size() > 64 ||
+        w.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos)
+        r.fail(key("name"), "required: 1-64 characters of A-Z a-z 0-9 _ . -");
+    if (!r.string("url", w.url)) r.fail(key("url"), "required");
+    std::string why;
+    auto target = parse_webhook_url(w.url, why);
+    if (!target) r.fail(key("url"), why + ": \"" + w.url + "\"");
+    w.target = std::move(*target);
+    r.strings("events", w.events);
+    if (w.events.empty()) r.fail(key("events"), "required, at least one event name");
+    const auto names = webhook_event_names();
+    for (std::size_t i = 0; i < w.events.size(); ++i)
+        if (std::find(names.begin(), names.end(), w.events[i]) == names.end())
+            r.fail(key("events") + "[" + std::to_string(i) + "]", "unknown event \"" + w.events[i] + "\"");
+    r.strings("topics", w.topics);
+    for (std::size_t i = 0; i < w.topics.size(); ++i)
+        if (mqtt::validate_topic_filter(w.topics[i]))
+            r.fail(key("topics") + "[" + std::to_string(i) + "]", "not a valid MQTT filter: \"" + w.topics[i] + "\"");
+    if (r.string("secret", w.secret) && !decode_webhook_secret(w.secret))
+        r.fail(key("secret"), "must be \"whsec_\" followed by a non-empty base64 key");
+    if (const json* v = r.member("headers")) {
+        if (!v->is_object()) r.fail(key("headers"), std::string("expected an object of name: value, got ") + type_name(*v));
+        std::map<std::string, std::string> headers;
+        for (const auto& item : v->items()) {
+            const std::string path = join(key("headers"), item.key());
+            if (!item.value().is_string()) r.fail(path, "expected a string");
+            const auto value = item.value().get<std::string>();
+            if (item.key().empty() || item.key().find_first_of(" :\r\n\t") != std::string::npos ||
+                value.find_first_of("\r\n") != std::string::npos)
+                r.fail(path, "not a valid header name or value");
+            headers.emplace(item.key(), value);
+        }
+        w.headers = std::move(headers);
+    }
+    r.integer("timeout_ms", w.timeout_ms, 100, 600'000);
+    r.integer("max_age_s", w.max_age_s, 1, 30 * one_day);
+    r.integer("max_pending", w.max_pending, 1, 10'000'000);
+    if (const json* v = r.member("batch")) {
+        ObjectReader br(*v, key("batch"), r.source());
+        br.integer("max_events", w.batch_max_events, 1, 1);
+        br.integer("max_wait_ms", w.batch_max_wait_ms, 0, 60'000);
+        br.finish();
+    }
+    r.finish();
+}
+
+void read_webhooks(ObjectReader& parent, std::vector<WebhookOptions>& out) {
+    const json* v = parent.member("webhooks");
+    if (!v) return;
+    if (!v->is_array()) parent.fail("webhooks", std::string("expected an array of webhooks, got ") + type_name(*v));
+    std::vector<WebhookOptions> webhooks;
+    for (std::size_t i = 0; i < v->size(); ++i) {
+        ObjectReader r((*v)[i], "webhooks[" + std::to_string(i) + "]", parent.source());
+        WebhookOptions w;
+        read_webhook(r, w);
+        for (const auto& other : webhooks)
+            if (other.name == w.name) r.fail(join(r.path(), "name"), "\"" + w.name + "\" is used twice");
+        webhooks.push_back(std::move(w));
+    }
+    out = std::move(webhooks);
+}
+
 bool is_role(std::string_view role) {
     return role == "admin" || role == "publish" || role == "subscribe" || role == "read";
 }
@@ -332,6 +399,7 @@ void apply_json(Config& c, const json& j, const std::string& source) {
         ObjectReader sr(*v, "storage", source);
         read_storage(sr, c.storage);
     }
+    read_webhooks(r, c.webhooks);
     if (const json* v = r.member("auth")) {
         ObjectReader ar(*v, "auth", source);
         read_auth(ar, c.auth);
@@ -369,6 +437,24 @@ json tokens_json(const std::vector<TokenOptions>& tokens) {
         else j["token"] = "********";
         a.push_back(std::move(j));
     }
+    return a;
+}
+
+// --check-config prints the effective config: the secret is masked like a token, as a
+// secret that still parses (the key "********"), so the output is a valid config.
+json webhooks_json(const std::vector<WebhookOptions>& webhooks) {
+    json a = json::array();
+    for (const auto& w : webhooks)
+        a.push_back({{"name", w.name},
+                     {"url", w.url},
+                     {"events", w.events},
+                     {"topics", w.topics},
+                     {"secret", w.secret.empty() ? "" : "whsec_KioqKioqKio="},
+                     {"headers", w.headers},
+                     {"timeout_ms", w.timeout_ms},
+                     {"max_age_s", w.max_age_s},
+                     {"max_pending", w.max_pending},
+                     {"batch", {{"max_events", w.batch_max_events}, {"max_wait_ms", w.batch_max_wait_ms}}}});
     return a;
 }
 
@@ -437,6 +523,7 @@ json to_json(const Config& c) {
           {"path", c.storage.path},
           {"sync", c.storage.sync == store::Sync::full ? "full" : "normal"},
           {"max_pending_batches", c.storage.max_pending_batches}}},
+        {"webhooks", webhooks_json(c.webhooks)},
         {"auth",
          {{"allow_anonymous", c.auth.allow_anonymous},
           {"password_file", c.auth.password_file},

@@ -58,6 +58,7 @@ Gateway::Gateway(config::Config config, std::string version)
           *broker_, pool_.at(0).get_executor(), store_,
           control::CommandLimits{config_.commands.max_pending, config_.commands.max_ttl_s},
           [this](const mqtt::Event& e) { events_.record(e); })),
+      webhooks_(std::make_unique<webhooks::WebhookService>(config_.webhooks, *broker_, events_, store_, pool_.at(0))),
       mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
       tick_timer_(pool_.at(0)),
       shutdown_timer_(pool_.at(0)),
@@ -125,7 +126,8 @@ http::ServerOptions Gateway::http_server_options(const std::string& address, std
     return http::ServerOptions{address,          port,           h.max_header_size, h.max_body_size,
                                h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
                                h.cors_origins,   nullptr,        std::move(open),   requests_.get(),
-                               commands_.get()};
+                               commands_.get(),
+                               [this] { return webhooks::stats_json(webhooks_->stats()); }};
 }
 
 // What every http and https listener serves besides the REST routes.

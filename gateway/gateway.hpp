@@ -25,6 +25,7 @@
 #include "net/tcp_listener.hpp"
 #include "net/tls_context.hpp"
 #include "store/store.hpp"
+#include "webhooks/service.hpp"
 
 namespace mqgate::gateway {
 
@@ -84,6 +85,9 @@ private:
     std::unique_ptr<control::RequestService> requests_;
     // /api/v1/commands, on the store (read back here at start-up).
     std::unique_ptr<control::CommandService> commands_;
+    // Restores each webhook's outbox from the store, then listens to the
+    // events and the broker; its requests run on the pool's first thread.
+    std::unique_ptr<webhooks::WebhookService> webhooks_;
     std::vector<std::unique_ptr<http::Server>> http_servers_;
     std::shared_ptr<http::Streams> streams_;  // /mqtt and the JSON streams of every http listener
     std::shared_ptr<net::ConnectionCounter> mqtt_connections_;

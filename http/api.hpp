@@ -30,6 +30,7 @@ struct ApiContext {
     OpenListeners open_listeners;  // /api/v1/stats; null = none
     control::RequestService* requests = nullptr;  // /api/v1/requests (outlives the router); null: it answers 503
     control::CommandService* commands = nullptr;  // /api/v1/commands (outlives the router); null: they answer 503
+    StatsSection webhook_stats;                   // /api/v1/stats "webhooks"; null = no webhooks
 };
 
 // Everything below; the context's references must outlive the router.

@@ -69,7 +69,31 @@ private:
     std::string out_;
 };
 
-std::string prometheus_text(const mqtt::BrokerStats& s, const store::StoreStats* storage, const events::EventLog& log) {
+// Per webhook, from the "endpoints" of the stats section (names are [A-Za-z0-9_.-]: nothing to escape).
+void webhook_metrics(Exposition& e, const nlohmann::json& webhooks) {
+    const auto endpoints = webhooks.find("endpoints");
+    if (endpoints == webhooks.end() || endpoints->empty()) return;
+    const struct {
+        const char* metric;
+        const char* type;
+        const char* help;
+        const char* key;
+    } series[] = {
+        {"mqgate_webhook_pending", "gauge", "Webhook events waiting or in flight.", "pending"},
+        {"mqgate_webhook_delivered_total", "counter", "Webhook events answered 2xx.", "delivered"},
+        {"mqgate_webhook_failed_attempts_total", "counter", "Webhook attempts answered otherwise or not at all.",
+         "failed_attempts"},
+        {"mqgate_webhook_dropped_total", "counter", "Webhook events given up (max_age_s, max_pending).", "dropped"},
+    };
+    for (const auto& one : series) {
+        e.head(one.metric, one.type, one.help);
+        for (const auto& endpoint : *endpoints)
+            e.sample(one.metric, "webhook", endpoint.value("name", ""), endpoint.value(one.key, std::uint64_t{0}));
+    }
+}
+
+std::string prometheus_text(const mqtt::BrokerStats& s, const store::StoreStats* storage, const events::EventLog& log,
+                            const nlohmann::json& webhooks) {
     Exposition e;
     e.metric("mqgate_connections", "gauge", "MQTT connections open now.", s.clients_connected);
     e.metric("mqgate_connections_max", "gauge", "Highest number of concurrent MQTT connections seen.",
@@ -128,6 +152,7 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const store::StoreStats*
     const auto totals = log.totals();
     for (const auto type : all_event_types)
         e.sample("mqgate_events_total", "event", mqtt::to_string(type), totals[static_cast<std::size_t>(type)]);
+    webhook_metrics(e, webhooks);
     return e.take();
 }
 
@@ -150,8 +175,14 @@ nlohmann::json storage_json(const store::StoreStats* s) {
             {"file_bytes", s->file_bytes}};
 }
 
+// What a gateway without webhooks shows: the same totals, all zero.
+nlohmann::json webhooks_none() {
+    return {{"pending", 0}, {"delivered", 0}, {"failed_attempts", 0}, {"dropped", 0}, {"endpoints", nlohmann::json::array()}};
+}
+
 nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s, const store::StoreStats* storage,
-                          const std::vector<OpenListener>& open_listeners, std::size_t requests_pending) {
+                          const std::vector<OpenListener>& open_listeners, std::size_t requests_pending,
+                          nlohmann::json webhooks) {
     const auto now = now_ms();
     return {
         {"node", node},
@@ -183,6 +214,7 @@ nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s, c
         {"open_access", !open_listeners.empty()},
         {"open_listeners", open_listeners_json(open_listeners)},
         {"storage", storage_json(storage)},
+        {"webhooks", std::move(webhooks)},
     };
 }
 
@@ -192,20 +224,23 @@ void add_status_routes(Router& router, const ApiContext& context) {
     mqtt::Broker& broker = context.broker;
     events::EventLog& log = context.events;
 
-    router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners, requests = context.requests](const Call&) {
+    router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners, requests = context.requests,
+                                        webhooks = context.webhook_stats](const Call&) {
         store::StoreStats storage;
         const bool durable = broker.storage_stats(storage);
         return json_response(200, stats_json(broker.node_name(), broker.stats(), durable ? &storage : nullptr,
                                              open ? open() : std::vector<OpenListener>{},
-                                             requests ? requests->pending() : 0));
+                                             requests ? requests->pending() : 0,
+                                             webhooks ? webhooks() : webhooks_none()));
     });
 
-    router.add("GET", "/metrics", [&broker, &log](const Call&) {
+    router.add("GET", "/metrics", [&broker, &log, webhooks = context.webhook_stats](const Call&) {
         Response r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";
         store::StoreStats storage;
         const bool durable = broker.storage_stats(storage);
-        r.body = prometheus_text(broker.stats(), durable ? &storage : nullptr, log);
+        r.body = prometheus_text(broker.stats(), durable ? &storage : nullptr, log,
+                                 webhooks ? webhooks() : webhooks_none());
         return r;
     });
 

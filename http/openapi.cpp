@@ -375,7 +375,16 @@ const std::string& openapi_document() {
           "write_error_episodes": {"type": "integer"},
           "last_commit_us": {"type": "integer"}, "avg_commit_us": {"type": "integer"},
           "pending_writes": {"type": "integer", "description": "Write batches waiting for a commit."},
-          "file_bytes": {"type": "integer", "description": "Bytes of the database file and its write-ahead log."}}}}}
+          "file_bytes": {"type": "integer", "description": "Bytes of the database file and its write-ahead log."}}},
+        "webhooks": {"type": "object", "description": "Totals over the configured webhooks (README Webhooks), then each under endpoints.", "properties": {
+          "pending": {"type": "integer", "description": "Events waiting or in flight."}, "delivered": {"type": "integer", "description": "Events answered 2xx."},
+          "failed_attempts": {"type": "integer", "description": "Attempts answered otherwise or not at all (each is retried)."}, "dropped": {"type": "integer", "description": "Events given up: not delivered within max_age_s, or pushed out over max_pending."},
+          "endpoints": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}, "pending": {"type": "integer"}, "in_flight": {"type": "integer"}, "delivered": {"type": "integer"}, "failed_attempts": {"type": "integer"},
+            "dropped": {"type": "integer"}, "expired": {"type": "integer"}, "overflowed": {"type": "integer"},
+            "store_errors": {"type": "integer", "description": "Events the durable store did not take (delivered from memory only)."},
+            "last_status": {"type": "integer", "description": "HTTP status of the last attempt; 0 when it got no answer."}, "last_error": {"type": "string"},
+            "last_success_ms": {"type": "integer", "description": "Epoch ms of the last delivery; 0 = none yet."}}}}}}}}
     }
   }
 })json";

@@ -109,7 +109,8 @@ Server::Server(net::IoPool& pool, mqtt::Broker& broker, events::EventLog& events
     const SessionContext* context = shared_->context.get();
     add_api_routes(shared_->context->router,
                    ApiContext{broker, events, [context] { return context->ready.load(); }, o.open_listeners, o.requests,
-                              o.commands});
+                              o.commands,
+                              o.webhook_stats});
     shared_->context->router.set_fallback(serve_static_file);
 }
 

@@ -1,0 +1,309 @@
+"""Webhooks (README "Webhooks"): events POSTed to a receiver in this test,
+signed the Standard Webhooks way, in order per client, retried while the
+receiver fails, and kept in the store across a restart."""
+
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+import packets
+from harness import Gateway
+from rawclient import RawClient
+
+WAIT = 30.0  # bounded waits; sanitizer builds are slow, retries back off up to 10 s
+KEY = b"webhook test key 0123456789"
+SECRET = "whsec_" + base64.b64encode(KEY).decode()
+
+
+def verify(headers, body):
+    """The receiver's side of Standard Webhooks: the signature over id.timestamp.body."""
+    signed = ("%s.%s." % (headers["webhook-id"], headers["webhook-timestamp"])).encode() + body
+    expected = "v1," + base64.b64encode(hmac.new(KEY, signed, hashlib.sha256).digest()).decode()
+    return expected in headers.get("webhook-signature", "").split(" ")
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 recording each POST. `status` is what it
+    answers; deliveries are recorded only when it answers 2xx."""
+
+    def __init__(self, port=0, tls=None):
+        self.cond = threading.Condition()
+        self.status = 200
+        self.delivered = []  # (headers dict, event dict), in arrival order
+        self.attempts = 0
+        self.bad_signatures = 0
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with receiver.cond:
+                    receiver.attempts += 1
+                    status = receiver.status
+                    if not verify(headers, body):
+                        receiver.bad_signatures += 1
+                        status = 401
+                    elif 200 <= status < 300:
+                        receiver.delivered.append((headers, json.loads(body)))
+                    receiver.cond.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        if tls is not None:  # an ssl.SSLContext: the handshake happens at accept
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait(self, predicate, timeout=WAIT):
+        with self.cond:
+            return self.cond.wait_for(lambda: predicate(self), timeout)
+
+    def events(self, client=None):
+        with self.cond:
+            return [e for _, e in self.delivered if client is None or e.get("clientid") == client]
+
+
+def webhook_config(port, **extra):
+    hook = {"name": "test", "url": "http://127.0.0.1:%d/hook" % port, "secret": SECRET,
+            "events": ["client.connected", "client.disconnected", "session.subscribed", "message.publish"],
+            "topics": ["wh/#"], "headers": {"X-Test": "yes"}, "timeout_ms": 2000}
+    hook.update(extra)
+    return {"webhooks": [hook]}
+
+
+def client_session(port, client_id, filters):
+    """connected, one session.subscribed per filter, a publish, disconnected."""
+    with RawClient(port) as c:
+        c.connect(client_id)
+        for i, f in enumerate(filters, 1):
+            c.subscribe(i, [(f, 0)])
+        c.send(packets.publish("wh/" + client_id, b"hello", qos=1, pid=100))
+        c.expect(packets.PUBACK)
+        c.send(packets.disconnect())
+        c.expect_closed()
+
+
+def expected_sequence(client_id, filters):
+    return (["client.connected"] + ["session.subscribed"] * len(filters) + ["message.publish", "client.disconnected"])
+
+
+def poll(predicate, timeout=WAIT, step=0.05):
+    """For what no event signals (the gateway's counters): polls until true or `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(step)
+    return predicate()
+
+
+def all_stats(gw):
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/stats" % gw.ports["http"], timeout=5) as r:
+        return json.load(r)
+
+
+def stats(gw):
+    return all_stats(gw)["webhooks"]
+
+
+class WebhookTest(unittest.TestCase):
+    def setUp(self):
+        self.data = tempfile.mkdtemp(prefix="mqgate-webhooks-")
+        self.receivers = []  # closed by tearDown
+        self.gateways = []
+
+    def tearDown(self):
+        for gw in self.gateways:
+            gw.kill()
+        for r in self.receivers:
+            r.close()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def receiver(self, port=0, tls=None):
+        r = Receiver(port, tls)
+        self.receivers.append(r)
+        return r
+
+    def start(self, config, port=0):
+        gw = Gateway(config, data_dir=self.data, mqtt_port=port)
+        gw.start()
+        self.gateways.append(gw)
+        return gw
+
+    def test_events_arrive_signed_and_in_order_per_client(self):
+        rx = self.receiver()
+        gw = self.start(webhook_config(rx.port))
+        filters = ["a/%d" % i for i in range(5)]
+        clients = ["dev-%d" % i for i in range(3)]
+        threads = [threading.Thread(target=client_session, args=(gw.mqtt_port, c, filters)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(WAIT)
+        per_client = len(expected_sequence("", filters))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= per_client * len(clients)), rx.events())
+        self.assertEqual(rx.bad_signatures, 0)
+        for c in clients:
+            events = rx.events(c)
+            self.assertEqual([e["event"] for e in events], expected_sequence(c, filters))
+            self.assertEqual([e["topic"] for e in events if e["event"] == "session.subscribed"], filters)
+            publish = next(e for e in events if e["event"] == "message.publish")
+            self.assertEqual((publish["topic"], publish["payload"], publish["qos"]), ("wh/" + c, "hello", 1))
+        headers = [h for h, _ in rx.delivered]
+        self.assertTrue(all(h["x-test"] == "yes" and h["content-type"] == "application/json" for h in headers))
+        self.assertEqual(len({h["webhook-id"] for h in headers}), len(headers))  # one id per event
+        self.assertTrue(all(abs(int(h["webhook-timestamp"]) - time.time()) < 60 for h in headers))
+        self.assertTrue(poll(lambda: stats(gw)["delivered"] == len(headers)), stats(gw))
+        self.assertEqual((stats(gw)["pending"], stats(gw)["dropped"]), (0, 0))
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % gw.ports["http"], timeout=5) as r:
+            metrics = r.read().decode()
+        self.assertIn('mqgate_webhook_delivered_total{webhook="test"} %d\n' % len(headers), metrics)
+        self.assertIn('mqgate_webhook_pending{webhook="test"} 0\n', metrics)
+        gw.stop()
+
+    def test_receiver_down_then_back_gets_everything_in_order(self):
+        rx = self.receiver()
+        rx.status = 500
+        gw = self.start(webhook_config(rx.port))
+        filters = ["b/%d" % i for i in range(3)]
+        for c in ("down-1", "down-2"):
+            client_session(gw.mqtt_port, c, filters)
+        # Retried, each attempt refused, nothing delivered.
+        self.assertTrue(rx.wait(lambda r: r.attempts >= 4))
+        self.assertEqual(rx.delivered, [])
+        self.assertGreaterEqual(stats(gw)["failed_attempts"], 2)
+        with rx.cond:
+            rx.status = 200
+        total = 2 * len(expected_sequence("", filters))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= total), rx.events())
+        for c in ("down-1", "down-2"):
+            self.assertEqual([e["event"] for e in rx.events(c)], expected_sequence(c, filters))
+        # A retried event keeps its webhook-id: no id arrives twice once delivered.
+        ids = [h["webhook-id"] for h, _ in rx.delivered]
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertTrue(poll(lambda: stats(gw)["pending"] == 0, timeout=5))
+        gw.stop()
+
+    def test_undelivered_events_survive_a_restart(self):
+        rx = self.receiver()
+        port = rx.port
+        rx.close()  # connection refused from now on
+        self.receivers.remove(rx)
+        gw = self.start(webhook_config(port))
+        filters = ["c/1", "c/2"]
+        client_session(gw.mqtt_port, "restart-1", filters)
+        # Every event is waiting (and was written to the store) before the restart.
+        n = len(expected_sequence("", filters))
+        self.assertTrue(poll(lambda: stats(gw)["pending"] == n), stats(gw))
+        mqtt_port = gw.mqtt_port
+        gw.stop()  # SIGTERM
+        rx = self.receiver(port)
+        gw = self.start(webhook_config(port), port=mqtt_port)
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= n), rx.events())
+        self.assertEqual([e["event"] for e in rx.events("restart-1")], expected_sequence("restart-1", filters))
+        self.assertTrue(poll(lambda: stats(gw)["pending"] == 0, timeout=5))
+        gw.stop()
+        # Delivered events are gone from the store: a third start delivers nothing again.
+        before = len(rx.delivered)
+        gw = self.start(webhook_config(port), port=mqtt_port)
+        self.assertEqual(stats(gw)["pending"], 0)
+        gw.stop()
+        self.assertEqual(len(rx.delivered), before)
+
+    def test_kill_9_with_undelivered_events_loses_none(self):
+        rx = self.receiver()
+        rx.status = 500
+        gw = self.start(webhook_config(rx.port))
+        clients = ["kill-%d" % i for i in range(3)]
+        filters = ["e/1", "e/2", "e/3"]
+        for c in clients:
+            client_session(gw.mqtt_port, c, filters)
+        n = len(clients) * len(expected_sequence("", filters))
+        # Waiting in memory, and every store write committed (storage.sync "full": on disk).
+        self.assertTrue(poll(lambda: stats(gw)["pending"] == n and all_stats(gw)["storage"]["pending_writes"] == 0),
+                        all_stats(gw))
+        mqtt_port = gw.mqtt_port
+        gw.kill()  # SIGKILL
+        self.assertEqual(gw.proc.returncode, -9)
+        gw.proc.stdout.close()
+        with rx.cond:
+            rx.status = 200
+        gw = self.start(webhook_config(rx.port), port=mqtt_port)
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= n), rx.events())
+        for c in clients:
+            self.assertEqual([e["event"] for e in rx.events(c)], expected_sequence(c, filters))
+        ids = [h["webhook-id"] for h, _ in rx.delivered]
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertTrue(poll(lambda: stats(gw)["pending"] == 0, timeout=5))
+        gw.stop()
+
+    def test_events_older_than_max_age_are_dropped_and_counted(self):
+        rx = self.receiver()
+        rx.status = 503
+        gw = self.start(webhook_config(rx.port, max_age_s=1))
+        client_session(gw.mqtt_port, "expire-1", ["d/1"])
+        n = len(expected_sequence("", ["d/1"]))
+        self.assertTrue(poll(lambda: stats(gw)["dropped"] == n), stats(gw))
+        s = stats(gw)
+        self.assertEqual((s["pending"], s["delivered"]), (0, 0))
+        self.assertEqual(s["endpoints"][0]["expired"], n)
+        self.assertEqual(s["endpoints"][0]["last_status"], 503)
+        self.assertEqual(rx.delivered, [])
+        gw.stop()
+
+    def test_https_receiver_with_an_untrusted_certificate_is_refused(self):
+        tmp = tempfile.mkdtemp(prefix="mqgate-webhooks-tls-")
+        try:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                            "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj",
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           cwd=tmp, check=True, capture_output=True, timeout=30)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem"))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        rx = self.receiver(tls=context)
+        config = webhook_config(rx.port)
+        config["webhooks"][0]["url"] = "https://127.0.0.1:%d/hook" % rx.port
+        gw = self.start(config)
+        client_session(gw.mqtt_port, "tls-1", [])
+        # Not in the system's CA store: the handshake fails, and is retried like any failure.
+        self.assertTrue(poll(lambda: stats(gw)["failed_attempts"] >= 1), stats(gw))
+        endpoint = stats(gw)["endpoints"][0]
+        self.assertIn("tls handshake", endpoint["last_error"])
+        self.assertEqual((endpoint["delivered"], endpoint["last_status"]), (0, 0))
+        self.assertEqual(rx.attempts, 0)
+        gw.stop()
+
+    def test_bad_webhook_config_stops_start_up_naming_the_key(self):
+        gw = Gateway({"webhooks": [{"name": "x", "url": "ftp://h/", "events": ["client.connected"]}]},
+                     data_dir=self.data)
+        with self.assertRaises(AssertionError):
+            gw.start()
+        gw.proc.stdout.close()
+        self.assertEqual(gw.proc.returncode, 2)
+        self.assertIn("webhooks[0].url", gw.log_text())
+
+
+if __name__ == "__main__":
+    unittest.main()

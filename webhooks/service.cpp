@@ -1,0 +1,107 @@
+#include "webhooks/service.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <nlohmann/json.hpp>
+
+#include "events/event_json.hpp"
+#include "events/event_payload.hpp"
+#include "mqtt/topic.hpp"
+
+namespace mqgate::webhooks {
+
+namespace {
+
+bool wants(const config::WebhookOptions& options, std::string_view event) {
+    return std::find(options.events.begin(), options.events.end(), event) != options.events.end();
+}
+
+// The body of a message.publish event: the message as the JSON stream shows it, with the
+// publisher's client id (empty for messages published through the API).
+std::string message_body(const mqtt::Message& m) {
+    nlohmann::json j = {{"event", "message.publish"}, {"clientid", m.origin_client_id},
+                        {"topic", m.topic},           {"qos", m.qos},
+                        {"retain", m.retain},         {"ts", m.timestamp_ms},
+                        {"time", events::rfc3339_utc(m.timestamp_ms)}};
+    payload::put(j, m.payload);
+    return j.dump();
+}
+
+}  // namespace
+
+WebhookService::WebhookService(const std::vector<config::WebhookOptions>& webhooks, mqtt::Broker& broker,
+                               events::EventLog& log, std::shared_ptr<store::Store> store,
+                               boost::asio::io_context& io)
+    : broker_(broker), log_(log) {
+    if (webhooks.empty()) return;
+    auto tls = client_tls_context();
+    for (const auto& options : webhooks) {
+        auto& webhook = webhooks_.emplace_back(std::make_shared<Webhook>(options, io, tls, store));
+        webhook->restore();
+    }
+    // The listener may run once more after unlisten(): it holds the webhooks, not this.
+    listener_ = log_.listen([hooks = webhooks_](const events::LoggedEvent& logged) {
+        const char* name = mqtt::to_string(logged.event.type);
+        std::string body;  // encoded once, for the first webhook that wants it
+        for (const auto& hook : hooks) {
+            if (!wants(hook->options(), name)) continue;
+            if (body.empty()) body = events::event_to_json(logged.seq, logged.event).dump();
+            hook->offer(logged.event.client_id, body);
+        }
+    });
+    for (const auto& hook : webhooks_) {
+        if (!wants(hook->options(), "message.publish")) continue;
+        const auto& topics = hook->options().topics;
+        const std::vector<std::string> filters = topics.empty() ? std::vector<std::string>{"#"} : topics;
+        for (std::size_t i = 0; i < filters.size(); ++i) {
+            // A message matching several filters is offered once: by the first of them.
+            subscriptions_.push_back(broker_.subscribe(filters[i], [hook, filters, i](const mqtt::MessagePtr& m) {
+                for (std::size_t j = 0; j < i; ++j)
+                    if (mqtt::topic_matches(filters[j], m->topic)) return;
+                hook->offer(m->origin_client_id, message_body(*m));
+            }));
+        }
+    }
+}
+
+WebhookService::~WebhookService() {
+    if (listener_) log_.unlisten(listener_);
+    for (const auto id : subscriptions_) broker_.unsubscribe(id);
+}
+
+nlohmann::json stats_json(const std::vector<WebhookStats>& stats) {
+    std::uint64_t pending = 0, delivered = 0, failed = 0, dropped = 0;
+    auto endpoints = nlohmann::json::array();
+    for (const auto& s : stats) {
+        pending += s.pending;
+        delivered += s.delivered;
+        failed += s.failed_attempts;
+        dropped += s.expired + s.overflowed;
+        endpoints.push_back({{"name", s.name},
+                             {"pending", s.pending},
+                             {"in_flight", s.in_flight},
+                             {"delivered", s.delivered},
+                             {"failed_attempts", s.failed_attempts},
+                             {"dropped", s.expired + s.overflowed},
+                             {"expired", s.expired},
+                             {"overflowed", s.overflowed},
+                             {"store_errors", s.store_errors},
+                             {"last_status", s.last_status},
+                             {"last_error", s.last_error},
+                             {"last_success_ms", s.last_success_ms}});
+    }
+    return {{"pending", pending},
+            {"delivered", delivered},
+            {"failed_attempts", failed},
+            {"dropped", dropped},
+            {"endpoints", std::move(endpoints)}};
+}
+
+std::vector<WebhookStats> WebhookService::stats() const {
+    std::vector<WebhookStats> out;
+    for (const auto& hook : webhooks_) out.push_back(hook->stats());
+    return out;
+}
+
+}  // namespace mqgate::webhooks

@@ -1,0 +1,85 @@
+// One configured webhook: its outbox, its store queue "webhook:<name>" and
+// the requests that deliver it (README "Webhooks").
+//
+// Threads: offer() and stats() from any thread, under the webhook's mutex;
+// everything else (the requests, the retry timer) on one I/O thread, `io`'s.
+// The broker never waits for it: offer() adds to memory, submits the store
+// write and returns.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.hpp"
+#include "store/store.hpp"
+#include "webhooks/http_post.hpp"
+#include "webhooks/outbox.hpp"
+
+namespace mqgate::webhooks {
+
+struct WebhookStats {
+    std::string name;
+    std::uint64_t pending = 0;          // waiting or in flight
+    std::uint64_t in_flight = 0;        // requests under way
+    std::uint64_t delivered = 0;        // answered 2xx
+    std::uint64_t failed_attempts = 0;  // attempts answered otherwise, or with no answer
+    std::uint64_t expired = 0;          // dropped: not delivered within max_age_s
+    std::uint64_t overflowed = 0;       // dropped: over max_pending
+    std::uint64_t store_errors = 0;     // events the store did not take (kept in memory only)
+    unsigned last_status = 0;           // of the last attempt; 0 = no answer
+    std::string last_error;             // of the last failed attempt
+    std::int64_t last_success_ms = 0;   // epoch ms; 0 = never
+};
+
+class Webhook : public std::enable_shared_from_this<Webhook> {
+public:
+    // Requests under way at once per webhook.
+    static constexpr std::size_t max_in_flight = 4;
+
+    Webhook(config::WebhookOptions options, boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
+            std::shared_ptr<store::Store> store);
+
+    const config::WebhookOptions& options() const noexcept { return options_; }
+    std::string queue_name() const { return "webhook:" + options_.name; }
+
+    // Start-up, before any offer(): takes back the events its store queue
+    // still holds, in their order, and starts delivering them. Throws StoreError.
+    void restore();
+    // An event for this webhook: `client` orders it, `body` is what is POSTed.
+    void offer(const std::string& client, std::string body);
+    WebhookStats stats() const;
+
+private:
+    void schedule_pump();  // with mutex_ held
+    void pump();
+    void send(OutboxItem item);
+    void on_result(std::uint64_t id, std::int64_t created_ms, unsigned failed, const PostResult& result);
+    void forget(std::uint64_t id);  // with mutex_ held: removes it from the store queue
+    bool expired(std::int64_t created_ms, std::int64_t at_ms) const;
+
+    const config::WebhookOptions options_;
+    const std::optional<std::string> key_;  // HMAC key; none = unsigned
+    std::string id_prefix_;                 // webhook-id = prefix + the event's id
+    boost::asio::io_context& io_;
+    std::shared_ptr<boost::asio::ssl::context> tls_;
+    std::shared_ptr<store::Store> store_;
+    boost::asio::steady_timer timer_;  // the I/O thread's only
+
+    mutable std::mutex mutex_;  // guards everything below
+    Outbox outbox_;
+    std::uint64_t next_id_ = 1;  // without a store
+    bool pump_posted_ = false;
+    std::mt19937_64 random_;
+    WebhookStats stats_;
+};
+
+}  // namespace mqgate::webhooks
