@@ -252,7 +252,8 @@ class ReadmeExamplesTest(RequestsTestCase):
         # the broker's address changed), called with the body of the curl after it.
         with open(self.README, encoding="utf-8") as f:
             text = f.read()
-        section = text[text.index("## Requests to devices"):text.index("## Dashboard")]
+        start = text.index("## Requests to devices")
+        section = text[start:text.index("\n## ", start + 1)]
         devices = re.findall(r"```python\n(.*?)```", section, re.S)
         bodies = re.findall(r"-d '(.*?)'\n```", section, re.S)
         self.assertEqual(len(devices), 2)
