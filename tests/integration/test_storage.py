@@ -240,9 +240,10 @@ class StorageTest(unittest.TestCase):
                 if p.qos == 2:
                     self.assertEqual(dups, 0, "QoS 2 delivered twice")
                 else:
-                    # Resends after a restart: at most the broker's in-flight window (20) plus the
-                    # publisher's unacknowledged per restart.
-                    self.assertLessEqual(dups, cycles * (20 + p.window))
+                    # Resends after a restart: the broker's in-flight window (20), the publisher's
+                    # unacknowledged, and the QoS 1 deliveries of the last commit interval, which go out
+                    # before their commit (README "Storage"): a few hundred per kill at most.
+                    self.assertLessEqual(dups, cycles * (20 + p.window + 500))
                 self.assertGreater(len(acked), cycles, "too little traffic to mean anything")
                 print("QoS %d: %d acknowledged, %d delivered, %d duplicate(s) over %d kill -9"
                       % (p.qos, len(acked), len(got), dups, cycles))
