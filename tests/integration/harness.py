@@ -252,5 +252,17 @@ class GatewayTestCase(unittest.TestCase):
         self.assertEqual((msg.topic, msg.payload), (topic, to_bytes(payload)))
 
 
+def poll(predicate, timeout, step=0.05):
+    """For what no event signals (a gateway's counters, a paho client's
+    state): polls `predicate` until it is true or `timeout` passes; returns
+    its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(step)
+
+
 def to_bytes(value):
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)

@@ -14,19 +14,13 @@ import unittest
 
 import paho.mqtt.client as mqtt
 
-from harness import Gateway, gateway_binary
+from harness import Gateway, gateway_binary, poll
 
 WAIT = 20.0  # bounded waits; sanitizer builds are slow
 
 
 def wait_for(predicate, timeout=WAIT, step=0.02):
-    """Polls `predicate` until true or `timeout`; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step)
+    return poll(predicate, timeout, step)
 
 
 class Subscriber:

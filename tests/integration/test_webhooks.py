@@ -18,6 +18,7 @@ import unittest
 import urllib.request
 
 import packets
+import harness
 from harness import Gateway
 from rawclient import RawClient
 
@@ -110,11 +111,8 @@ def expected_sequence(client_id, filters):
 
 
 def poll(predicate, timeout=WAIT, step=0.05):
-    """For what no event signals (the gateway's counters): polls until true or `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(step)
-    return predicate()
+    """For what no event signals (the gateway's counters)."""
+    return bool(harness.poll(predicate, timeout, step))
 
 
 def all_stats(gw):
