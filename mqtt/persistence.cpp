@@ -83,8 +83,7 @@ void Persistence::clear_all() {
 void Persistence::hold(std::uint64_t& mark, const std::shared_ptr<Connection>& conn, Frame frame) {
     if (!conn) return;
     mark = submitted_ + 1;
-    held_conns_.push_back(conn);
-    held_frames_.push_back(std::move(frame));
+    held_.push_back(Held{conn, std::move(frame)});
 }
 
 bool Persistence::rewrite_due(std::int64_t now_ms) noexcept {
@@ -100,15 +99,14 @@ bool Persistence::rewrite_due(std::int64_t now_ms) noexcept {
 struct Persistence::Commit {
     std::shared_ptr<Shared> shared;
     std::uint64_t seq = 0;
-    std::vector<std::shared_ptr<Connection>> conns;
-    std::vector<Frame> frames;  // frames[i] goes to conns[i]
+    std::vector<Held> held;
 
     void operator()(std::error_code ec) {
         if (ec) {
             fail(ec);
         } else {
             if (shared->failing.exchange(false)) LOG_WARN("storage: writes succeed again");
-            for (std::size_t i = 0; i < conns.size(); ++i) conns[i]->send(std::move(frames[i]));
+            for (Held& h : held) h.conn->send(std::move(h.frame));
         }
         // After the frames went: a frame the core sends directly once it sees this follows them.
         shared->committed.store(seq, std::memory_order_release);
@@ -121,14 +119,13 @@ struct Persistence::Commit {
             LOG_WARN("storage: a write failed (" << ec.message()
                                                  << "): acknowledgements withheld and their connections closed "
                                                     "until writes succeed again");
-        for (auto& conn : conns) conn->close(DisconnectReason::storage_error);
+        for (Held& h : held) h.conn->close(DisconnectReason::storage_error);
     }
 };
 
 void Persistence::end_op() {
-    if (batch_.empty() && held_frames_.empty()) return;
-    auto commit = std::make_shared<Commit>(Commit{shared_, submitted_ + 1, std::exchange(held_conns_, {}),
-                                                  std::exchange(held_frames_, {})});
+    if (batch_.empty() && held_.empty()) return;
+    auto commit = std::make_shared<Commit>(Commit{shared_, submitted_ + 1, std::exchange(held_, {})});
     put_messages_.clear();
     const std::error_code ec =
         store_->submit(std::exchange(batch_, store::Batch{}), [commit](std::error_code result) { (*commit)(result); });

@@ -82,8 +82,12 @@ private:
     std::shared_ptr<store::Store> store_;
     store::Batch batch_;
     std::unordered_set<std::uint64_t> put_messages_;  // messages the batch writes already
-    std::vector<std::shared_ptr<Connection>> held_conns_;
-    std::vector<Frame> held_frames_;                  // held_frames_[i] goes to held_conns_[i]
+    // A frame waiting for the current batch's commit, and the connection it goes to.
+    struct Held {
+        std::shared_ptr<Connection> conn;
+        Frame frame;
+    };
+    std::vector<Held> held_;
     std::uint64_t submitted_ = 0;                     // batches submitted: the current one is submitted_ + 1
     std::int64_t last_rewrite_ms_ = 0;
     // Shared with the commit callbacks, which may outlive this object by a flush.
