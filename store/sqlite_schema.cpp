@@ -106,6 +106,8 @@ void prepare_store_file(SqliteDb& db, Sync sync) {
     const bool fresh = application_id == 0 && version == 0 && tables == 0;
     if (!fresh && application_id != kStoreApplicationId)
         throw StoreError(db.path() + ": not a mqgate store (an SQLite database of another application)");
+    // user_version is a signed 32-bit header field; the store only ever writes 0..kSchemaVersion.
+    if (version < 0) throw StoreError(db.path() + ": corrupt: schema version " + std::to_string(version));
     if (version > kSchemaVersion)
         throw StoreError(db.path() + ": schema version " + std::to_string(version) +
                          " is newer than this mqgate reads (" + std::to_string(kSchemaVersion) + ")");

@@ -74,7 +74,7 @@ struct World {
         link->packet(mqtt::Subscribe{1, {{"a/#", 1}, {"$SYS/#", 0}}});
         broker.publish("a/b", "retained", 1, true);
         broker.publish("a/bin", std::string("\xff\x00\x01", 3), 0, true);
-        http::add_api_routes(router, http::ApiContext{broker, events, [] { return true; }, nullptr, nullptr, nullptr});
+        http::add_api_routes(router, http::ApiContext{broker, events, [] { return true; }, nullptr, nullptr, nullptr, nullptr});
         router.set_fallback(http::serve_static_file);
         if (cors) router.set_cors_origins({"https://ok.example", "*"});
         if (authenticated) {

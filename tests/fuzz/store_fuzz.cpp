@@ -1,16 +1,17 @@
 // The durable store's loader on damaged files. A valid store file with every
-// kind of record is made once; each input then damages a copy of it, either
-// as another program could through SQL (values the store never writes,
-// rows without their session or message, a lowered id counter, dropped
-// tables, a changed schema version) or as a disk could (bytes overwritten
-// at input-chosen offsets, the file cut short). Opening and loading the copy
-// must then either throw StoreError (start-up exits 2 naming the file) or
-// return records the broker can use: QoS within range, packet ids non-zero,
-// in-flight stages that fit their QoS, every referenced message present,
-// every id below the next one to be handed out.
+// kind of record is made once; each input then damages a copy of it, either as
+// another program could through SQL (values the store never writes, rows
+// without their session or message, a lowered id counter, dropped tables) or as
+// a disk could (bytes overwritten at input-chosen offsets, the header's schema
+// version and application id among them, the file cut short). Opening and
+// loading the copy must then either throw StoreError (start-up exits 2 naming
+// the file) or return records the broker can use: QoS within range, packet ids
+// non-zero, in-flight stages that fit their QoS, every referenced message
+// present, every id below the next one to be handed out.
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -100,8 +101,6 @@ constexpr const char* kEdits[] = {
     "UPDATE messages SET payload = ?",
     "DROP TABLE inflight",
     "DROP TRIGGER retained_ref",
-    "PRAGMA user_version = ?",
-    "PRAGMA application_id = ?",
 };
 
 void sql_damage(FuzzedDataProvider& in, const std::string& path) {
@@ -134,7 +133,10 @@ void sql_damage(FuzzedDataProvider& in, const std::string& path) {
 void byte_damage(FuzzedDataProvider& in, std::string& bytes) {
     if (in.ConsumeBool()) bytes.resize(in.ConsumeIntegralInRange<std::size_t>(0, bytes.size()));
     for (int n = in.ConsumeIntegralInRange(1, 8); n > 0 && in.remaining_bytes() > 1 && !bytes.empty(); --n) {
-        const auto at = in.ConsumeIntegralInRange<std::size_t>(0, bytes.size() - 1);
+        // Half the writes land in the 100-byte file header (page size, schema version, application
+        // id, ...), which random offsets into a many-page file would seldom reach.
+        const std::size_t last = in.ConsumeBool() ? std::min<std::size_t>(bytes.size(), 100) - 1 : bytes.size() - 1;
+        const auto at = in.ConsumeIntegralInRange<std::size_t>(0, last);
         bytes[at] = static_cast<char>(in.ConsumeIntegral<std::uint8_t>());
     }
 }

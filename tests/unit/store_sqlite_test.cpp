@@ -88,6 +88,13 @@ TEST_F(StoreSqliteTest, ANewerSchemaVersionIsRefused) {
     EXPECT_EQ(open_error(path_), path_ + ": schema version 2 is newer than this mqgate reads (1)");
 }
 
+// Found by store_fuzz: a negative version indexed the migration table below its start.
+TEST_F(StoreSqliteTest, ANegativeSchemaVersionIsRefusedAsCorrupt) {
+    Store::open(sqlite_options(path_));
+    sql_int(path_, "PRAGMA user_version = -3");
+    EXPECT_EQ(open_error(path_), path_ + ": corrupt: schema version -3");
+}
+
 TEST_F(StoreSqliteTest, ACorruptFileIsRefused) {
     {
         auto store = Store::open(sqlite_options(path_));
