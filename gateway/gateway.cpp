@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include <boost/asio/post.hpp>
+
 #include "events/event_sys.hpp"
 #include "gateway/bind_listener.hpp"
 #include "gateway/exposure.hpp"
@@ -64,6 +66,8 @@ Gateway::Gateway(config::Config config, std::string version)
       shutdown_timer_(pool_.at(0)),
       signals_(pool_.at(0)) {
     broker_->observe([this](const mqtt::Event& e) { events_.record(e); });
+    // One I/O thread runs each commit's releases in commit order (one context, one thread).
+    broker_->dispatch_commits([&io = pool_.at(0)](std::function<void()> job) { asio::post(io, std::move(job)); });
     events::publish_sys_events(*broker_, config_.node_name);
 }
 

@@ -129,6 +129,13 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const store::StoreStats*
     e.metric("mqgate_bytes_sent_total", "counter", "Transport bytes sent.", s.bytes_sent);
     if (storage) {
         e.metric("mqgate_storage_commits_total", "counter", "Durable store transactions committed.", storage->commits);
+        e.metric("mqgate_storage_operations_total", "counter", "Durable store writes made.", storage->operations);
+        e.metric("mqgate_storage_cancelled_operations_total", "counter",
+                 "Durable store writes not made: a later write of the same commit undid them.",
+                 storage->cancelled_operations);
+        e.metric("mqgate_storage_empty_commits_total", "counter",
+                 "Commits with nothing left to write after cancelling (no transaction, no sync).",
+                 storage->empty_commits);
         e.metric("mqgate_storage_failed_commits_total", "counter",
                  "Durable store transactions that failed to write (disk full, I/O error).", storage->failed_commits);
         e.metric("mqgate_storage_write_failing", "gauge", "1 while the last durable store commit failed.",
@@ -171,6 +178,9 @@ nlohmann::json storage_json(const store::StoreStats* s) {
             {"write_error_episodes", s->write_error_episodes},
             {"last_commit_us", s->last_commit_us},
             {"avg_commit_us", s->avg_commit_us},
+            {"operations", s->operations},
+            {"cancelled_operations", s->cancelled_operations},
+            {"empty_commits", s->empty_commits},
             {"pending_writes", s->pending_batches},
             {"file_bytes", s->file_bytes}};
 }

@@ -374,6 +374,9 @@ const std::string& openapi_document() {
           "write_failing": {"type": "boolean", "description": "The last commit failed: a write-error episode is going on."},
           "write_error_episodes": {"type": "integer"},
           "last_commit_us": {"type": "integer"}, "avg_commit_us": {"type": "integer"},
+          "operations": {"type": "integer", "description": "Writes made (rows put or erased)."},
+          "cancelled_operations": {"type": "integer", "description": "Writes not made because a later write of the same commit undid them (e.g. a delivery taken in flight and acknowledged within one commit interval)."},
+          "empty_commits": {"type": "integer", "description": "Commits left with nothing to write after that: no transaction, no sync."},
           "pending_writes": {"type": "integer", "description": "Write batches waiting for a commit."},
           "file_bytes": {"type": "integer", "description": "Bytes of the database file and its write-ahead log."}}},
         "webhooks": {"type": "object", "description": "Totals over the configured webhooks (README Webhooks), then each under endpoints.", "properties": {

@@ -215,6 +215,10 @@ bool Broker::storage_stats(store::StoreStats& out) const {
     return true;
 }
 
+void Broker::dispatch_commits(Dispatch dispatch) {
+    if (core_->persist_) core_->persist_->set_dispatch(std::move(dispatch));
+}
+
 void Broker::tick() {
     Op op(*core_);
     core_->expire_awaiting_rel();

@@ -177,6 +177,14 @@ public:
     // The durable store's figures (commits, latency, bytes, pending writes);
     // false without durable storage.
     bool storage_stats(store::StoreStats& out) const;
+    // Where the frames a commit releases are sent from: `dispatch` runs the
+    // job it is given, in the order given, on one I/O thread (the transport's
+    // own executor). Without it they are sent from the store thread, one
+    // cross-thread hand-off per connection, each able to wake an I/O thread
+    // that then waits for the store thread's lock on its queue. Set before
+    // any traffic; no-op without durable storage.
+    using Dispatch = std::function<void(std::function<void()>)>;
+    void dispatch_commits(Dispatch dispatch);
 
     // Periodic housekeeping: expire inbound QoS 2 state and publish
     // $SYS/broker/... statistics. Call every sys_interval.

@@ -101,15 +101,22 @@ struct Persistence::Commit {
     std::uint64_t seq = 0;
     std::vector<Held> held;
 
-    void operator()(std::error_code ec) {
-        if (ec) {
-            fail(ec);
-        } else {
-            if (shared->failing.exchange(false)) LOG_WARN("storage: writes succeed again");
-            for (Held& h : held) h.conn->send(std::move(h.frame));
-        }
-        // After the frames went: a frame the core sends directly once it sees this follows them.
-        shared->committed.store(seq, std::memory_order_release);
+    // On the store thread; the outcome is acted on where Shared::dispatch says, in commit order.
+    static void done(const std::shared_ptr<Commit>& self, std::error_code ec) {
+        auto finish = [self, ec] {
+            if (ec) {
+                self->fail(ec);
+            } else {
+                if (self->shared->failing.exchange(false)) LOG_WARN("storage: writes succeed again");
+                for (Held& h : self->held) h.conn->send(std::move(h.frame));
+            }
+            // After the frames went: a frame the core sends directly once it sees this follows them.
+            self->shared->committed.store(self->seq, std::memory_order_release);
+        };
+        if (self->shared->dispatch)
+            self->shared->dispatch(std::move(finish));
+        else
+            finish();
     }
 
     void fail(std::error_code ec) {
@@ -128,7 +135,7 @@ void Persistence::end_op() {
     auto commit = std::make_shared<Commit>(Commit{shared_, submitted_ + 1, std::exchange(held_, {})});
     put_messages_.clear();
     const std::error_code ec =
-        store_->submit(std::exchange(batch_, store::Batch{}), [commit](std::error_code result) { (*commit)(result); });
+        store_->submit(std::exchange(batch_, store::Batch{}), [commit](std::error_code result) { Commit::done(commit, result); });
     if (!ec) {
         submitted_ = commit->seq;
         return;

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,8 @@ public:
     Persistence& operator=(const Persistence&) = delete;
 
     store::Store& store() noexcept { return *store_; }
+    // See Broker::dispatch_commits. Before any traffic: the store thread reads it unlocked.
+    void set_dispatch(std::function<void(std::function<void()>)> dispatch) { shared_->dispatch = std::move(dispatch); }
 
     // --- the current operation's writes: persistent sessions only, callers check ---
     void put_session(std::string_view client_id);
@@ -95,6 +98,7 @@ private:
         std::atomic<std::uint64_t> committed{0};  // every batch up to this one is through its callback
         std::atomic<bool> failed{false};          // a commit failed since the last rewrite was submitted
         std::atomic<bool> failing{false};         // the last commit failed: an episode is going on
+        std::function<void(std::function<void()>)> dispatch;  // null: frames go from the store thread
     };
     std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
     std::atomic<std::uint64_t>& committed_ = shared_->committed;

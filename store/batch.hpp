@@ -65,6 +65,18 @@ public:
         return *this;
     }
     const std::vector<Operation>& operations() const noexcept { return ops_; }
+    // Removes the operations whose entry in `dropped` (one per operation) is true; returns how many.
+    std::size_t drop(const std::vector<bool>& dropped) {
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < ops_.size(); ++i)
+            if (!dropped[i]) {
+                if (kept != i) ops_[kept] = std::move(ops_[i]);
+                ++kept;
+            }
+        const std::size_t removed = ops_.size() - kept;
+        ops_.resize(kept);
+        return removed;
+    }
     std::size_t size() const noexcept { return ops_.size(); }
     bool empty() const noexcept { return ops_.empty(); }
 

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "store/compact.hpp"
+
 namespace mqgate::store {
 
 std::unique_ptr<Store> Store::open(const StoreOptions& options) {
@@ -80,12 +82,14 @@ void Store::run() {
             if (queue_.empty()) return;  // closing, and everything committed
             work.swap(queue_);
         }
+        const auto start = std::chrono::steady_clock::now();
+        const std::size_t cancelled = compact(work);
         std::size_t operations = 0;
         for (const Pending& p : work) operations += p.batch.size();
-
-        const auto start = std::chrono::steady_clock::now();
+        // Nothing left to write: the batches are as durable as the last commit made them.
+        const bool empty = operations == 0;
         std::error_code ec;
-        {
+        if (!empty) {
             std::lock_guard lock(backend_mutex_);
             ec = backend_->commit(work, next_id_.load(std::memory_order_relaxed));
         }
@@ -99,7 +103,7 @@ void Store::run() {
                 operations -= p.batch.size();
             }
         }
-        record_commit(ec, invalid, work.size() - invalid, operations, micros);
+        record_commit(ec, invalid, work.size() - invalid, operations, cancelled, empty, micros);
 
         for (Pending& p : work) {
             if (p.done) p.done(p.result);
@@ -114,7 +118,7 @@ void Store::run() {
 }
 
 void Store::record_commit(std::error_code ec, std::size_t invalid, std::size_t batches, std::size_t operations,
-                          std::uint64_t micros) {
+                          std::size_t cancelled, bool empty, std::uint64_t micros) {
     std::lock_guard lock(mutex_);
     ++commit_attempts_;
     total_commit_us_ += micros;
@@ -130,6 +134,8 @@ void Store::record_commit(std::error_code ec, std::size_t invalid, std::size_t b
     ++stats_.commits;
     stats_.batches += batches;
     stats_.operations += operations;
+    stats_.cancelled_operations += cancelled;
+    if (empty) ++stats_.empty_commits;
     stats_.invalid_batches += invalid;
 }
 

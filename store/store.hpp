@@ -6,7 +6,9 @@
 // commits them in ONE transaction (group commit), then calls each batch's
 // callback, from the store thread, with the outcome: success means the
 // batch is durable as StoreOptions::sync says. Reads happen at start-up
-// (load()). Not yet wired into the broker.
+// (load()). Before a commit, writes that a later batch of the same group
+// undoes are dropped (compact.hpp); a group with nothing left commits
+// without touching the disk.
 #pragma once
 
 #include <atomic>
@@ -29,7 +31,9 @@ namespace mqgate::store {
 struct StoreStats {
     std::uint64_t commits = 0;              // transactions committed
     std::uint64_t batches = 0;              // batches committed (invalid ones not counted)
-    std::uint64_t operations = 0;           // operations of those batches
+    std::uint64_t operations = 0;           // operations of those batches written
+    std::uint64_t cancelled_operations = 0; // operations a later one of the same commit undid (compact.hpp)
+    std::uint64_t empty_commits = 0;        // commits with nothing left to write: no transaction, no sync
     std::uint64_t invalid_batches = 0;
     std::uint64_t failed_commits = 0;       // transactions that failed to write (disk full, I/O error)
     std::uint64_t write_error_episodes = 0; // runs of failed commits ended by a successful one or ongoing
@@ -79,7 +83,7 @@ private:
     explicit Store(std::unique_ptr<Backend> backend, const StoreOptions& options);
     void run();
     void record_commit(std::error_code ec, std::size_t invalid, std::size_t batches, std::size_t operations,
-                       std::uint64_t micros);
+                       std::size_t cancelled, bool empty, std::uint64_t micros);
 
     std::unique_ptr<Backend> backend_;
     std::size_t max_pending_;
