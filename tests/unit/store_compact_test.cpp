@@ -11,9 +11,10 @@ namespace {
 
 using namespace testing;
 
-std::vector<Pending> group_of(std::vector<Batch> batches) {
+template <typename... Batches>
+std::vector<Pending> group_of(Batches&&... batches) {
     std::vector<Pending> group;
-    for (auto& b : batches) group.push_back(Pending{std::move(b), {}, {}});
+    (group.push_back(Pending{std::move(batches), {}, {}}), ...);
     return group;
 }
 
@@ -41,10 +42,7 @@ TEST(StoreCompactTest, ADeliveryAcknowledgedWithinTheCommitLeavesOnlyTheErase) {
     Batch publish, ack;
     publish.add(op::PutMessage{5, message("t", "x")}).add(op::PutInflight{"sub", inflight(1, 5, 6)});
     ack.add(op::EraseInflight{"sub", 1});
-    std::vector<Batch> batches;
-    batches.push_back(std::move(publish));
-    batches.push_back(std::move(ack));
-    auto group = group_of(std::move(batches));
+    auto group = group_of(std::move(publish), std::move(ack));
 
     EXPECT_EQ(compact(group), 2u);
     EXPECT_EQ(kinds(group), (std::vector<std::vector<std::size_t>>{{}, {kind<op::EraseInflight>}}));
@@ -54,10 +52,7 @@ TEST(StoreCompactTest, AMessageMovedFromTheQueueIntoFlightKeepsItsBytesAndTheInf
     Batch queued, sent;
     queued.add(op::PutMessage{5, message("t", "x")}).add(op::Enqueue{"sub", {6, 5, 1, false}});
     sent.add(op::Dequeue{"sub", 6}).add(op::PutInflight{"sub", inflight(1, 5, 7)});
-    std::vector<Batch> batches;
-    batches.push_back(std::move(queued));
-    batches.push_back(std::move(sent));
-    auto group = group_of(std::move(batches));
+    auto group = group_of(std::move(queued), std::move(sent));
 
     EXPECT_EQ(compact(group), 1u);  // the queue entry only
     EXPECT_EQ(kinds(group), (std::vector<std::vector<std::size_t>>{
@@ -68,10 +63,7 @@ TEST(StoreCompactTest, ALaterRetainedMessageReplacesTheEarlierOneAndItsBytes) {
     Batch first, second;
     first.add(op::PutMessage{1, message("r", "old")}).add(op::PutRetained{"r", 1});
     second.add(op::PutMessage{2, message("r", "new")}).add(op::PutRetained{"r", 2});
-    std::vector<Batch> batches;
-    batches.push_back(std::move(first));
-    batches.push_back(std::move(second));
-    auto group = group_of(std::move(batches));
+    auto group = group_of(std::move(first), std::move(second));
 
     EXPECT_EQ(compact(group), 2u);
     EXPECT_EQ(kinds(group), (std::vector<std::vector<std::size_t>>{
@@ -85,11 +77,7 @@ TEST(StoreCompactTest, WritesIntoASessionErasedLaterAreDroppedThoseAfterItStay) 
         .add(op::PutInbound{"dev", {9, 0}});
     erase.add(op::PutSession{"dev"});
     after.add(op::Enqueue{"dev", {3, 1, 1, false}});
-    std::vector<Batch> batches;
-    batches.push_back(std::move(before));
-    batches.push_back(std::move(erase));
-    batches.push_back(std::move(after));
-    auto group = group_of(std::move(batches));
+    auto group = group_of(std::move(before), std::move(erase), std::move(after));
 
     EXPECT_EQ(compact(group), 2u);  // the first queue entry and the inbound id; the message is still referenced
     EXPECT_EQ(kinds(group), (std::vector<std::vector<std::size_t>>{
@@ -100,10 +88,7 @@ TEST(StoreCompactTest, AnInvalidBatchCancelsNothing) {
     Batch put, invalid;
     put.add(op::PutMessage{5, message("t", "x")}).add(op::PutInflight{"sub", inflight(1, 5, 6)});
     invalid.add(op::EraseInflight{"sub", 1}).add(op::Subscribe{"sub", {"f", 3}});  // QoS 3: refused whole
-    std::vector<Batch> batches;
-    batches.push_back(std::move(put));
-    batches.push_back(std::move(invalid));
-    auto group = group_of(std::move(batches));
+    auto group = group_of(std::move(put), std::move(invalid));
 
     EXPECT_EQ(compact(group), 0u);
 }
@@ -112,10 +97,7 @@ TEST(StoreCompactTest, ANamedQueueItemRemovedInTheSameCommitIsNeverWritten) {
     Batch append, remove;
     append.add(op::Append{"webhook:a", {4, "event"}}).add(op::Append{"webhook:a", {5, "other"}});
     remove.add(op::Remove{"webhook:a", 4});
-    std::vector<Batch> batches;
-    batches.push_back(std::move(append));
-    batches.push_back(std::move(remove));
-    auto group = group_of(std::move(batches));
+    auto group = group_of(std::move(append), std::move(remove));
 
     EXPECT_EQ(compact(group), 1u);
     EXPECT_EQ(kinds(group), (std::vector<std::vector<std::size_t>>{{kind<op::Append>}, {kind<op::Remove>}}));
