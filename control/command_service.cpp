@@ -18,8 +18,6 @@ namespace {
 
 constexpr const char* queue_name = "commands";
 constexpr std::size_t load_chunk = 1000;
-// How often sent QoS >= 1 commands are checked for their acknowledgement.
-constexpr std::chrono::milliseconds ack_poll{100};
 
 }  // namespace
 
@@ -62,10 +60,14 @@ CommandService::CommandService(mqtt::Broker& broker, asio::any_io_executor execu
         if (e.type != mqtt::EventType::client_connected && e.type != mqtt::EventType::session_subscribed) return;
         asio::post(strand_, [this, id = e.client_id] { try_send(id); });
     });
+    broker_.set_ack_listener([this](const std::string& client_id, const mqtt::MessagePtr& m) {
+        asio::post(strand_, [this, client_id, id = std::string(m->tag())] { on_ack(client_id, id); });
+    });
 }
 
 CommandService::~CommandService() {
     broker_.unobserve(observer_);
+    broker_.set_ack_listener(nullptr);
     for (const auto& [seq, subscription] : reply_subscriptions_) broker_.unsubscribe(subscription);
 }
 
@@ -78,7 +80,6 @@ void CommandService::resume() {
             for (const auto& [seq, c] : commands_) {
                 if (is_done(c)) continue;
                 if (c.status == CommandStatus::queued) devices.push_back(c.exchange.client_id);
-                if (c.status == CommandStatus::sent && c.exchange.qos > 0) ack_watch_[seq] = AckWatch{};
                 if (c.status != CommandStatus::queued && !c.exchange.response_topic.empty())
                     replies.emplace_back(seq, c.exchange.response_topic);
             }
@@ -197,11 +198,11 @@ void CommandService::try_send(const std::string& client_id) {
         const auto& topic = queued[i].second;
         const bool subscribed = std::any_of(subscriptions.begin(), subscriptions.end(),
                                             [&](const mqtt::SubscriptionInfo& s) { return mqtt::topic_matches(s.filter, topic); });
-        if (subscribed) send(queued[i].first, info->connected_at_ms, info->messages_out);
+        if (subscribed) send(queued[i].first);
     }
 }
 
-void CommandService::send(std::uint64_t seq, std::int64_t connected_at_ms, std::uint64_t messages_out) {
+void CommandService::send(std::uint64_t seq) {
     Command c;
     {
         std::lock_guard lock(mutex_);
@@ -214,8 +215,9 @@ void CommandService::send(std::uint64_t seq, std::int64_t connected_at_ms, std::
     }
     // The reply subscription before the publish: a fast reply cannot be missed.
     if (!c.exchange.response_topic.empty()) watch_reply(seq, c.exchange.response_topic);
-    if (c.exchange.qos > 0 && !is_done(c)) ack_watch_[seq] = AckWatch{connected_at_ms, messages_out};
-    const auto result = broker_.publish(c.exchange.topic, c.exchange.payload, c.exchange.qos, c.retain);
+    // Tagged: the broker reports the device's PUBACK or PUBCOMP (on_ack). QoS 0 has none.
+    const auto result =
+        broker_.publish(c.exchange.topic, c.exchange.payload, c.exchange.qos, c.retain, c.exchange.qos > 0 ? c.id() : "");
     if (result.error) LOG_WARN("command " << c.id() << ": publish to '" << c.exchange.topic << "' refused: " << result.error.message());
     emit(mqtt::EventType::command_sent, c);
     arm_timer();
@@ -243,46 +245,26 @@ void CommandService::on_reply(std::uint64_t seq, const mqtt::MessagePtr& message
         c = command;
     }
     drop_reply_subscription(seq);
-    ack_watch_.erase(seq);
     emit(mqtt::EventType::command_replied, c);
 }
 
-void CommandService::check_acks() {
-    for (auto it = ack_watch_.begin(); it != ack_watch_.end();) {
-        const auto seq = it->first;
-        const auto watch = it->second;
-        std::string client_id;
-        {
-            std::lock_guard lock(mutex_);
-            const auto c = commands_.find(seq);
-            if (c == commands_.end() || c->second.status != CommandStatus::sent) {
-                it = ack_watch_.erase(it);
-                continue;
-            }
-            client_id = c->second.exchange.client_id;
-        }
-        const auto info = broker_.client(client_id);
-        // A clean session that ended, or a new one, lost what the old one held unacknowledged.
-        const bool same_session =
-            info && (!info->clean_session || (info->connected && info->connected_at_ms == watch.connected_at_ms));
-        const bool delivered = same_session && info->messages_out > watch.messages_out && info->inflight == 0 &&
-                               info->queued == 0;
-        if (!delivered) {
-            ++it;
-            continue;
-        }
-        it = ack_watch_.erase(it);
-        Command c;
-        {
-            std::lock_guard lock(mutex_);
-            auto& command = commands_.at(seq);
-            set_status(command, CommandStatus::acked, now_ms());
-            changed(command);
-            c = command;
-        }
-        if (is_done(c)) drop_reply_subscription(seq);
-        emit(mqtt::EventType::command_acked, c);
+// Any client acknowledging a command's message is reported (another
+// subscriber of its topic too): only the device's acknowledgement counts.
+void CommandService::on_ack(const std::string& client_id, const std::string& id) {
+    Command c;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = ids_.find(id);
+        if (it == ids_.end()) return;
+        auto& command = commands_.at(it->second);
+        // Replied or expired first, or acknowledged again after a resend.
+        if (command.status != CommandStatus::sent || command.exchange.client_id != client_id) return;
+        set_status(command, CommandStatus::acked, now_ms());
+        changed(command);
+        c = command;
     }
+    if (is_done(c)) drop_reply_subscription(c.seq);
+    emit(mqtt::EventType::command_acked, c);
 }
 
 void CommandService::expire_due() {
@@ -299,13 +281,12 @@ void CommandService::expire_due() {
     }
     for (const auto& c : expired) {
         drop_reply_subscription(c.seq);
-        ack_watch_.erase(c.seq);
         emit(mqtt::EventType::command_expired, c);
     }
     arm_timer();
 }
 
-// One timer: the earliest expiry, or the next acknowledgement check if sooner.
+// One timer: the earliest expiry.
 void CommandService::arm_timer() {
     auto earliest = std::chrono::milliseconds::max();
     {
@@ -314,7 +295,6 @@ void CommandService::arm_timer() {
         for (const auto& [seq, c] : commands_)
             if (!is_done(c)) earliest = std::min(earliest, std::chrono::milliseconds(std::max<std::int64_t>(0, c.expires_ms - now)));
     }
-    if (!ack_watch_.empty()) earliest = std::min(earliest, ack_poll);
     if (earliest == std::chrono::milliseconds::max()) {
         timer_.cancel();
         return;
@@ -322,7 +302,6 @@ void CommandService::arm_timer() {
     timer_.expires_after(earliest);
     timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
-        check_acks();
         expire_due();  // rearms
     });
 }

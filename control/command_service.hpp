@@ -10,13 +10,11 @@
 // back at start-up. Without one (storage.backend "memory") commands live in
 // memory only.
 //
-// What "acked" means: the broker's API does not report a device's PUBACK, so
-// a QoS >= 1 command counts as acked once the broker has sent PUBLISHes to the
-// device since the command was handed to its session and the session then
-// holds nothing in flight or queued: a session delivers in order, so the
-// command was acknowledged (PUBACK, or PUBCOMP for QoS 2) -- unless the
-// session's queue was full and dropped it (counted in the client's
-// mqueue_dropped). Checked every 100 ms while a command waits for it.
+// "acked" is the device's own acknowledgement: commands are published as
+// tracked messages tagged with their id (Broker::publish), and the broker
+// reports the PUBACK (QoS 1) or PUBCOMP (QoS 2) of each client that completes
+// a delivery of one (Broker::set_ack_listener). The tag is stored with the
+// message, so a delivery restored after a restart is reported too.
 //
 // Threads: every call may come from any thread. State is under `mutex_`,
 // never held while calling the broker; the work that calls the broker
@@ -92,16 +90,12 @@ public:
     std::size_t pending() const;
 
 private:
-    struct AckWatch {
-        std::int64_t connected_at_ms = 0;  // the device's session when the command was handed to it
-        std::uint64_t messages_out = 0;    // its PUBLISHes out by then
-    };
-
     void try_send(const std::string& client_id);
-    void send(std::uint64_t seq, std::int64_t connected_at_ms, std::uint64_t messages_out);
+    void send(std::uint64_t seq);
     void watch_reply(std::uint64_t seq, const std::string& response_topic);
     void on_reply(std::uint64_t seq, const mqtt::MessagePtr& message);
-    void check_acks();
+    // `client_id` acknowledged the delivery of the message tagged `id`.
+    void on_ack(const std::string& client_id, const std::string& id);
     void expire_due();
     void arm_timer();
     // Called with mutex_ held after a command not done changed: persists it,
@@ -128,7 +122,6 @@ private:
     std::uint64_t next_seq_ = 1;                          // without a store
     // Strand only:
     std::unordered_map<std::uint64_t, std::uint64_t> reply_subscriptions_;  // seq -> broker subscription
-    std::unordered_map<std::uint64_t, AckWatch> ack_watch_;               // sent, QoS >= 1, not yet acked
 };
 
 }  // namespace mqgate::control

@@ -9,7 +9,7 @@ namespace mqgate::http {
 namespace {
 
 nlohmann::json retained_json(const mqtt::Message& m) {
-    nlohmann::json j = {{"topic", m.topic}, {"qos", m.qos}, {"from_clientid", m.origin_client_id}};
+    nlohmann::json j = {{"topic", m.topic}, {"qos", m.qos}, {"from_clientid", m.publisher()}};
     payload::put(j, m.payload);
     put_time(j, "published_at", m.timestamp_ms);
     return j;

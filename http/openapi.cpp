@@ -299,7 +299,7 @@ const std::string& openapi_document() {
       "Command": {"type": "object", "properties": {
         "id": {"type": "string"}, "clientid": {"type": "string"}, "topic": {"type": "string"}, "payload": {"type": "string"}, "encoding": {"type": "string", "enum": ["plain", "base64"]},
         "qos": {"type": "integer"}, "retain": {"type": "boolean"}, "response_topic": {"type": "string", "nullable": true}, "correlation": {"type": "string", "nullable": true},
-        "status": {"type": "string", "enum": ["queued", "sent", "acked", "replied", "expired", "cancelled"]},
+        "status": {"type": "string", "enum": ["queued", "sent", "acked", "replied", "expired", "cancelled"], "description": "acked: the device's own PUBACK (QoS 1) or PUBCOMP (QoS 2) for the command's message arrived (another subscriber's does not count; a delivery downgraded to QoS 0 by the device's subscription is never acked)."},
         "created_at": {"type": "string", "format": "date-time"}, "created_at_ms": {"type": "integer"}, "expires_at": {"type": "string", "format": "date-time"}, "expires_at_ms": {"type": "integer"},
         "history": {"type": "array", "items": {"type": "object", "properties": {"status": {"type": "string"}, "time": {"type": "string", "format": "date-time"}, "ts": {"type": "integer"}}}},
         "reply": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/DeviceResponse"}]}}},

@@ -33,16 +33,11 @@ void Broker::count_bytes(std::uint64_t received, std::uint64_t sent) noexcept {
 const BrokerLimits& Broker::limits() const noexcept { return core_->options_.limits; }
 const std::string& Broker::node_name() const noexcept { return core_->options_.node_name; }
 
-PublishResult Broker::publish(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
-    if (is_sys_topic(topic)) {
-        Op op(*core_);
-        ++core_->stats_.publish_denied;
-        return PublishResult{Errc::sys_topic_forbidden, 0};
-    }
-    return publish_as_broker(std::move(topic), std::move(payload), qos, retain);
-}
+namespace {
 
-PublishResult Broker::publish_as_broker(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
+// The API's publishes: `origin` "" or a tracked message's mark (message.hpp).
+PublishResult publish_from(BrokerCore& core, std::string topic, std::string payload, std::uint8_t qos, bool retain,
+                           std::string origin) {
     PublishResult result;
     if (qos > 2) {
         result.error = Errc::invalid_qos;
@@ -52,14 +47,32 @@ PublishResult Broker::publish_as_broker(std::string topic, std::string payload, 
         result.error = ec;
         return result;
     }
-    Op op(*core_);
-    if (topic_levels(topic) > core_->options_.limits.max_topic_levels) {
+    Op op(core);
+    if (topic_levels(topic) > core.options_.limits.max_topic_levels) {
         result.error = Errc::too_many_topic_levels;
         return result;
     }
-    ++core_->stats_.messages_received;
-    result.matched = core_->route(core_->make_message(std::move(topic), std::move(payload), qos, retain, ""));
+    ++core.stats_.messages_received;
+    result.matched = core.route(core.make_message(std::move(topic), std::move(payload), qos, retain, std::move(origin)));
     return result;
+}
+
+}  // namespace
+
+PublishResult Broker::publish(std::string topic, std::string payload, std::uint8_t qos, bool retain,
+                              std::string_view tag) {
+    if (is_sys_topic(topic)) {
+        Op op(*core_);
+        ++core_->stats_.publish_denied;
+        return PublishResult{Errc::sys_topic_forbidden, 0};
+    }
+    std::string origin;
+    if (!tag.empty()) origin.append(1, '\0').append(tag);
+    return publish_from(*core_, std::move(topic), std::move(payload), qos, retain, std::move(origin));
+}
+
+PublishResult Broker::publish_as_broker(std::string topic, std::string payload, std::uint8_t qos, bool retain) {
+    return publish_from(*core_, std::move(topic), std::move(payload), qos, retain, "");
 }
 
 std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message) {
@@ -189,6 +202,11 @@ bool Broker::kick(std::string_view client_id) {
     core_->emit(core_->event_for(link, EventType::client_kicked));
     core_->close_link(link, DisconnectReason::kicked);
     return true;
+}
+
+void Broker::set_ack_listener(AckListener listener) {
+    Op op(*core_);
+    core_->ack_listener_ = listener ? std::make_shared<const AckListener>(std::move(listener)) : nullptr;
 }
 
 std::uint64_t Broker::observe(Observer observer) {

@@ -134,7 +134,9 @@ public:
     // Publish as an internal client (REST, JSON stream): retained handling,
     // ACL-free, no will. A topic starting with $SYS is refused
     // (Errc::sys_topic_forbidden, counted in publish_denied): only the broker writes there.
-    PublishResult publish(std::string topic, std::string payload, std::uint8_t qos, bool retain);
+    // A non-empty `tag` makes the message tracked (see set_ack_listener).
+    PublishResult publish(std::string topic, std::string payload, std::uint8_t qos, bool retain,
+                          std::string_view tag = {});
     // The broker's own messages, $SYS included (the gateway's connection events).
     PublishResult publish_as_broker(std::string topic, std::string payload, std::uint8_t qos, bool retain);
 
@@ -168,6 +170,17 @@ public:
     // did not send DISCONNECT (EMQX does the same). Returns false if unknown
     // or not connected.
     bool kick(std::string_view client_id);
+
+    // Acknowledgements of tracked messages (device commands, control/): each
+    // client whose PUBACK (QoS 1) or PUBCOMP (QoS 2) completes the delivery
+    // of a message published with a tag is reported, with the message
+    // (Message::tag()). The tag is stored with the message, so deliveries
+    // restored by durable storage after a restart are reported too. A
+    // delivery downgraded to QoS 0, dropped from a full queue or lost with a
+    // clean session has no acknowledgement and is never reported. One
+    // listener; a new one replaces it, null removes it.
+    using AckListener = std::function<void(const std::string& client_id, const MessagePtr& message)>;
+    void set_ack_listener(AckListener listener);
 
     using Observer = std::function<void(const Event&)>;
     std::uint64_t observe(Observer observer);

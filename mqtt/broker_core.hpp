@@ -153,6 +153,12 @@ public:
     void on_pubrec(Link& link, std::uint16_t id);
     void on_pubrel(Link& link, std::uint16_t id);
     void on_pubcomp(Link& link, std::uint16_t id);
+    // `s`'s client completed the delivery of `msg` (PUBACK, PUBCOMP): one
+    // compare for a message nobody tracks.
+    void acknowledged(const SessionState& s, const MessagePtr& msg) {
+        if (msg->tracked()) [[unlikely]] report_ack(s, msg);
+    }
+    void report_ack(const SessionState& s, const MessagePtr& msg);
     void on_subscribe(Link& link, Subscribe&& s);
     void on_unsubscribe(Link& link, Unsubscribe&& u);
     void on_closed(Link& link, DisconnectReason reason);
@@ -258,6 +264,7 @@ public:
     SubscriptionTree<std::uint64_t> internal_tree_;
     std::unordered_map<std::uint64_t, InternalSubscriber> internal_;
     std::unordered_map<std::uint64_t, std::shared_ptr<const Broker::Observer>> observers_;
+    std::shared_ptr<const Broker::AckListener> ack_listener_;  // null: acknowledgements go unreported
     std::uint64_t next_id_ = 1;
     std::uint64_t next_client_number_ = 1;
 

@@ -189,6 +189,7 @@ void BrokerCore::on_puback(Link& link, std::uint16_t id) {
     const auto it = find_inflight(s, id);
     if (it == s.inflight.end()) return;  // unknown id: nothing to release
     if (it->qos != 1) return protocol_error(link, Errc::unexpected_ack);
+    acknowledged(s, it->message);
     if (persistent(s)) persist_->erase_inflight(s.client_id, id);
     s.inflight.erase(it);
     pump_queue(link, s);
@@ -203,8 +204,10 @@ void BrokerCore::on_pubrec(Link& link, std::uint16_t id) {
         if (persistent(s)) {
             // The stored entry still names its message (kept until PUBCOMP), so memory keeps it too.
             persist_->put_inflight(s.client_id, *it, true);
-        } else {
-            it->message.reset();  // the payload is delivered; only the id is needed from now on
+        } else if (!it->message->tracked()) {
+            // The payload is delivered; only the id is needed from now on (a
+            // tracked message is kept for its report at PUBCOMP).
+            it->message.reset();
         }
     }
     send(link, Pubrel{id});
@@ -221,9 +224,17 @@ void BrokerCore::on_pubcomp(Link& link, std::uint16_t id) {
     const auto it = find_inflight(s, id);
     if (it == s.inflight.end()) return;
     if (!it->released) return protocol_error(link, Errc::unexpected_ack);  // QoS 1, or QoS 2 before PUBREC
+    if (it->message) acknowledged(s, it->message);
     if (persistent(s)) persist_->erase_inflight(s.client_id, id);
     s.inflight.erase(it);
     pump_queue(link, s);
+}
+
+void BrokerCore::report_ack(const SessionState& s, const MessagePtr& msg) {
+    if (!ack_listener_) return;
+    deferred_.emplace_back([listener = ack_listener_, client_id = std::string(s.client_id), msg] {
+        (*listener)(client_id, msg);
+    });
 }
 
 void BrokerCore::expire_awaiting_rel() {

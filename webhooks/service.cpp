@@ -20,7 +20,7 @@ bool wants(const config::WebhookOptions& options, std::string_view event) {
 // The body of a message.publish event: the message as the JSON stream shows it, with the
 // publisher's client id (empty for messages published through the API).
 std::string message_body(const mqtt::Message& m) {
-    nlohmann::json j = {{"event", "message.publish"}, {"clientid", m.origin_client_id},
+    nlohmann::json j = {{"event", "message.publish"}, {"clientid", m.publisher()},
                         {"topic", m.topic},           {"qos", m.qos},
                         {"retain", m.retain},         {"ts", m.timestamp_ms},
                         {"time", events::rfc3339_utc(m.timestamp_ms)}};
@@ -59,7 +59,7 @@ WebhookService::WebhookService(const std::vector<config::WebhookOptions>& webhoo
             subscriptions_.push_back(broker_.subscribe(filters[i], [hook, filters, i](const mqtt::MessagePtr& m) {
                 for (std::size_t j = 0; j < i; ++j)
                     if (mqtt::topic_matches(filters[j], m->topic)) return;
-                hook->offer(m->origin_client_id, message_body(*m));
+                hook->offer(std::string(m->publisher()), message_body(*m));
             }));
         }
     }

@@ -286,6 +286,56 @@ test('requests: targets are answered per device, in target order', async () => {
   await screenshot('requests-targets');
 });
 
+// Fills the Commands form with `fields` (label -> value), queues the command and returns its id.
+async function queueCommand(view, fields) {
+  for (const [label, value] of Object.entries(fields)) await view.getByLabel(label, { exact: true }).fill(value);
+  await view.getByRole('button', { name: 'Queue command' }).click();
+  const outcome = view.locator('#cmd-outcome', { hasText: 'queued as' });
+  await outcome.waitFor(WAIT);
+  return /^202 · queued as ([0-9A-Fa-f]{32})$/.exec(await outcome.textContent())?.[1];
+}
+
+test('commands: one for an offline device is queued, then turns replied live when the device comes', async () => {
+  await go('commands');
+  await page.evaluate(() => { window.sameDocument = true; });
+  const view = page.locator('#view-commands');
+  const id = await queueCommand(view, { Device: 'dash-valve', Topic: 'cmd/{clientid}/{request_id}', Payload: 'open',
+    'Response topic (optional)': 'cmd/{clientid}/res/{request_id}' });
+  // A second one without a response topic: done once the device acknowledges it.
+  const unanswered = await queueCommand(view, { Payload: 'close', 'Response topic (optional)': '' });
+  const row = view.locator(`#commands-table tr[data-id="${id}"]`);
+  for (const queued of [id, unanswered])
+    await view.locator(`#commands-table tr[data-id="${queued}"][data-status="queued"]`).waitFor(WAIT);
+  // Id, device, topic, status, history; then the times, no reply, and a cancel button.
+  assert.deepEqual((await row.locator('td').allTextContents()).slice(0, 5),
+    [id, 'dash-valve', `cmd/dash-valve/${id}`, 'queued', 'queued']);
+  assert.equal(await view.getByRole('button', { name: `Cancel command ${id}` }).count(), 1);
+  await screenshot('commands-queued');
+
+  // The device connects: the commands go out, are acknowledged and answered; the rows follow without a reload.
+  await device('dash-valve', 'cmd/dash-valve/+', (topic) => [topic.replace('cmd/dash-valve/', 'cmd/dash-valve/res/'), 'opened']);
+  await view.locator(`#commands-table tr[data-id="${id}"][data-status="replied"]`).waitFor(WAIT);
+  // MQTT.js may send the reply before its PUBACK: the reply then wins and the command is never acked.
+  assert.match(await row.locator('td.history').textContent(), /^queued → sent( → acked)? → replied$/);
+  assert.match(await row.textContent(), /opened/);
+  const acked = view.locator(`#commands-table tr[data-id="${unanswered}"][data-status="acked"]`);
+  await acked.waitFor(WAIT);
+  assert.equal(await acked.locator('td.history').textContent(), 'queued → sent → acked');
+  assert.equal(await page.evaluate(() => window.sameDocument), true);
+  await screenshot('commands-replied');
+});
+
+test('commands: one still queued is cancelled from its row', async () => {
+  await go('commands');
+  const view = page.locator('#view-commands');
+  const id = await queueCommand(view, { Device: 'dash-absent', Topic: 'cmd/absent', Payload: 'never',
+    'Response topic (optional)': '' });
+  await view.getByRole('button', { name: `Cancel command ${id}` }).click();
+  await view.locator(`#commands-table tr[data-id="${id}"][data-status="cancelled"]`).waitFor(WAIT);
+  assert.equal(await view.getByRole('button', { name: `Cancel command ${id}` }).count(), 0);
+  assert.equal((await api(`/api/v1/commands/${id}`)).body.status, 'cancelled');
+});
+
 test('the page ran without script errors', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -9,15 +9,25 @@ import shutil
 import tempfile
 import unittest
 
+import packets
 import test_rest
 from harness import Gateway
 from pahoclient import PahoClient
+from rawclient import RawClient
 
 TIMEOUT = 10.0
 
 
 def statuses(command):
     return [h["status"] for h in command["history"]]
+
+
+def silent_device(port, client_id, topic_filter, qos, clean=True):
+    """A device that acknowledges only when the test says so: connected and subscribed, byte by byte."""
+    device = RawClient(port, timeout=TIMEOUT)
+    assert device.connect(client_id, clean=clean)[1] == 0
+    assert device.subscribe(1, [(topic_filter, qos)]) == [qos]
+    return device
 
 
 class CommandsTestCase(test_rest.RestTestCase):
@@ -128,6 +138,47 @@ class CommandsTest(CommandsTestCase):
         command_id = self.queue(clientid=dev, topic="devices/%s/cmd" % dev, payload="go")
         self.wait_status(command_id, "acked")
         self.assert_error(self.request("DELETE", "/api/v1/commands/" + command_id), 409, "command_not_queued")
+
+    def assert_stays_sent(self, command_id, device):
+        """Nothing acknowledged: after a round trip on the device's connection (PINGREQ), the command stays
+        `sent` for half a second, with no command.acked event."""
+        device.send(packets.pingreq())
+        device.expect(packets.PINGRESP, TIMEOUT)
+        with self.assertRaises(AssertionError):
+            test_rest.eventually(lambda: self.command(command_id)["status"] != "sent", "a change", timeout=0.5)
+        self.assertNotIn("command.acked", [name for name, _ in self.command_events(command_id)])
+
+    def command_to_silent_device(self, qos, payload):
+        """A command to a byte-level device that acknowledges only when the test says so: (device, id, PUBLISH)."""
+        dev = self.client_id("dev")
+        device = silent_device(self.port, dev, "devices/%s/cmd" % dev, qos)
+        self.addCleanup(device.close)
+        command_id = self.queue(clientid=dev, topic="devices/%s/cmd" % dev, payload=payload, qos=qos)
+        publish = device.expect(packets.PUBLISH, TIMEOUT)
+        self.assertEqual((publish.payload, publish.qos), (payload.encode(), qos))
+        return device, command_id, publish
+
+    def test_acked_only_when_the_device_sends_its_puback(self):
+        device, command_id, publish = self.command_to_silent_device(1, "hold")
+        self.assert_stays_sent(command_id, device)
+        device.send(packets.puback(publish.pid))
+        self.assertEqual(statuses(self.wait_status(command_id, "acked")), ["queued", "sent", "acked"])
+
+    def test_qos_2_is_acked_at_the_pubcomp_not_the_pubrec(self):
+        device, command_id, publish = self.command_to_silent_device(2, "twice")
+        device.send(packets.pubrec(publish.pid))
+        self.assertEqual(device.expect(packets.PUBREL, TIMEOUT).pid, publish.pid)
+        self.assert_stays_sent(command_id, device)
+        device.send(packets.pubcomp(publish.pid))
+        self.assertEqual(statuses(self.wait_status(command_id, "acked")), ["queued", "sent", "acked"])
+
+    def test_another_subscribers_puback_does_not_ack_the_command(self):
+        bystander = self.device(self.client_id("bystander"), "devices/+/cmd")  # paho: acknowledges at once
+        device, command_id, publish = self.command_to_silent_device(1, "mine")
+        self.assertEqual(bystander.get(TIMEOUT).payload, b"mine")
+        self.assert_stays_sent(command_id, device)
+        device.send(packets.puback(publish.pid))
+        self.wait_status(command_id, "acked")
 
     def test_reply_is_stored_with_the_command(self):
         dev = self.client_id("dev")
@@ -297,6 +348,31 @@ class CommandRestartTest(unittest.TestCase):
         status, body = self.call(gw, "GET", "/api/v1/commands?status=acked")
         self.assertEqual([c["id"] for c in body["data"]], [queued_id])
         device.stop()
+        gw.stop()
+
+    def test_a_puback_after_a_restart_acks_the_command(self):
+        gw = self.start()
+        device = silent_device(gw.mqtt_port, "keeper", "devices/keeper/cmd", 1, clean=False)
+        self.addCleanup(device.close)
+        status, body = self.call(gw, "POST", "/api/v1/commands",
+                                 {"clientid": "keeper", "topic": "devices/keeper/cmd", "payload": "across", "qos": 1})
+        self.assertEqual(status, 202, body)
+        command_id = body["id"]
+        first = device.expect(packets.PUBLISH, TIMEOUT)  # not acknowledged
+        self.wait_status(gw, command_id, "sent")
+        gw.stop()  # SIGTERM: the session keeps the message in flight
+        device.close()
+
+        gw = self.start()
+        self.assertEqual(self.call(gw, "GET", "/api/v1/commands/" + command_id)[1]["status"], "sent")
+        device = RawClient(gw.mqtt_port, timeout=TIMEOUT)
+        self.addCleanup(device.close)
+        self.assertEqual(device.connect("keeper", clean=False), (True, 0))
+        again = device.expect(packets.PUBLISH, TIMEOUT)
+        self.assertEqual((again.pid, again.dup, again.payload), (first.pid, True, b"across"))
+        device.send(packets.puback(again.pid))
+        self.assertEqual(statuses(self.wait_status(gw, command_id, "acked")), ["queued", "sent", "acked"])
+        device.close()
         gw.stop()
 
     def test_an_accepted_command_survives_kill_9(self):

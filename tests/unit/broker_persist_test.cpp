@@ -8,6 +8,7 @@
 #include "mqtt/broker.hpp"
 #include "store/store.hpp"
 #include "tests/unit/broker_fakes.hpp"
+#include "tests/unit/stored_broker_fixture.hpp"
 
 using namespace mqgate::mqtt;
 using namespace mqgate::mqtt::fakes;
@@ -15,63 +16,7 @@ namespace store = mqgate::store;
 
 namespace {
 
-class BrokerPersistTest : public ::testing::Test {
-protected:
-    BrokerPersistTest() { restart(); }
-
-    static std::shared_ptr<store::Store> open_store() {
-        store::StoreOptions o;
-        o.backend = store::BackendKind::memory;
-        return std::shared_ptr<store::Store>(store::Store::open(o));
-    }
-
-    // A new broker on what the store holds, as after a kill -9: the old one's
-    // memory is gone, its connections with it.
-    void restart() {
-        if (broker) db->flush();
-        broker.reset();
-        BrokerOptions o;
-        o.limits.max_inflight = 2;
-        broker = std::make_unique<Broker>(o, nullptr, nullptr, nullptr, nullptr, db);
-    }
-
-    Client connect(const std::string& id, bool clean, bool* session_present = nullptr) {
-        Client c;
-        c.link = broker->attach(c.conn);
-        Connect pkt;
-        pkt.client_id = id;
-        pkt.clean_session = clean;
-        pkt.keepalive = 30;
-        c.link->packet(pkt);
-        db->flush();  // a new persistent session's CONNACK waits for its commit
-        auto ack = c.conn->pop<Connack>();
-        EXPECT_EQ(ack.return_code, ConnectReturn::accepted);
-        if (session_present) *session_present = ack.session_present;
-        return c;
-    }
-
-    void subscribe(Client& c, const std::string& filter, std::uint8_t qos) {
-        c.link->packet(Subscribe{10, {{filter, qos}}});
-        db->flush();
-        ASSERT_EQ(c.conn->pop<Suback>().return_codes, std::vector<std::uint8_t>{qos});
-    }
-
-    // Blocks the store thread until the returned promise is set: nothing commits meanwhile.
-    std::promise<void> stall_store() {
-        std::promise<void> release;
-        auto stalled = std::make_shared<std::promise<void>>();
-        auto in_callback = stalled->get_future();
-        EXPECT_FALSE(db->submit(store::Batch{}, [go = release.get_future().share(), stalled](std::error_code) {
-            stalled->set_value();
-            go.wait();
-        }));
-        in_callback.wait();
-        return release;
-    }
-
-    std::shared_ptr<store::Store> db = open_store();
-    std::unique_ptr<Broker> broker;
-};
+using BrokerPersistTest = StoredBrokerTest;
 
 TEST_F(BrokerPersistTest, RestartKeepsRetainedMessagesAndPersistentSessions) {
     {

@@ -30,6 +30,15 @@ export function replaceChildren(el, ...children) {
   append(el, children);
 }
 
+// A form field: a label, its control and an optional hint the control is
+// described by.
+export function field(label, control, hint) {
+  const hintId = hint ? `${control.id}-hint` : null;
+  if (hintId) control.setAttribute('aria-describedby', hintId);
+  return h('div.field', {}, h('label', { for: control.id }, label), control,
+    hint ? h('span.small.muted', { id: hintId }, hint) : null);
+}
+
 export function formatNumber(n) {
   if (n === undefined || n === null || Number.isNaN(n)) return '–';
   return new Intl.NumberFormat(undefined, { maximumFractionDigits: n < 10 ? 1 : 0 }).format(n);

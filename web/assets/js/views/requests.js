@@ -1,20 +1,12 @@
 // Requests: one request to a device (or to several, with targets) through
 // POST /api/v1/requests, with its reply, status and elapsed time.
-import { h, replaceChildren, renderPayload, formatTime } from '../dom.js';
+import { h, replaceChildren, renderPayload, formatTime, field } from '../dom.js';
 
 const STATUS_TEXT = { ok: 'answered', timeout: 'timed out', no_matching_subscribers: 'no device subscribed' };
 const STATUS_BADGE = { ok: 'ok', timeout: 'warn', no_matching_subscribers: 'off' };
 
 function badge(status) {
   return h(`span.badge.${STATUS_BADGE[status] ?? 'off'}`, { dataset: { status } }, STATUS_TEXT[status] ?? status);
-}
-
-// A label, its control and an optional hint the control is described by.
-function field(label, control, hint) {
-  const hintId = hint ? `${control.id}-hint` : null;
-  if (hintId) control.setAttribute('aria-describedby', hintId);
-  return h('div.field', {}, h('label', { for: control.id }, label), control,
-    hint ? h('span.small.muted', { id: hintId }, hint) : null);
 }
 
 export function mount(section, { api }) {
