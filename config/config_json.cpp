@@ -271,7 +271,7 @@ void read_webhook(ObjectReader& r, WebhookOptions& w) {
     r.integer("max_pending", w.max_pending, 1, 10'000'000);
     if (const json* v = r.member("batch")) {
         ObjectReader br(*v, key("batch"), r.source());
-        br.integer("max_events", w.batch_max_events, 1, 1);
+        br.integer("max_events", w.batch_max_events, 1, 1000);
         br.integer("max_wait_ms", w.batch_max_wait_ms, 0, 60'000);
         br.finish();
     }

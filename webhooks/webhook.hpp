@@ -9,11 +9,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -30,7 +32,7 @@ struct WebhookStats {
     std::string name;
     std::uint64_t pending = 0;          // waiting or in flight
     std::uint64_t in_flight = 0;        // requests under way
-    std::uint64_t delivered = 0;        // answered 2xx
+    std::uint64_t delivered = 0;        // events answered 2xx
     std::uint64_t failed_attempts = 0;  // attempts answered otherwise, or with no answer
     std::uint64_t expired = 0;          // dropped: not delivered within max_age_s
     std::uint64_t overflowed = 0;       // dropped: over max_pending
@@ -59,10 +61,19 @@ public:
     WebhookStats stats() const;
 
 private:
+    // One request's events (a batch, or one event), tried until delivered or expired.
+    struct Delivery {
+        std::vector<OutboxItem> events;
+        std::string id;    // webhook-id: the same on every retry while the events are
+        std::string body;  // the event, or the JSON array of them when batching
+        unsigned failed = 0;
+    };
+
     void schedule_pump();  // with mutex_ held
     void pump();
-    void send(OutboxItem item);
-    void on_result(std::uint64_t id, std::int64_t created_ms, unsigned failed, const PostResult& result);
+    Delivery delivery(std::vector<OutboxItem> events) const;
+    void send(Delivery delivery);
+    void on_result(Delivery delivery, const PostResult& result);
     void forget(std::uint64_t id);  // with mutex_ held: removes it from the store queue
     bool expired(std::int64_t created_ms, std::int64_t at_ms) const;
 
@@ -76,6 +87,8 @@ private:
 
     mutable std::mutex mutex_;  // guards everything below
     Outbox outbox_;
+    std::multimap<std::int64_t, Delivery> retries_;  // failed deliveries by when they are tried again
+    std::size_t requests_ = 0;                      // under way
     std::uint64_t next_id_ = 1;  // without a store
     bool pump_posted_ = false;
     std::mt19937_64 random_;

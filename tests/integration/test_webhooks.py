@@ -36,12 +36,14 @@ def verify(headers, body):
 
 class Receiver:
     """An HTTP server on 127.0.0.1 recording each POST. `status` is what it
-    answers; deliveries are recorded only when it answers 2xx."""
+    answers; deliveries are recorded only when it answers 2xx, one per event
+    (a batch's array is taken apart; `requests` keeps each batch whole)."""
 
     def __init__(self, port=0, tls=None):
         self.cond = threading.Condition()
         self.status = 200
         self.delivered = []  # (headers dict, event dict), in arrival order
+        self.requests = []  # (headers dict, parsed body) of each delivered request
         self.attempts = 0
         self.bad_signatures = 0
         receiver = self
@@ -57,7 +59,10 @@ class Receiver:
                         receiver.bad_signatures += 1
                         status = 401
                     elif 200 <= status < 300:
-                        receiver.delivered.append((headers, json.loads(body)))
+                        parsed = json.loads(body)
+                        receiver.requests.append((headers, parsed))
+                        for event in parsed if isinstance(parsed, list) else [parsed]:
+                            receiver.delivered.append((headers, event))
                     receiver.cond.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -104,6 +109,15 @@ def client_session(port, client_id, filters):
         c.expect(packets.PUBACK)
         c.send(packets.disconnect())
         c.expect_closed()
+
+
+def concurrent_sessions(port, clients, filters):
+    """client_session for each client, all at once."""
+    threads = [threading.Thread(target=client_session, args=(port, c, filters)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
 
 
 def expected_sequence(client_id, filters):
@@ -153,11 +167,7 @@ class WebhookTest(unittest.TestCase):
         gw = self.start(webhook_config(rx.port))
         filters = ["a/%d" % i for i in range(5)]
         clients = ["dev-%d" % i for i in range(3)]
-        threads = [threading.Thread(target=client_session, args=(gw.mqtt_port, c, filters)) for c in clients]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(WAIT)
+        concurrent_sessions(gw.mqtt_port, clients, filters)
         per_client = len(expected_sequence("", filters))
         self.assertTrue(rx.wait(lambda r: len(r.delivered) >= per_client * len(clients)), rx.events())
         self.assertEqual(rx.bad_signatures, 0)
@@ -267,6 +277,30 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual(s["endpoints"][0]["expired"], n)
         self.assertEqual(s["endpoints"][0]["last_status"], 503)
         self.assertEqual(rx.delivered, [])
+        gw.stop()
+
+    def test_batches_carry_several_events_in_order_per_client(self):
+        rx = self.receiver()
+        rx.status = 500  # the first batches fail and are retried whole
+        gw = self.start(webhook_config(rx.port, batch={"max_events": 8, "max_wait_ms": 300}))
+        filters = ["f/%d" % i for i in range(4)]
+        clients = ["batch-%d" % i for i in range(4)]
+        concurrent_sessions(gw.mqtt_port, clients, filters)
+        self.assertTrue(rx.wait(lambda r: r.attempts >= 2))
+        with rx.cond:
+            rx.status = 200
+        total = len(clients) * len(expected_sequence("", filters))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= total), rx.events())
+        self.assertEqual(rx.bad_signatures, 0)
+        for c in clients:
+            self.assertEqual([e["event"] for e in rx.events(c)], expected_sequence(c, filters))
+        bodies = [body for _, body in rx.requests]
+        self.assertTrue(all(isinstance(b, list) and 1 <= len(b) <= 8 for b in bodies), bodies)
+        self.assertLess(len(bodies), total)  # batched: fewer requests than events
+        self.assertGreater(max(len(b) for b in bodies), 1)
+        ids = [h["webhook-id"] for h, _ in rx.requests]  # one id per delivery, none delivered twice
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertTrue(poll(lambda: stats(gw)["delivered"] == total and stats(gw)["pending"] == 0), stats(gw))
         gw.stop()
 
     def test_https_receiver_with_an_untrusted_certificate_is_refused(self):

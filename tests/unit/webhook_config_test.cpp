@@ -73,7 +73,7 @@ TEST(WebhookConfig, BadValuesNameTheKey) {
     EXPECT_EQ(error_of("{" + base + R"(, "secret": "abc"})").first, "webhooks[0].secret");
     EXPECT_EQ(error_of("{" + base + R"(, "headers": {"X": 1}})").first, "webhooks[0].headers.X");
     EXPECT_EQ(error_of("{" + base + R"(, "max_pending": 0})").first, "webhooks[0].max_pending");
-    EXPECT_EQ(error_of("{" + base + R"(, "batch": {"max_events": 10}})").first, "webhooks[0].batch.max_events");
+    EXPECT_EQ(error_of("{" + base + R"(, "batch": {"max_events": 1001}})").first, "webhooks[0].batch.max_events");
     EXPECT_EQ(error_of("{" + base + R"(, "retries": 3})").first, "webhooks[0].retries");
     EXPECT_EQ(error_of("{" + base + "}, {" + base + "}").first, "webhooks[1].name");
 }
