@@ -269,6 +269,7 @@ void read_webhook(ObjectReader& r, WebhookOptions& w) {
     r.integer("timeout_ms", w.timeout_ms, 100, 600'000);
     r.integer("max_age_s", w.max_age_s, 1, 30 * one_day);
     r.integer("max_pending", w.max_pending, 1, 10'000'000);
+    r.integer("max_connections", w.max_connections, 1, 64);
     if (const json* v = r.member("batch")) {
         ObjectReader br(*v, key("batch"), r.source());
         br.integer("max_events", w.batch_max_events, 1, 1000);
@@ -454,6 +455,7 @@ json webhooks_json(const std::vector<WebhookOptions>& webhooks) {
                      {"timeout_ms", w.timeout_ms},
                      {"max_age_s", w.max_age_s},
                      {"max_pending", w.max_pending},
+                     {"max_connections", w.max_connections},
                      {"batch", {{"max_events", w.batch_max_events}, {"max_wait_ms", w.batch_max_wait_ms}}}});
     return a;
 }

@@ -53,7 +53,7 @@ Webhook::Webhook(config::WebhookOptions options, asio::io_context& io, std::shar
       // With a store the ids are unique across restarts already; without one, the process's own prefix makes them so.
       id_prefix_(store ? "msg_" : "msg_" + next_unique_id() + "_"),
       io_(io),
-      tls_(std::move(tls)),
+      client_(make_http_client(io, options_.target, std::move(tls))),
       store_(std::move(store)),
       timer_(io),
       outbox_(options_.max_pending),
@@ -135,7 +135,7 @@ void Webhook::pump() {
         const std::int64_t now = now_ms();
         const std::size_t batch = options_.batch_max_events;
         std::optional<std::int64_t> batch_due;  // when a batch still filling goes anyway
-        while (requests_ + ready.size() < max_in_flight) {
+        while (requests_ + ready.size() < options_.max_connections) {
             if (!retries_.empty() && retries_.begin()->first <= now) {
                 ready.push_back(std::move(retries_.begin()->second));
                 retries_.erase(retries_.begin());
@@ -159,7 +159,7 @@ void Webhook::pump() {
             if (!events.empty()) ready.push_back(delivery(std::move(events)));
         }
         // With every request slot taken, the next completion pumps again.
-        if (requests_ + ready.size() < max_in_flight) {
+        if (requests_ + ready.size() < options_.max_connections) {
             std::optional<std::int64_t> wake = batch_due ? batch_due : outbox_.next_due();
             if (!retries_.empty() && (!wake || retries_.begin()->first < *wake)) wake = retries_.begin()->first;
             if (wake) {
@@ -201,15 +201,14 @@ Webhook::Delivery Webhook::delivery(std::vector<OutboxItem> events) const {
 void Webhook::send(Delivery d) {
     const std::int64_t timestamp = now_ms() / 1000;
     PostRequest request;
-    request.url = options_.target;
     request.timeout = std::chrono::milliseconds(options_.timeout_ms);
     for (const auto& header : options_.headers) request.headers.push_back(header);
     request.headers.emplace_back("webhook-id", d.id);
     request.headers.emplace_back("webhook-timestamp", std::to_string(timestamp));
     if (key_) request.headers.emplace_back("webhook-signature", signature(*key_, d.id, timestamp, d.body));
     request.body = d.body;
-    post(io_, tls_, std::move(request),
-         [self = shared_from_this(), d = std::move(d)](PostResult r) mutable { self->on_result(std::move(d), r); });
+    client_->post(std::move(request),
+                  [self = shared_from_this(), d = std::move(d)](PostResult r) mutable { self->on_result(std::move(d), r); });
 }
 
 void Webhook::on_result(Delivery d, const PostResult& result) {

@@ -23,7 +23,7 @@
 
 #include "config/config.hpp"
 #include "store/store.hpp"
-#include "webhooks/http_post.hpp"
+#include "webhooks/http_client.hpp"
 #include "webhooks/outbox.hpp"
 
 namespace mqgate::webhooks {
@@ -44,9 +44,6 @@ struct WebhookStats {
 
 class Webhook : public std::enable_shared_from_this<Webhook> {
 public:
-    // Requests under way at once per webhook.
-    static constexpr std::size_t max_in_flight = 4;
-
     Webhook(config::WebhookOptions options, boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
             std::shared_ptr<store::Store> store);
 
@@ -81,7 +78,7 @@ private:
     const std::optional<std::string> key_;  // HMAC key; none = unsigned
     std::string id_prefix_;                 // webhook-id = prefix + the event's id
     boost::asio::io_context& io_;
-    std::shared_ptr<boost::asio::ssl::context> tls_;
+    const std::shared_ptr<HttpClient> client_;  // the I/O thread's only
     std::shared_ptr<store::Store> store_;
     boost::asio::steady_timer timer_;  // the I/O thread's only
 

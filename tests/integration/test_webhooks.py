@@ -44,16 +44,20 @@ class Receiver:
         self.status = 200
         self.delivered = []  # (headers dict, event dict), in arrival order
         self.requests = []  # (headers dict, parsed body) of each delivered request
+        self.ports = set()  # the gateway's port of each request's connection: one per connection
         self.attempts = 0
         self.bad_signatures = 0
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # connections kept alive
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver.cond:
                     receiver.attempts += 1
+                    receiver.ports.add(self.client_address[1])
                     status = receiver.status
                     if not verify(headers, body):
                         receiver.bad_signatures += 1
@@ -301,6 +305,20 @@ class WebhookTest(unittest.TestCase):
         ids = [h["webhook-id"] for h, _ in rx.requests]  # one id per delivery, none delivered twice
         self.assertEqual(len(set(ids)), len(ids))
         self.assertTrue(poll(lambda: stats(gw)["delivered"] == total and stats(gw)["pending"] == 0), stats(gw))
+        gw.stop()
+
+    def test_many_events_share_few_kept_alive_connections(self):
+        rx = self.receiver()
+        gw = self.start(webhook_config(rx.port, max_connections=2))
+        filters = ["k/1", "k/2"]
+        clients = ["keep-%d" % i for i in range(8)]
+        concurrent_sessions(gw.mqtt_port, clients, filters)
+        total = len(clients) * len(expected_sequence("", filters))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= total), rx.events())
+        for c in clients:
+            self.assertEqual([e["event"] for e in rx.events(c)], expected_sequence(c, filters))
+        self.assertEqual(len(rx.requests), total)  # one event per request
+        self.assertLessEqual(len(rx.ports), 2, rx.ports)
         gw.stop()
 
     def test_https_receiver_with_an_untrusted_certificate_is_refused(self):
