@@ -118,6 +118,7 @@ struct WebhookOptions {
     std::vector<std::string> events;           // event names it receives (webhook_event_names)
     std::vector<std::string> topics;           // MQTT filters selecting message.publish; none = every topic
     std::string secret;                        // "whsec_" + base64 key; "" = requests are not signed
+    std::string ca_file;                       // PEM CAs an https receiver's certificate must chain to; "" = the system's
     std::map<std::string, std::string> headers;  // extra static request headers
     std::uint32_t timeout_ms = 5000;           // one attempt: connect, send, answer
     std::uint32_t max_age_s = 86'400;          // an event not delivered by then is dropped and counted

@@ -2,6 +2,7 @@
 // out-of-range values are errors naming the key path) and writing.
 #include <algorithm>
 #include <array>
+#include <fstream>
 #include <limits>
 #include <set>
 #include <string_view>
@@ -250,6 +251,9 @@ void read_webhook(ObjectReader& r, WebhookOptions& w) {
     for (std::size_t i = 0; i < w.topics.size(); ++i)
         if (mqtt::validate_topic_filter(w.topics[i]))
             r.fail(key("topics") + "[" + std::to_string(i) + "]", "not a valid MQTT filter: \"" + w.topics[i] + "\"");
+    // Loaded (and a bad PEM refused, exit 2) when the webhooks start; a missing file is caught here already.
+    if (r.string("ca_file", w.ca_file) && !w.ca_file.empty() && !std::ifstream(w.ca_file))
+        r.fail(key("ca_file"), "cannot read \"" + w.ca_file + "\"");
     if (r.string("secret", w.secret) && !decode_webhook_secret(w.secret))
         r.fail(key("secret"), "must be \"whsec_\" followed by a non-empty base64 key");
     if (const json* v = r.member("headers")) {
@@ -451,6 +455,7 @@ json webhooks_json(const std::vector<WebhookOptions>& webhooks) {
                      {"events", w.events},
                      {"topics", w.topics},
                      {"secret", w.secret.empty() ? "" : "whsec_KioqKioqKio="},
+                     {"ca_file", w.ca_file},
                      {"headers", w.headers},
                      {"timeout_ms", w.timeout_ms},
                      {"max_age_s", w.max_age_s},

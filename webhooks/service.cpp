@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -35,9 +37,16 @@ WebhookService::WebhookService(const std::vector<config::WebhookOptions>& webhoo
                                boost::asio::io_context& io)
     : broker_(broker), log_(log) {
     if (webhooks.empty()) return;
-    auto tls = client_tls_context();
-    for (const auto& options : webhooks) {
-        auto& webhook = webhooks_.emplace_back(std::make_shared<Webhook>(options, io, tls, store));
+    std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls;  // by ca_file, "" = the system's CAs
+    for (std::size_t i = 0; i < webhooks.size(); ++i) {
+        const auto& options = webhooks[i];
+        auto& context = tls[options.ca_file];
+        try {
+            if (!context) context = client_tls_context(options.ca_file);
+        } catch (const std::runtime_error& e) {
+            throw config::ConfigError("configuration", "webhooks[" + std::to_string(i) + "].ca_file", e.what());
+        }
+        auto& webhook = webhooks_.emplace_back(std::make_shared<Webhook>(options, io, context, store));
         webhook->restore();
     }
     // The listener may run once more after unlisten(): it holds the webhooks, not this.

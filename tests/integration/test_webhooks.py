@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import ssl
-import subprocess
 import tempfile
 import threading
 import time
@@ -19,6 +18,7 @@ import urllib.request
 
 import packets
 import harness
+from certificates import Certificates
 from harness import Gateway
 from rawclient import RawClient
 
@@ -321,29 +321,56 @@ class WebhookTest(unittest.TestCase):
         self.assertLessEqual(len(rx.ports), 2, rx.ports)
         gw.stop()
 
-    def test_https_receiver_with_an_untrusted_certificate_is_refused(self):
-        tmp = tempfile.mkdtemp(prefix="mqgate-webhooks-tls-")
-        try:
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                            "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj",
-                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                           cwd=tmp, check=True, capture_output=True, timeout=30)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem"))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        rx = self.receiver(tls=context)
-        config = webhook_config(rx.port)
+    def https_receiver(self, certs, signed_by):
+        cert, key = certs.issue("receiver-" + signed_by, "127.0.0.1", server=True, ca=signed_by)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        return self.receiver(tls=context)
+
+    def https_config(self, rx, certs):
+        config = webhook_config(rx.port, ca_file=certs.ca)
         config["webhooks"][0]["url"] = "https://127.0.0.1:%d/hook" % rx.port
-        gw = self.start(config)
-        client_session(gw.mqtt_port, "tls-1", [])
-        # Not in the system's CA store: the handshake fails, and is retried like any failure.
-        self.assertTrue(poll(lambda: stats(gw)["failed_attempts"] >= 1), stats(gw))
+        return config
+
+    def test_https_receiver_signed_by_the_ca_file_gets_the_events(self):
+        certs = Certificates()
+        self.addCleanup(certs.remove)
+        rx = self.https_receiver(certs, "ca")
+        gw = self.start(self.https_config(rx, certs))
+        client_session(gw.mqtt_port, "tls-1", ["t/1"])
+        n = len(expected_sequence("", ["t/1"]))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= n), stats(gw))
+        self.assertEqual([e["event"] for e in rx.events("tls-1")], expected_sequence("tls-1", ["t/1"]))
+        self.assertEqual(rx.bad_signatures, 0)
+        gw.stop()
+
+    def test_https_receiver_of_another_ca_is_refused_and_retried(self):
+        certs = Certificates()
+        self.addCleanup(certs.remove)
+        rx = self.https_receiver(certs, "other-ca")
+        gw = self.start(self.https_config(rx, certs))
+        client_session(gw.mqtt_port, "tls-2", [])
+        # Not signed by a CA of ca_file: the handshake fails, and is retried like any failure.
+        self.assertTrue(poll(lambda: stats(gw)["failed_attempts"] >= 2), stats(gw))
         endpoint = stats(gw)["endpoints"][0]
         self.assertIn("tls handshake", endpoint["last_error"])
+        self.assertIn("certificate verify failed", endpoint["last_error"])
         self.assertEqual((endpoint["delivered"], endpoint["last_status"]), (0, 0))
+        self.assertGreater(endpoint["pending"], 0)
         self.assertEqual(rx.attempts, 0)
         gw.stop()
+
+    def test_bad_ca_file_stops_start_up_naming_the_key(self):
+        not_pem = os.path.join(self.data, "not-a-ca.pem")
+        with open(not_pem, "w") as f:
+            f.write("not a certificate\n")
+        for ca_file in (not_pem, os.path.join(self.data, "missing.pem")):
+            gw = Gateway(webhook_config(1, ca_file=ca_file), data_dir=self.data)
+            with self.assertRaises(AssertionError):
+                gw.start()
+            gw.proc.stdout.close()
+            self.assertEqual(gw.proc.returncode, 2, ca_file)
+            self.assertIn("webhooks[0].ca_file", gw.log_text())
 
     def test_bad_webhook_config_stops_start_up_naming_the_key(self):
         gw = Gateway({"webhooks": [{"name": "x", "url": "ftp://h/", "events": ["client.connected"]}]},
