@@ -77,10 +77,7 @@ void Webhook::restore() {
                 continue;
             }
             ++restored;
-            if (auto dropped = outbox_.push(std::move(*item))) {
-                ++stats_.overflowed;
-                forget(dropped->id);
-            }
+            if (auto dropped = outbox_.push(std::move(*item))) give_up(*dropped, "overflowed", 0, now_ms());
         }
         if (page.size() < restore_page) break;
     }
@@ -94,18 +91,16 @@ void Webhook::offer(const std::string& client, std::string body) {
     item.id = store_ ? store_->next_id() : next_id_++;
     item.client = client;
     item.body = std::move(body);
-    item.created_ms = now_ms();
-    item.due_ms = item.created_ms;
+    const std::int64_t now = now_ms();
+    item.created_ms = now;
+    item.due_ms = now;
     if (store_) {
         store::Batch batch;
         batch.add(store::op::Append{queue_name(), store::QueueItem{item.id, stored_form(item)}});
         // The outcome is not waited for: the event is delivered from memory either way.
         if (store_->submit(std::move(batch), [](std::error_code) noexcept {})) ++stats_.store_errors;
     }
-    if (auto dropped = outbox_.push(std::move(item))) {
-        ++stats_.overflowed;
-        forget(dropped->id);
-    }
+    if (auto dropped = outbox_.push(std::move(item))) give_up(*dropped, "overflowed", 0, now);
     schedule_pump();
 }
 
@@ -152,8 +147,7 @@ void Webhook::pump() {
             std::erase_if(events, [&](const OutboxItem& e) {
                 if (!expired(e.created_ms, now)) return false;  // waited behind an earlier event of its client too long
                 outbox_.finish(e.id);
-                ++stats_.expired;
-                forget(e.id);
+                give_up(e, "expired", 0, now);
                 return true;
             });
             if (!events.empty()) ready.push_back(delivery(std::move(events)));
@@ -234,8 +228,7 @@ void Webhook::on_result(Delivery d, const PostResult& result) {
             std::erase_if(d.events, [&](const OutboxItem& e) {
                 if (!expired(e.created_ms, now + delay.count())) return false;
                 outbox_.finish(e.id);
-                ++stats_.expired;
-                forget(e.id);
+                give_up(e, "expired", d.failed + 1, now);
                 LOG_WARN("webhook " << options_.name << ": event " << e.id << " dropped after " << d.failed + 1
                                     << " attempt(s) in max_age_s (" << stats_.last_error << ")");
                 return true;
@@ -250,6 +243,30 @@ void Webhook::on_result(Delivery d, const PostResult& result) {
         }
     }
     pump();
+}
+
+void Webhook::give_up(const OutboxItem& event, const char* reason, unsigned attempts, std::int64_t now) {
+    ++(std::string_view(reason) == "expired" ? stats_.expired : stats_.overflowed);
+    forget(event.id);
+    FailedEvent f;
+    f.id = event.id;
+    f.client = event.client;
+    f.reason = reason;
+    f.attempts = attempts;
+    if (attempts) {  // the webhook's last attempt was this event's
+        f.last_status = stats_.last_status;
+        f.last_error = stats_.last_error;
+    }
+    f.created_ms = event.created_ms;
+    f.failed_ms = now;
+    f.body = event.body;
+    failed_.push_front(std::move(f));
+    if (failed_.size() > failed_kept) failed_.pop_back();
+}
+
+std::vector<FailedEvent> Webhook::failed() const {
+    std::lock_guard lock(mutex_);
+    return {failed_.begin(), failed_.end()};
 }
 
 void Webhook::forget(std::uint64_t id) {

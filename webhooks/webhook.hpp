@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,6 +43,19 @@ struct WebhookStats {
     std::int64_t last_success_ms = 0;   // epoch ms; 0 = never
 };
 
+// An event given up, kept for inspection (GET /api/v1/webhooks/{name}/failed).
+struct FailedEvent {
+    std::uint64_t id = 0;         // the event's n (its webhook-id's, when sent alone)
+    std::string client;           // its ordering key
+    std::string reason;           // "expired" (not delivered within max_age_s) or "overflowed" (over max_pending)
+    unsigned attempts = 0;        // requests that carried it
+    unsigned last_status = 0;     // of the last of them; 0 = no answer, or none made
+    std::string last_error;       // of the last of them
+    std::int64_t created_ms = 0;  // when it happened
+    std::int64_t failed_ms = 0;   // when it was given up
+    std::string body;             // the event's JSON
+};
+
 class Webhook : public std::enable_shared_from_this<Webhook> {
 public:
     Webhook(config::WebhookOptions options, boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
@@ -56,6 +70,9 @@ public:
     // An event for this webhook: `client` orders it, `body` is what is POSTed.
     void offer(const std::string& client, std::string body);
     WebhookStats stats() const;
+    // The events given up most recently, newest first: at most failed_kept, in memory only.
+    std::vector<FailedEvent> failed() const;
+    static constexpr std::size_t failed_kept = 100;
 
 private:
     // One request's events (a batch, or one event), tried until delivered or expired.
@@ -72,6 +89,9 @@ private:
     void send(Delivery delivery);
     void on_result(Delivery delivery, const PostResult& result);
     void forget(std::uint64_t id);  // with mutex_ held: removes it from the store queue
+    // With mutex_ held: `event` is dropped (the outbox no longer holds it), counted, kept for
+    // inspection and removed from the store. `attempts`: the requests that carried it.
+    void give_up(const OutboxItem& event, const char* reason, unsigned attempts, std::int64_t now);
     bool expired(std::int64_t created_ms, std::int64_t at_ms) const;
 
     const config::WebhookOptions options_;
@@ -90,6 +110,7 @@ private:
     bool pump_posted_ = false;
     std::mt19937_64 random_;
     WebhookStats stats_;
+    std::deque<FailedEvent> failed_;  // newest first, at most failed_kept
 };
 
 }  // namespace mqgate::webhooks

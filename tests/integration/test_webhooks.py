@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import packets
@@ -138,6 +139,15 @@ def all_stats(gw):
         return json.load(r)
 
 
+def get(gw, path):
+    """(status, JSON body) of a GET on the gateway's REST API."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (gw.ports["http"], path), timeout=5) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
 def stats(gw):
     return all_stats(gw)["webhooks"]
 
@@ -191,6 +201,7 @@ class WebhookTest(unittest.TestCase):
             metrics = r.read().decode()
         self.assertIn('mqgate_webhook_delivered_total{webhook="test"} %d\n' % len(headers), metrics)
         self.assertIn('mqgate_webhook_pending{webhook="test"} 0\n', metrics)
+        self.assertIsNotNone(get(gw, "/api/v1/webhooks")[1]["data"][0]["last_success"])
         gw.stop()
 
     def test_receiver_down_then_back_gets_everything_in_order(self):
@@ -319,6 +330,33 @@ class WebhookTest(unittest.TestCase):
             self.assertEqual([e["event"] for e in rx.events(c)], expected_sequence(c, filters))
         self.assertEqual(len(rx.requests), total)  # one event per request
         self.assertLessEqual(len(rx.ports), 2, rx.ports)
+        gw.stop()
+
+    def test_events_refused_until_max_age_are_listed_as_failed(self):
+        rx = self.receiver()
+        rx.status = 400
+        gw = self.start(webhook_config(rx.port, max_age_s=1))
+        client_session(gw.mqtt_port, "refused-1", ["g/1"])
+        n = len(expected_sequence("", ["g/1"]))
+        self.assertTrue(poll(lambda: stats(gw)["dropped"] == n), stats(gw))
+        status, failed = get(gw, "/api/v1/webhooks/test/failed")
+        self.assertEqual(status, 200)
+        self.assertEqual(failed["meta"]["count"], n)
+        # Newest first; each with why it was given up and the event itself.
+        self.assertEqual([f["event"]["event"] for f in failed["data"]][::-1], expected_sequence("", ["g/1"]))
+        for f in failed["data"]:
+            self.assertEqual((f["clientid"], f["reason"]), ("refused-1", "expired"))
+            self.assertGreaterEqual(f["attempts"], 1)
+            self.assertEqual((f["last_status"], f["last_error"]), (400, "HTTP 400"))
+            self.assertGreaterEqual(f["failed_ms"], f["created_ms"])
+        status, hooks = get(gw, "/api/v1/webhooks")
+        self.assertEqual(status, 200)
+        [hook] = hooks["data"]
+        self.assertEqual((hook["name"], hook["url"], hook["delivered"], hook["expired"], hook["pending"]),
+                         ("test", "http://127.0.0.1:%d/hook" % rx.port, 0, n, 0))
+        self.assertEqual((hook["last_status"], hook["last_error"], hook["last_success"]), (400, "HTTP 400", None))
+        self.assertNotIn("secret", hook)
+        self.assertEqual(get(gw, "/api/v1/webhooks/nope/failed")[0], 404)
         gw.stop()
 
     def https_receiver(self, certs, signed_by):
