@@ -10,9 +10,10 @@ import * as topics from './views/topics.js';
 import * as live from './views/live.js';
 import * as publish from './views/publish.js';
 import * as requests from './views/requests.js';
+import * as webhooks from './views/webhooks.js';
 
 const STATS_PERIOD_MS = 1000;
-const VIEWS = { overview, clients, events, topics, live, publish, requests };
+const VIEWS = { overview, clients, events, topics, live, publish, requests, webhooks };
 
 const api = new Api();
 const stream = new Stream(api);
