@@ -46,6 +46,7 @@ class Receiver:
         self.delivered = []  # (headers dict, event dict), in arrival order
         self.requests = []  # (headers dict, parsed body) of each delivered request
         self.ports = set()  # the gateway's port of each request's connection: one per connection
+        self.closed = 0  # connections ended (by either side)
         self.attempts = 0
         self.bad_signatures = 0
         receiver = self
@@ -72,6 +73,12 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def finish(self):
+                super().finish()
+                with receiver.cond:
+                    receiver.closed += 1
+                    receiver.cond.notify_all()
 
             def log_message(self, *args):
                 pass
@@ -357,6 +364,22 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual((hook["last_status"], hook["last_error"], hook["last_success"]), (400, "HTTP 400", None))
         self.assertNotIn("secret", hook)
         self.assertEqual(get(gw, "/api/v1/webhooks/nope/failed")[0], 404)
+        gw.stop()
+
+    def test_a_kept_alive_connection_the_receiver_closed_is_replaced(self):
+        rx = self.receiver()
+        rx.server.RequestHandlerClass.timeout = 0.3  # the receiver closes a connection idle this long
+        gw = self.start(webhook_config(rx.port, max_connections=1))
+        client_session(gw.mqtt_port, "idle-1", [])
+        n = len(expected_sequence("", []))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= n))
+        self.assertTrue(rx.wait(lambda r: r.closed >= 1))  # the gateway's idle connection is gone
+        client_session(gw.mqtt_port, "idle-2", [])
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= 2 * n), rx.events())
+        self.assertEqual([e["event"] for e in rx.events("idle-2")], expected_sequence("idle-2", []))
+        # Sent again on a new connection at once: not a failed attempt.
+        self.assertEqual(stats(gw)["failed_attempts"], 0)
+        self.assertGreaterEqual(len(rx.ports), 2)
         gw.stop()
 
     def https_receiver(self, certs, signed_by):
