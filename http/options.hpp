@@ -10,8 +10,6 @@
 #include <memory>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 namespace mqgate::net {
 class TlsContext;
 }
