@@ -26,6 +26,9 @@ struct FlowSpec {
     bool latency = false;
     std::string ws_path;               // MQTT over WebSocket when set
     unsigned short ws_port = 0;        // the HTTP listener carrying ws_path
+    // Deliveries counted by a webhook receiver listening on this port (the
+    // gateway's webhook POSTs to it) rather than by MQTT subscribers.
+    unsigned short webhook_port = 0;
     boost::asio::ip::tcp::endpoint endpoint(const Common& c) const {
         return ws_path.empty() ? c.broker : boost::asio::ip::tcp::endpoint(c.broker.address(), ws_port);
     }

@@ -11,6 +11,7 @@
 
 #include "bench/flow.hpp"
 #include "bench/scenarios.hpp"
+#include "bench/webhook_receiver.hpp"
 
 namespace mqgate::bench {
 
@@ -35,10 +36,13 @@ std::uint64_t total_sent(const std::vector<Flow>& flows) {
 }  // namespace
 
 nlohmann::json run_flow(const Common& c, const FlowSpec& spec, nlohmann::json out) {
-    Pool pool(c.threads);
     std::vector<Flow> flows(spec.publishers);
+    std::unique_ptr<WebhookReceiver> receiver;  // outlives the pool's threads
+    Pool pool(c.threads);
     LatencyWindow window;
     const auto tag = std::to_string(::getpid());
+    if (spec.webhook_port)
+        receiver = std::make_unique<WebhookReceiver>(pool.next(), spec.webhook_port, "bench-pub-" + tag + "-", flows);
 
     // Subscribers first, all subscribed before anyone publishes.
     const std::size_t read_buffer = spec.subscribers > 100 ? 16 * 1024 : 256 * 1024;
@@ -119,6 +123,13 @@ nlohmann::json run_flow(const Common& c, const FlowSpec& spec, nlohmann::json ou
     for (auto& p : pubs) late += p->late();
     if (spec.pub.rate > 0) out["late"] = late;
 
+    if (receiver) {
+        out["requests"] = receiver->requests.load();
+        out["events_per_request"] =
+            receiver->requests.load() ? static_cast<double>(delivered) / static_cast<double>(receiver->requests.load()) : 0.0;
+        out["connections"] = receiver->connections.load();
+        if (receiver->foreign.load()) errors().record("webhook events of no publisher of this run");
+    }
     if (spec.latency) {
         std::vector<std::uint64_t> all;
         for (auto& s : subs) all.insert(all.end(), s->latencies_ns.begin(), s->latencies_ns.end());
@@ -137,6 +148,25 @@ nlohmann::json flow_params(const FlowSpec& s) {
             {"sub_qos", s.sub_qos},       {"persistent_subscribers", s.persistent_subscribers},
             {"payload", s.pub.payload},         {"e2e_window", s.pub.e2e_window},
             {"ack_window", s.pub.ack_window}, {"rate_target", s.pub.rate}};
+}
+
+nlohmann::json run_webhooks(const Common& c, Args& a) {
+    FlowSpec s;
+    s.publishers = static_cast<unsigned>(a.integer("publishers", 16));
+    s.subscribers = 0;
+    s.webhook_port = static_cast<unsigned short>(a.integer("receiver-port", 0));
+    if (!s.webhook_port) throw std::invalid_argument("webhooks needs --receiver-port (the gateway's webhook URL's)");
+    // Reported only: the gateway's webhook config sets it (bench/run writes one per scenario).
+    const auto batch = a.integer("batch", 1);
+    s.pub.topic = "bench/webhook";
+    s.pub.payload = static_cast<std::size_t>(a.integer("payload", 64));
+    // Bounded end to end, far below the webhook's max_pending: the sustained
+    // delivery rate is measured, not how the outbox sheds an overload.
+    s.pub.e2e_window = static_cast<std::uint64_t>(a.integer("e2e-window", 500));
+    a.check_all_used();
+    auto params = flow_params(s);
+    params["batch"] = batch;
+    return run_flow(c, s, {{"scenario", "webhooks"}, {"unit", "events/s"}, {"params", params}});
 }
 
 FlowSpec fanin_spec(Args& a, int qos) {

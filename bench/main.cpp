@@ -14,7 +14,7 @@ namespace {
 const char* usage =
     "usage: mqgate-bench SCENARIO [--flag value]...\n"
     "scenarios: fanin-qos0 fanin-qos1 fanout latency large idle retained http-publish requests ws-fanout\n"
-    "           ws-throughput\n"
+    "           ws-throughput webhooks\n"
     "common:    --host 127.0.0.1 --port 1883 --threads 1 --duration 10 --warmup 1 --drain 2\n"
     "           --broker-pid PID (report the broker's CPU and, for idle and retained, its memory)\n"
     "fanin-*:   --publishers 10 --payload 64 --e2e-window 500|50 --ack-window 20 --sub-qos Q --filter '#'\n"
@@ -27,7 +27,9 @@ const char* usage =
     "http-publish: --http-port 8080 --connections 32 --wrk-threads 1 --payload 64 --qos 0 --wrk wrk\n"
     "requests:  --devices 10 --parallel 8 --payload 64 --http-port 0 (0: bare MQTT round trips only)\n"
     "ws-fanout: --http-port 8080 --clients 1000 --payload 64 --e2e-window 20 --overload X (then X times the saturated rate, open loop)\n"
-    "ws-throughput: --http-port 8080 --publishers 10 --payload 64 --e2e-window 500\n";
+    "ws-throughput: --http-port 8080 --publishers 10 --payload 64 --e2e-window 500\n"
+    "webhooks:  --receiver-port P (mqgate's webhook URL's) --publishers 16 --payload 64 --e2e-window 500\n"
+    "           --batch N (reported; the gateway's batch.max_events)\n";
 
 }  // namespace
 
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
             {"retained", run_retained},
             {"http-publish", run_http_publish},
             {"requests", run_requests},
+            {"webhooks", run_webhooks},
             {"ws-fanout", run_ws_fanout},
             {"ws-throughput", run_ws_throughput},
         };

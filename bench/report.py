@@ -50,6 +50,11 @@ METRICS = {
                     ("overload_kept_per_broker_cpu", "share kept at 2x, per broker CPU-second", "higher", None),
                     ("overload_notice_share", "share of frames that are dropped notices at 2x", "lower", None)],
     "ws-throughput": [("rate", "msg/s over /mqtt", "higher", None)],
+    "webhooks": [("rate", "events/s POSTed to a local receiver, one per request (16 publishers)", "higher", None),
+                 ("rate_per_broker_core", "events/s per broker CPU-second", "higher", None)],
+    "webhooks-batch": [("rate", "events/s POSTed in batches of up to 100", "higher", None),
+                       ("events_per_request", "events per request", "higher", None),
+                       ("rate_per_broker_core", "events/s per broker CPU-second", "higher", None)],
     # Storage scenarios: "mqgate" stores (SQLite, sync full), Mosquitto has
     # persistence true, "mqgate-mem" is mqgate with storage.backend memory.
     "fanin-qos1-persistent": [("rate", "msg/s received (QoS 1 to a persistent session)", "higher", 5.0),

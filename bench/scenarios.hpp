@@ -17,6 +17,7 @@ nlohmann::json run_idle(const Common& c, Args& a);
 nlohmann::json run_retained(const Common& c, Args& a);
 nlohmann::json run_http_publish(const Common& c, Args& a);
 nlohmann::json run_requests(const Common& c, Args& a);
+nlohmann::json run_webhooks(const Common& c, Args& a);
 nlohmann::json run_ws_fanout(const Common& c, Args& a);
 nlohmann::json run_ws_throughput(const Common& c, Args& a);
 

@@ -118,11 +118,13 @@ struct WebhookOptions {
     std::vector<std::string> events;           // event names it receives (webhook_event_names)
     std::vector<std::string> topics;           // MQTT filters selecting message.publish; none = every topic
     std::string secret;                        // "whsec_" + base64 key; "" = requests are not signed
+    std::string ca_file;                       // PEM CAs an https receiver's certificate must chain to; "" = the system's
     std::map<std::string, std::string> headers;  // extra static request headers
     std::uint32_t timeout_ms = 5000;           // one attempt: connect, send, answer
     std::uint32_t max_age_s = 86'400;          // an event not delivered by then is dropped and counted
     std::size_t max_pending = 10'000;          // events waiting; over it the oldest waiting one is dropped
-    std::uint32_t batch_max_events = 1;        // events per request (only 1 is supported so far)
+    std::uint32_t max_connections = 4;         // requests under way at once, each on its kept-alive connection
+    std::uint32_t batch_max_events = 1;        // events per request, at most; over 1 the body is a JSON array
     std::uint32_t batch_max_wait_ms = 0;       // how long a request waits to fill a batch
 };
 

@@ -2,6 +2,7 @@
 // out-of-range values are errors naming the key path) and writing.
 #include <algorithm>
 #include <array>
+#include <fstream>
 #include <limits>
 #include <set>
 #include <string_view>
@@ -250,6 +251,9 @@ void read_webhook(ObjectReader& r, WebhookOptions& w) {
     for (std::size_t i = 0; i < w.topics.size(); ++i)
         if (mqtt::validate_topic_filter(w.topics[i]))
             r.fail(key("topics") + "[" + std::to_string(i) + "]", "not a valid MQTT filter: \"" + w.topics[i] + "\"");
+    // Loaded (and a bad PEM refused, exit 2) when the webhooks start; a missing file is caught here already.
+    if (r.string("ca_file", w.ca_file) && !w.ca_file.empty() && !std::ifstream(w.ca_file))
+        r.fail(key("ca_file"), "cannot read \"" + w.ca_file + "\"");
     if (r.string("secret", w.secret) && !decode_webhook_secret(w.secret))
         r.fail(key("secret"), "must be \"whsec_\" followed by a non-empty base64 key");
     if (const json* v = r.member("headers")) {
@@ -269,9 +273,10 @@ void read_webhook(ObjectReader& r, WebhookOptions& w) {
     r.integer("timeout_ms", w.timeout_ms, 100, 600'000);
     r.integer("max_age_s", w.max_age_s, 1, 30 * one_day);
     r.integer("max_pending", w.max_pending, 1, 10'000'000);
+    r.integer("max_connections", w.max_connections, 1, 64);
     if (const json* v = r.member("batch")) {
         ObjectReader br(*v, key("batch"), r.source());
-        br.integer("max_events", w.batch_max_events, 1, 1);
+        br.integer("max_events", w.batch_max_events, 1, 1000);
         br.integer("max_wait_ms", w.batch_max_wait_ms, 0, 60'000);
         br.finish();
     }
@@ -450,10 +455,12 @@ json webhooks_json(const std::vector<WebhookOptions>& webhooks) {
                      {"events", w.events},
                      {"topics", w.topics},
                      {"secret", w.secret.empty() ? "" : "whsec_KioqKioqKio="},
+                     {"ca_file", w.ca_file},
                      {"headers", w.headers},
                      {"timeout_ms", w.timeout_ms},
                      {"max_age_s", w.max_age_s},
                      {"max_pending", w.max_pending},
+                     {"max_connections", w.max_connections},
                      {"batch", {{"max_events", w.batch_max_events}, {"max_wait_ms", w.batch_max_wait_ms}}}});
     return a;
 }

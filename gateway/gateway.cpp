@@ -130,8 +130,7 @@ http::ServerOptions Gateway::http_server_options(const std::string& address, std
     return http::ServerOptions{address,          port,           h.max_header_size, h.max_body_size,
                                h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
                                h.cors_origins,   nullptr,        std::move(open),   requests_.get(),
-                               commands_.get(),
-                               [this] { return webhooks::stats_json(webhooks_->stats()); }};
+                               commands_.get(),  webhooks_.get()};
 }
 
 // What every http and https listener serves besides the REST routes.

@@ -30,7 +30,7 @@ struct ApiContext {
     OpenListeners open_listeners;  // /api/v1/stats; null = none
     control::RequestService* requests = nullptr;  // /api/v1/requests (outlives the router); null: it answers 503
     control::CommandService* commands = nullptr;  // /api/v1/commands (outlives the router); null: they answer 503
-    StatsSection webhook_stats;                   // /api/v1/stats "webhooks"; null = no webhooks
+    const webhooks::WebhookService* webhooks = nullptr;  // /api/v1/webhooks, stats (outlives the router); null = none
 };
 
 // Everything below; the context's references must outlive the router.
@@ -43,6 +43,7 @@ void add_event_routes(Router& router, const ApiContext& context);
 void add_status_routes(Router& router, const ApiContext& context);
 void add_request_routes(Router& router, const ApiContext& context);
 void add_command_routes(Router& router, const ApiContext& context);
+void add_webhook_routes(Router& router, const ApiContext& context);
 // /mqtt, /api/v1/stream, /api/v1/stream/sse (served by Streams; see api_streams.cpp).
 void add_stream_routes(Router& router, const ApiContext& context);
 

@@ -15,6 +15,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/net/transport.hpp"
 #include "store/store.hpp"
+#include "webhooks/service.hpp"
 
 namespace mqgate::http {
 namespace {
@@ -185,9 +186,9 @@ nlohmann::json storage_json(const store::StoreStats* s) {
             {"file_bytes", s->file_bytes}};
 }
 
-// What a gateway without webhooks shows: the same totals, all zero.
-nlohmann::json webhooks_none() {
-    return {{"pending", 0}, {"delivered", 0}, {"failed_attempts", 0}, {"dropped", 0}, {"endpoints", nlohmann::json::array()}};
+// A gateway without webhooks shows the same totals, all zero.
+nlohmann::json webhook_stats(const webhooks::WebhookService* service) {
+    return webhooks::stats_json(service ? service->stats() : std::vector<webhooks::WebhookStats>{});
 }
 
 nlohmann::json stats_json(const std::string& node, const mqtt::BrokerStats& s, const store::StoreStats* storage,
@@ -235,22 +236,22 @@ void add_status_routes(Router& router, const ApiContext& context) {
     events::EventLog& log = context.events;
 
     router.add("GET", "/api/v1/stats", [&broker, open = context.open_listeners, requests = context.requests,
-                                        webhooks = context.webhook_stats](const Call&) {
+                                        webhooks = context.webhooks](const Call&) {
         store::StoreStats storage;
         const bool durable = broker.storage_stats(storage);
         return json_response(200, stats_json(broker.node_name(), broker.stats(), durable ? &storage : nullptr,
                                              open ? open() : std::vector<OpenListener>{},
                                              requests ? requests->pending() : 0,
-                                             webhooks ? webhooks() : webhooks_none()));
+                                             webhook_stats(webhooks)));
     });
 
-    router.add("GET", "/metrics", [&broker, &log, webhooks = context.webhook_stats](const Call&) {
+    router.add("GET", "/metrics", [&broker, &log, webhooks = context.webhooks](const Call&) {
         Response r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";
         store::StoreStats storage;
         const bool durable = broker.storage_stats(storage);
         r.body = prometheus_text(broker.stats(), durable ? &storage : nullptr, log,
-                                 webhooks ? webhooks() : webhooks_none());
+                                 webhook_stats(webhooks));
         return r;
     });
 
@@ -272,6 +273,7 @@ void add_api_routes(Router& router, const ApiContext& context) {
     add_publish_routes(router, context);
     add_request_routes(router, context);
     add_command_routes(router, context);
+    add_webhook_routes(router, context);
     add_client_routes(router, context);
     add_retained_routes(router, context);
     add_event_routes(router, context);

@@ -107,6 +107,26 @@ const std::string& openapi_document() {
         }
       }
     },
+    "/api/v1/webhooks": {
+      "get": {
+        "summary": "Every configured webhook (README Webhooks): its url and events (never its secret or headers), counts, pending events, last status and error, last success.",
+        "responses": {
+          "200": {"description": "The webhooks in config order.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}}}}}
+        }
+      }
+    },
+    "/api/v1/webhooks/{name}/failed": {
+      "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "get": {
+        "summary": "The events this webhook gave up (expired: not delivered within max_age_s; overflowed: pushed out over max_pending), newest first: the last 100, kept in memory only (a restart empties the list).",
+        "responses": {
+          "200": {"description": "The events given up.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/FailedWebhookEvent"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}}}}},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
     "/api/v1/clients": {
       "get": {
         "summary": "Connection status of every known session, sorted by clientid.",
@@ -296,6 +316,21 @@ const std::string& openapi_document() {
         "ttl_s": {"type": "integer", "minimum": 1, "default": 3600, "description": "From the POST: a command not done by then expires. At most commands.max_ttl_s."},
         "response_topic": {"type": "string", "description": "Topic filter the device's reply arrives on (placeholders as in topic); without it the command is done once acked (sent at QoS 0)."},
         "correlation": {"type": "string", "example": "payload:rid", "description": "As for POST /api/v1/requests: the command's id goes into that key of the JSON payload, and the reply must echo it."}}},
+      "Webhook": {"type": "object", "properties": {
+        "name": {"type": "string"}, "url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}},
+        "pending": {"type": "integer", "description": "Events waiting or in a request."}, "in_flight": {"type": "integer", "description": "Requests under way."},
+        "delivered": {"type": "integer", "description": "Events answered 2xx."}, "failed_attempts": {"type": "integer", "description": "Requests answered otherwise or not at all."},
+        "dropped": {"type": "integer", "description": "expired + overflowed."}, "expired": {"type": "integer"}, "overflowed": {"type": "integer"},
+        "store_errors": {"type": "integer"}, "last_status": {"type": "integer", "description": "HTTP status of the last attempt; 0 when it got no answer."},
+        "last_error": {"type": "string"}, "last_success_ms": {"type": "integer", "description": "0 = none yet."},
+        "last_success": {"type": "string", "format": "date-time", "nullable": true}}},
+      "FailedWebhookEvent": {"type": "object", "properties": {
+        "id": {"type": "integer", "description": "The event's number (its webhook-id is msg_<id> when sent alone)."},
+        "clientid": {"type": "string"}, "reason": {"type": "string", "enum": ["expired", "overflowed"]},
+        "attempts": {"type": "integer", "description": "Requests that carried it (0: it never went out)."},
+        "last_status": {"type": "integer"}, "last_error": {"type": "string"},
+        "created_ms": {"type": "integer"}, "failed_ms": {"type": "integer"}, "failed_at": {"type": "string", "format": "date-time"},
+        "event": {"type": "object", "description": "The event as it would have been POSTed."}}},
       "Command": {"type": "object", "properties": {
         "id": {"type": "string"}, "clientid": {"type": "string"}, "topic": {"type": "string"}, "payload": {"type": "string"}, "encoding": {"type": "string", "enum": ["plain", "base64"]},
         "qos": {"type": "integer"}, "retain": {"type": "boolean"}, "response_topic": {"type": "string", "nullable": true}, "correlation": {"type": "string", "nullable": true},

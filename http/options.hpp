@@ -10,14 +10,16 @@
 #include <memory>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 namespace mqgate::net {
 class TlsContext;
 }
 namespace mqgate::control {
 class RequestService;
 class CommandService;
+}
+
+namespace mqgate::webhooks {
+class WebhookService;
 }
 
 namespace mqgate::http {
@@ -31,9 +33,6 @@ struct OpenListener {
 };
 // Asked on each /api/v1/stats: users and tokens can change on SIGHUP.
 using OpenListeners = std::function<std::vector<OpenListener>()>;
-
-// A section of /api/v1/stats that a service above http/ fills in (webhooks).
-using StatsSection = std::function<nlohmann::json()>;
 
 struct ServerOptions {
     std::string bind = "0.0.0.0";
@@ -49,7 +48,7 @@ struct ServerOptions {
     OpenListeners open_listeners;                // /api/v1/stats "open_access"; null = none
     control::RequestService* requests = nullptr;  // POST /api/v1/requests (outlives the server); null = 503
     control::CommandService* commands = nullptr;  // /api/v1/commands (outlives the server); null = 503
-    StatsSection webhook_stats;                   // /api/v1/stats "webhooks"; null = no webhooks
+    const webhooks::WebhookService* webhooks = nullptr;  // /api/v1/webhooks, stats (outlives the server); null = none
 };
 
 }  // namespace mqgate::http

@@ -4,60 +4,69 @@
 
 namespace mqgate::webhooks {
 
+namespace {
+
+std::size_t index_of(const std::deque<OutboxItem>& items, std::uint64_t id) {
+    // Ids increase along a queue.
+    const auto it = std::lower_bound(items.begin(), items.end(), id,
+                                     [](const OutboxItem& item, std::uint64_t v) { return item.id < v; });
+    return static_cast<std::size_t>(it - items.begin());
+}
+
+}  // namespace
+
 std::optional<OutboxItem> Outbox::push(OutboxItem item) {
     std::optional<OutboxItem> dropped;
     if (by_id_.size() >= max_pending_) {
         // The oldest event not in flight; at most in_flight() events are skipped.
-        for (const auto& [id, client] : by_id_) {
-            if (in_flight_.contains(id)) continue;
-            auto& queue = clients_.at(client);
-            auto it = std::find_if(queue.begin(), queue.end(), [id = id](const OutboxItem& i) { return i.id == id; });
-            dropped = std::move(*it);
-            const std::string key = client;
-            if (it == queue.begin()) {
-                erase_first(key);
-            } else {
-                queue.erase(it);
-                by_id_.erase(dropped->id);
-            }
+        for (const auto& [id, name] : by_id_) {
+            const auto& client = clients_.at(name);
+            const std::size_t index = index_of(client.items, id);
+            if (index < client.busy) continue;
+            const std::string key = name;
+            dropped = erase(key, index);
             break;
         }
-        // Everything in flight (max_pending below the concurrency): refuse the new one instead.
+        // Everything in flight (max_pending below what is in flight): refuse the new one instead.
         if (!dropped) return item;
     }
-    const std::string client = item.client;
-    by_id_.emplace(item.id, client);
-    auto& queue = clients_[client];
-    queue.push_back(std::move(item));
-    if (queue.size() == 1) make_ready(client);
+    const std::string name = item.client;
+    by_id_.emplace(item.id, name);
+    auto& client = clients_[name];
+    client.items.push_back(std::move(item));
+    if (client.items.size() == 1) make_ready(name);
     return dropped;
 }
 
-std::optional<OutboxItem> Outbox::take(std::int64_t now_ms) {
-    if (ready_.empty() || ready_.begin()->first > now_ms) return std::nullopt;
-    const std::uint64_t id = ready_.begin()->second;
-    ready_.erase(ready_.begin());
-    const std::string& client = by_id_.at(id);
-    in_flight_.emplace(id, client);
-    return clients_.at(client).front();
+std::vector<OutboxItem> Outbox::take(std::int64_t now_ms, std::size_t max) {
+    std::vector<OutboxItem> out;
+    while (out.size() < max && !ready_.empty() && ready_.begin()->first <= now_ms) {
+        const std::uint64_t id = ready_.begin()->second;
+        ready_.erase(ready_.begin());
+        auto& client = clients_.at(by_id_.at(id));
+        for (; client.busy < client.items.size() && out.size() < max; ++client.busy, ++in_flight_)
+            out.push_back(client.items[client.busy]);
+    }
+    return out;
+}
+
+std::size_t Outbox::available(std::int64_t now_ms, std::size_t max) const {
+    std::size_t n = 0;
+    for (auto it = ready_.begin(); n < max && it != ready_.end() && it->first <= now_ms; ++it)
+        n += clients_.at(by_id_.at(it->second)).items.size();
+    return std::min(n, max);
 }
 
 void Outbox::finish(std::uint64_t id) {
-    const auto it = in_flight_.find(id);
-    if (it == in_flight_.end()) return;
-    const std::string client = std::move(it->second);
-    in_flight_.erase(it);
-    erase_first(client);
-}
-
-void Outbox::retry(std::uint64_t id, std::int64_t due_ms) {
-    const auto it = in_flight_.find(id);
-    if (it == in_flight_.end()) return;
-    auto& first = clients_.at(it->second).front();
-    ++first.failed;
-    first.due_ms = due_ms;
-    ready_.emplace(due_ms, id);
-    in_flight_.erase(it);
+    const auto found = by_id_.find(id);
+    if (found == by_id_.end()) return;
+    const std::string name = found->second;
+    auto& client = clients_.at(name);
+    const std::size_t index = index_of(client.items, id);
+    if (index >= client.busy) return;  // not in flight
+    --client.busy;
+    --in_flight_;
+    erase(name, index);
 }
 
 std::optional<std::int64_t> Outbox::next_due() const {
@@ -65,19 +74,22 @@ std::optional<std::int64_t> Outbox::next_due() const {
     return ready_.begin()->first;
 }
 
-void Outbox::make_ready(const std::string& client) {
-    const auto& first = clients_.at(client).front();
+void Outbox::make_ready(const std::string& name) {
+    const auto& first = clients_.at(name).items.front();
     ready_.emplace(first.due_ms, first.id);
 }
 
-void Outbox::erase_first(const std::string& client) {
-    auto c = clients_.find(client);
-    const auto& first = c->second.front();
-    ready_.erase({first.due_ms, first.id});
-    by_id_.erase(first.id);
-    c->second.pop_front();
-    if (c->second.empty()) clients_.erase(c);
-    else make_ready(client);
+OutboxItem Outbox::erase(const std::string& name, std::size_t index) {
+    auto c = clients_.find(name);
+    auto& items = c->second.items;
+    // An idle client's first event is in ready_ (after finish(), it was in flight and is not: a no-op).
+    if (c->second.busy == 0 && index == 0) ready_.erase({items.front().due_ms, items.front().id});
+    OutboxItem item = std::move(items[index]);
+    items.erase(items.begin() + static_cast<std::ptrdiff_t>(index));
+    by_id_.erase(item.id);
+    if (items.empty()) clients_.erase(c);
+    else if (c->second.busy == 0 && index == 0) make_ready(name);  // a new first event, and nothing in flight
+    return item;
 }
 
 }  // namespace mqgate::webhooks

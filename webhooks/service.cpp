@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -35,9 +37,16 @@ WebhookService::WebhookService(const std::vector<config::WebhookOptions>& webhoo
                                boost::asio::io_context& io)
     : broker_(broker), log_(log) {
     if (webhooks.empty()) return;
-    auto tls = client_tls_context();
-    for (const auto& options : webhooks) {
-        auto& webhook = webhooks_.emplace_back(std::make_shared<Webhook>(options, io, tls, store));
+    std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> tls;  // by ca_file, "" = the system's CAs
+    for (std::size_t i = 0; i < webhooks.size(); ++i) {
+        const auto& options = webhooks[i];
+        auto& context = tls[options.ca_file];
+        try {
+            if (!context) context = client_tls_context(options.ca_file);
+        } catch (const std::runtime_error& e) {
+            throw config::ConfigError("configuration", "webhooks[" + std::to_string(i) + "].ca_file", e.what());
+        }
+        auto& webhook = webhooks_.emplace_back(std::make_shared<Webhook>(options, io, context, store));
         webhook->restore();
     }
     // The listener may run once more after unlisten(): it holds the webhooks, not this.
@@ -70,6 +79,25 @@ WebhookService::~WebhookService() {
     for (const auto id : subscriptions_) broker_.unsubscribe(id);
 }
 
+namespace {
+
+nlohmann::json endpoint_json(const WebhookStats& s) {
+    return {{"name", s.name},
+            {"pending", s.pending},
+            {"in_flight", s.in_flight},
+            {"delivered", s.delivered},
+            {"failed_attempts", s.failed_attempts},
+            {"dropped", s.expired + s.overflowed},
+            {"expired", s.expired},
+            {"overflowed", s.overflowed},
+            {"store_errors", s.store_errors},
+            {"last_status", s.last_status},
+            {"last_error", s.last_error},
+            {"last_success_ms", s.last_success_ms}};
+}
+
+}  // namespace
+
 nlohmann::json stats_json(const std::vector<WebhookStats>& stats) {
     std::uint64_t pending = 0, delivered = 0, failed = 0, dropped = 0;
     auto endpoints = nlohmann::json::array();
@@ -78,24 +106,47 @@ nlohmann::json stats_json(const std::vector<WebhookStats>& stats) {
         delivered += s.delivered;
         failed += s.failed_attempts;
         dropped += s.expired + s.overflowed;
-        endpoints.push_back({{"name", s.name},
-                             {"pending", s.pending},
-                             {"in_flight", s.in_flight},
-                             {"delivered", s.delivered},
-                             {"failed_attempts", s.failed_attempts},
-                             {"dropped", s.expired + s.overflowed},
-                             {"expired", s.expired},
-                             {"overflowed", s.overflowed},
-                             {"store_errors", s.store_errors},
-                             {"last_status", s.last_status},
-                             {"last_error", s.last_error},
-                             {"last_success_ms", s.last_success_ms}});
+        endpoints.push_back(endpoint_json(s));
     }
     return {{"pending", pending},
             {"delivered", delivered},
             {"failed_attempts", failed},
             {"dropped", dropped},
             {"endpoints", std::move(endpoints)}};
+}
+
+nlohmann::json WebhookService::list_json() const {
+    auto data = nlohmann::json::array();
+    for (const auto& hook : webhooks_) {
+        const auto s = hook->stats();
+        auto j = endpoint_json(s);
+        j["url"] = hook->options().url;
+        j["events"] = hook->options().events;
+        j["last_success"] = s.last_success_ms ? nlohmann::json(events::rfc3339_utc(s.last_success_ms)) : nullptr;
+        data.push_back(std::move(j));
+    }
+    return {{"data", std::move(data)}, {"meta", {{"page", 1}, {"limit", webhooks_.size()}, {"count", webhooks_.size()}}}};
+}
+
+std::optional<nlohmann::json> WebhookService::failed_json(std::string_view name) const {
+    const auto hook = std::find_if(webhooks_.begin(), webhooks_.end(),
+                                   [name](const auto& h) { return h->options().name == name; });
+    if (hook == webhooks_.end()) return std::nullopt;
+    auto data = nlohmann::json::array();
+    for (const auto& f : (*hook)->failed())
+        data.push_back({{"id", f.id},
+                        {"clientid", f.client},
+                        {"reason", f.reason},
+                        {"attempts", f.attempts},
+                        {"last_status", f.last_status},
+                        {"last_error", f.last_error},
+                        {"created_ms", f.created_ms},
+                        {"failed_ms", f.failed_ms},
+                        {"failed_at", events::rfc3339_utc(f.failed_ms)},
+                        {"event", nlohmann::json::parse(f.body, nullptr, /*allow_exceptions=*/false)}});
+    const auto count = data.size();
+    return nlohmann::json{{"data", std::move(data)},
+                          {"meta", {{"page", 1}, {"limit", Webhook::failed_kept}, {"count", count}}}};
 }
 
 std::vector<WebhookStats> WebhookService::stats() const {

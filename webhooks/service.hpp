@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -31,6 +33,10 @@ public:
     WebhookService& operator=(const WebhookService&) = delete;
 
     std::vector<WebhookStats> stats() const;
+    // GET /api/v1/webhooks: each webhook's url and events (not its secret or headers) and its stats.
+    nlohmann::json list_json() const;
+    // GET /api/v1/webhooks/{name}/failed: the events it gave up, newest first; nullopt: no such webhook.
+    std::optional<nlohmann::json> failed_json(std::string_view name) const;
 
 private:
     mqtt::Broker& broker_;

@@ -1,6 +1,7 @@
 #include "webhooks/webhook.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
@@ -52,7 +53,7 @@ Webhook::Webhook(config::WebhookOptions options, asio::io_context& io, std::shar
       // With a store the ids are unique across restarts already; without one, the process's own prefix makes them so.
       id_prefix_(store ? "msg_" : "msg_" + next_unique_id() + "_"),
       io_(io),
-      tls_(std::move(tls)),
+      client_(make_http_client(io, options_.target, std::move(tls))),
       store_(std::move(store)),
       timer_(io),
       outbox_(options_.max_pending),
@@ -76,10 +77,7 @@ void Webhook::restore() {
                 continue;
             }
             ++restored;
-            if (auto dropped = outbox_.push(std::move(*item))) {
-                ++stats_.overflowed;
-                forget(dropped->id);
-            }
+            if (auto dropped = outbox_.push(std::move(*item))) give_up(*dropped, "overflowed", 0, now_ms());
         }
         if (page.size() < restore_page) break;
     }
@@ -93,17 +91,16 @@ void Webhook::offer(const std::string& client, std::string body) {
     item.id = store_ ? store_->next_id() : next_id_++;
     item.client = client;
     item.body = std::move(body);
-    item.created_ms = now_ms();
+    const std::int64_t now = now_ms();
+    item.created_ms = now;
+    item.due_ms = now;
     if (store_) {
         store::Batch batch;
         batch.add(store::op::Append{queue_name(), store::QueueItem{item.id, stored_form(item)}});
         // The outcome is not waited for: the event is delivered from memory either way.
         if (store_->submit(std::move(batch), [](std::error_code) noexcept {})) ++stats_.store_errors;
     }
-    if (auto dropped = outbox_.push(std::move(item))) {
-        ++stats_.overflowed;
-        forget(dropped->id);
-    }
+    if (auto dropped = outbox_.push(std::move(item))) give_up(*dropped, "overflowed", 0, now);
     schedule_pump();
 }
 
@@ -111,7 +108,7 @@ WebhookStats Webhook::stats() const {
     std::lock_guard lock(mutex_);
     WebhookStats s = stats_;
     s.pending = outbox_.size();
-    s.in_flight = outbox_.in_flight();
+    s.in_flight = requests_;
     return s;
 }
 
@@ -126,78 +123,150 @@ bool Webhook::expired(std::int64_t created_ms, std::int64_t at_ms) const {
 }
 
 void Webhook::pump() {
-    std::vector<OutboxItem> ready;
+    std::vector<Delivery> ready;
     {
         std::lock_guard lock(mutex_);
         pump_posted_ = false;
         const std::int64_t now = now_ms();
-        while (outbox_.in_flight() < max_in_flight) {
-            auto item = outbox_.take(now);
-            if (!item) break;
-            if (expired(item->created_ms, now)) {  // waited behind an earlier event of its client too long
-                outbox_.finish(item->id);
-                ++stats_.expired;
-                forget(item->id);
+        const std::size_t batch = options_.batch_max_events;
+        std::optional<std::int64_t> batch_due;  // when a batch still filling goes anyway
+        while (requests_ + ready.size() < options_.max_connections) {
+            if (!retries_.empty() && retries_.begin()->first <= now) {
+                ready.push_back(std::move(retries_.begin()->second));
+                retries_.erase(retries_.begin());
                 continue;
             }
-            ready.push_back(std::move(*item));
+            const auto due = outbox_.next_due();
+            if (!due || *due > now) break;
+            // A batch waits for more events up to max_wait_ms after its first one was due.
+            if (batch > 1 && outbox_.available(now, batch) < batch && now < *due + options_.batch_max_wait_ms) {
+                batch_due = *due + options_.batch_max_wait_ms;
+                break;
+            }
+            auto events = outbox_.take(now, batch);
+            std::erase_if(events, [&](const OutboxItem& e) {
+                if (!expired(e.created_ms, now)) return false;  // waited behind an earlier event of its client too long
+                outbox_.finish(e.id);
+                give_up(e, "expired", 0, now);
+                return true;
+            });
+            if (!events.empty()) ready.push_back(delivery(std::move(events)));
         }
         // With every request slot taken, the next completion pumps again.
-        if (const auto due = outbox_.next_due(); due && outbox_.in_flight() < max_in_flight) {
-            timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(*due - now, 0)));
-            timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-                if (!ec) self->pump();
-            });
+        if (requests_ + ready.size() < options_.max_connections) {
+            std::optional<std::int64_t> wake = batch_due ? batch_due : outbox_.next_due();
+            if (!retries_.empty() && (!wake || retries_.begin()->first < *wake)) wake = retries_.begin()->first;
+            if (wake) {
+                timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(*wake - now, 0)));
+                timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+                    if (!ec) self->pump();
+                });
+            }
         }
+        requests_ += ready.size();
     }
-    for (auto& item : ready) send(std::move(item));
+    for (auto& d : ready) send(std::move(d));
 }
 
-void Webhook::send(OutboxItem item) {
-    const std::string id = id_prefix_ + std::to_string(item.id);
+Webhook::Delivery Webhook::delivery(std::vector<OutboxItem> events) const {
+    Delivery d;
+    if (options_.batch_max_events == 1) {
+        d.id = id_prefix_ + std::to_string(events.front().id);
+        d.body = events.front().body;
+    } else {
+        // A batch's id names its events (the first, and a hash of all): a retry of the same
+        // events has the same id, a batch formed differently (after a restart) another.
+        std::uint64_t hash = 14695981039346656037ull;  // FNV-1a over the ids
+        d.body = "[";
+        for (const auto& e : events) {
+            for (int shift = 0; shift < 64; shift += 8) hash = (hash ^ ((e.id >> shift) & 0xff)) * 1099511628211ull;
+            if (d.body.size() > 1) d.body += ',';
+            d.body += e.body;
+        }
+        d.body += ']';
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+        d.id = id_prefix_ + std::to_string(events.front().id) + "_" + hex;
+    }
+    d.events = std::move(events);
+    return d;
+}
+
+void Webhook::send(Delivery d) {
     const std::int64_t timestamp = now_ms() / 1000;
     PostRequest request;
-    request.url = options_.target;
     request.timeout = std::chrono::milliseconds(options_.timeout_ms);
     for (const auto& header : options_.headers) request.headers.push_back(header);
-    request.headers.emplace_back("webhook-id", id);
+    request.headers.emplace_back("webhook-id", d.id);
     request.headers.emplace_back("webhook-timestamp", std::to_string(timestamp));
-    if (key_) request.headers.emplace_back("webhook-signature", signature(*key_, id, timestamp, item.body));
-    request.body = std::move(item.body);
-    post(io_, tls_, std::move(request),
-         [self = shared_from_this(), id = item.id, created = item.created_ms, failed = item.failed](PostResult r) {
-             self->on_result(id, created, failed, r);
-         });
+    if (key_) request.headers.emplace_back("webhook-signature", signature(*key_, d.id, timestamp, d.body));
+    request.body = d.body;
+    client_->post(std::move(request),
+                  [self = shared_from_this(), d = std::move(d)](PostResult r) mutable { self->on_result(std::move(d), r); });
 }
 
-void Webhook::on_result(std::uint64_t id, std::int64_t created_ms, unsigned failed, const PostResult& result) {
+void Webhook::on_result(Delivery d, const PostResult& result) {
     {
         std::lock_guard lock(mutex_);
+        --requests_;
         const std::int64_t now = now_ms();
         stats_.last_status = result.status;
         if (result.status >= 200 && result.status < 300) {
-            outbox_.finish(id);
-            ++stats_.delivered;
+            for (const auto& e : d.events) {
+                outbox_.finish(e.id);
+                forget(e.id);
+            }
+            stats_.delivered += d.events.size();
             stats_.last_success_ms = now;
-            forget(id);
         } else {
             // Every other answer is retried, as Svix does: a 4xx may be a receiver's passing
             // mistake (a deploy, a missing route) as much as a refusal (README "Webhooks").
             ++stats_.failed_attempts;
             stats_.last_error = result.status ? "HTTP " + std::to_string(result.status) : result.error;
-            const auto delay = retry_delay(failed + 1, random_(), result.retry_after);
-            if (expired(created_ms, now + delay.count())) {
-                outbox_.finish(id);
-                ++stats_.expired;
-                forget(id);
-                LOG_WARN("webhook " << options_.name << ": event " << id << " dropped after " << failed + 1
+            const auto delay = retry_delay(d.failed + 1, random_(), result.retry_after);
+            const std::size_t before = d.events.size();
+            std::erase_if(d.events, [&](const OutboxItem& e) {
+                if (!expired(e.created_ms, now + delay.count())) return false;
+                outbox_.finish(e.id);
+                give_up(e, "expired", d.failed + 1, now);
+                LOG_WARN("webhook " << options_.name << ": event " << e.id << " dropped after " << d.failed + 1
                                     << " attempt(s) in max_age_s (" << stats_.last_error << ")");
-            } else {
-                outbox_.retry(id, now + delay.count());
+                return true;
+            });
+            if (!d.events.empty()) {
+                // Fewer events make another request: another id.
+                const unsigned failed = d.failed + 1;
+                if (d.events.size() != before) d = delivery(std::move(d.events));
+                d.failed = failed;
+                retries_.emplace(now + delay.count(), std::move(d));
             }
         }
     }
     pump();
+}
+
+void Webhook::give_up(const OutboxItem& event, const char* reason, unsigned attempts, std::int64_t now) {
+    ++(std::string_view(reason) == "expired" ? stats_.expired : stats_.overflowed);
+    forget(event.id);
+    FailedEvent f;
+    f.id = event.id;
+    f.client = event.client;
+    f.reason = reason;
+    f.attempts = attempts;
+    if (attempts) {  // the webhook's last attempt was this event's
+        f.last_status = stats_.last_status;
+        f.last_error = stats_.last_error;
+    }
+    f.created_ms = event.created_ms;
+    f.failed_ms = now;
+    f.body = event.body;
+    failed_.push_front(std::move(f));
+    if (failed_.size() > failed_kept) failed_.pop_back();
+}
+
+std::vector<FailedEvent> Webhook::failed() const {
+    std::lock_guard lock(mutex_);
+    return {failed_.begin(), failed_.end()};
 }
 
 void Webhook::forget(std::uint64_t id) {

@@ -9,11 +9,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -21,7 +24,7 @@
 
 #include "config/config.hpp"
 #include "store/store.hpp"
-#include "webhooks/http_post.hpp"
+#include "webhooks/http_client.hpp"
 #include "webhooks/outbox.hpp"
 
 namespace mqgate::webhooks {
@@ -30,7 +33,7 @@ struct WebhookStats {
     std::string name;
     std::uint64_t pending = 0;          // waiting or in flight
     std::uint64_t in_flight = 0;        // requests under way
-    std::uint64_t delivered = 0;        // answered 2xx
+    std::uint64_t delivered = 0;        // events answered 2xx
     std::uint64_t failed_attempts = 0;  // attempts answered otherwise, or with no answer
     std::uint64_t expired = 0;          // dropped: not delivered within max_age_s
     std::uint64_t overflowed = 0;       // dropped: over max_pending
@@ -40,11 +43,21 @@ struct WebhookStats {
     std::int64_t last_success_ms = 0;   // epoch ms; 0 = never
 };
 
+// An event given up, kept for inspection (GET /api/v1/webhooks/{name}/failed).
+struct FailedEvent {
+    std::uint64_t id = 0;         // the event's n (its webhook-id's, when sent alone)
+    std::string client;           // its ordering key
+    std::string reason;           // "expired" (not delivered within max_age_s) or "overflowed" (over max_pending)
+    unsigned attempts = 0;        // requests that carried it
+    unsigned last_status = 0;     // of the last of them; 0 = no answer, or none made
+    std::string last_error;       // of the last of them
+    std::int64_t created_ms = 0;  // when it happened
+    std::int64_t failed_ms = 0;   // when it was given up
+    std::string body;             // the event's JSON
+};
+
 class Webhook : public std::enable_shared_from_this<Webhook> {
 public:
-    // Requests under way at once per webhook.
-    static constexpr std::size_t max_in_flight = 4;
-
     Webhook(config::WebhookOptions options, boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
             std::shared_ptr<store::Store> store);
 
@@ -57,29 +70,47 @@ public:
     // An event for this webhook: `client` orders it, `body` is what is POSTed.
     void offer(const std::string& client, std::string body);
     WebhookStats stats() const;
+    // The events given up most recently, newest first: at most failed_kept, in memory only.
+    std::vector<FailedEvent> failed() const;
+    static constexpr std::size_t failed_kept = 100;
 
 private:
+    // One request's events (a batch, or one event), tried until delivered or expired.
+    struct Delivery {
+        std::vector<OutboxItem> events;
+        std::string id;    // webhook-id: the same on every retry while the events are
+        std::string body;  // the event, or the JSON array of them when batching
+        unsigned failed = 0;
+    };
+
     void schedule_pump();  // with mutex_ held
     void pump();
-    void send(OutboxItem item);
-    void on_result(std::uint64_t id, std::int64_t created_ms, unsigned failed, const PostResult& result);
+    Delivery delivery(std::vector<OutboxItem> events) const;
+    void send(Delivery delivery);
+    void on_result(Delivery delivery, const PostResult& result);
     void forget(std::uint64_t id);  // with mutex_ held: removes it from the store queue
+    // With mutex_ held: `event` is dropped (the outbox no longer holds it), counted, kept for
+    // inspection and removed from the store. `attempts`: the requests that carried it.
+    void give_up(const OutboxItem& event, const char* reason, unsigned attempts, std::int64_t now);
     bool expired(std::int64_t created_ms, std::int64_t at_ms) const;
 
     const config::WebhookOptions options_;
     const std::optional<std::string> key_;  // HMAC key; none = unsigned
     std::string id_prefix_;                 // webhook-id = prefix + the event's id
     boost::asio::io_context& io_;
-    std::shared_ptr<boost::asio::ssl::context> tls_;
+    const std::shared_ptr<HttpClient> client_;  // the I/O thread's only
     std::shared_ptr<store::Store> store_;
     boost::asio::steady_timer timer_;  // the I/O thread's only
 
     mutable std::mutex mutex_;  // guards everything below
     Outbox outbox_;
+    std::multimap<std::int64_t, Delivery> retries_;  // failed deliveries by when they are tried again
+    std::size_t requests_ = 0;                      // under way
     std::uint64_t next_id_ = 1;  // without a store
     bool pump_posted_ = false;
     std::mt19937_64 random_;
     WebhookStats stats_;
+    std::deque<FailedEvent> failed_;  // newest first, at most failed_kept
 };
 
 }  // namespace mqgate::webhooks

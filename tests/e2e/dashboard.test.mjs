@@ -6,16 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import mqtt from 'mqtt';
-import { startGateway } from './harness.mjs';
+import { openPage, startGateway } from './harness.mjs';
 import { mosquittoSub, mosquittoPub } from './clients.mjs';
 import { sendRequest } from './requests_form.mjs';
 
 const WAIT = { timeout: 15000 };
 const ARTIFACTS = process.env.MQGATE_ARTIFACTS ?? join(tmpdir(), 'mqgate-dashboard-artifacts');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let gateway;
 let browser;
@@ -26,14 +23,7 @@ const pageErrors = [];
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   gateway = await startGateway();
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  // HTTP errors the tests cause on purpose (404 while waiting) are logged by
-  // Chromium as console errors too; those are not script errors.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
-  });
+  ({ browser, page } = await openPage(pageErrors));
 });
 
 after(async () => {

@@ -10,15 +10,16 @@ import json
 import os
 import shutil
 import ssl
-import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import packets
 import harness
+from certificates import Certificates
 from harness import Gateway
 from rawclient import RawClient
 
@@ -36,32 +37,48 @@ def verify(headers, body):
 
 class Receiver:
     """An HTTP server on 127.0.0.1 recording each POST. `status` is what it
-    answers; deliveries are recorded only when it answers 2xx."""
+    answers; deliveries are recorded only when it answers 2xx, one per event
+    (a batch's array is taken apart; `requests` keeps each batch whole)."""
 
     def __init__(self, port=0, tls=None):
         self.cond = threading.Condition()
         self.status = 200
         self.delivered = []  # (headers dict, event dict), in arrival order
+        self.requests = []  # (headers dict, parsed body) of each delivered request
+        self.ports = set()  # the gateway's port of each request's connection: one per connection
+        self.closed = 0  # connections ended (by either side)
         self.attempts = 0
         self.bad_signatures = 0
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # connections kept alive
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver.cond:
                     receiver.attempts += 1
+                    receiver.ports.add(self.client_address[1])
                     status = receiver.status
                     if not verify(headers, body):
                         receiver.bad_signatures += 1
                         status = 401
                     elif 200 <= status < 300:
-                        receiver.delivered.append((headers, json.loads(body)))
+                        parsed = json.loads(body)
+                        receiver.requests.append((headers, parsed))
+                        for event in parsed if isinstance(parsed, list) else [parsed]:
+                            receiver.delivered.append((headers, event))
                     receiver.cond.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def finish(self):
+                super().finish()
+                with receiver.cond:
+                    receiver.closed += 1
+                    receiver.cond.notify_all()
 
             def log_message(self, *args):
                 pass
@@ -106,6 +123,15 @@ def client_session(port, client_id, filters):
         c.expect_closed()
 
 
+def concurrent_sessions(port, clients, filters):
+    """client_session for each client, all at once."""
+    threads = [threading.Thread(target=client_session, args=(port, c, filters)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+
+
 def expected_sequence(client_id, filters):
     return (["client.connected"] + ["session.subscribed"] * len(filters) + ["message.publish", "client.disconnected"])
 
@@ -118,6 +144,15 @@ def poll(predicate, timeout=WAIT, step=0.05):
 def all_stats(gw):
     with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/stats" % gw.ports["http"], timeout=5) as r:
         return json.load(r)
+
+
+def get(gw, path):
+    """(status, JSON body) of a GET on the gateway's REST API."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (gw.ports["http"], path), timeout=5) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
 
 
 def stats(gw):
@@ -153,11 +188,7 @@ class WebhookTest(unittest.TestCase):
         gw = self.start(webhook_config(rx.port))
         filters = ["a/%d" % i for i in range(5)]
         clients = ["dev-%d" % i for i in range(3)]
-        threads = [threading.Thread(target=client_session, args=(gw.mqtt_port, c, filters)) for c in clients]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(WAIT)
+        concurrent_sessions(gw.mqtt_port, clients, filters)
         per_client = len(expected_sequence("", filters))
         self.assertTrue(rx.wait(lambda r: len(r.delivered) >= per_client * len(clients)), rx.events())
         self.assertEqual(rx.bad_signatures, 0)
@@ -177,6 +208,7 @@ class WebhookTest(unittest.TestCase):
             metrics = r.read().decode()
         self.assertIn('mqgate_webhook_delivered_total{webhook="test"} %d\n' % len(headers), metrics)
         self.assertIn('mqgate_webhook_pending{webhook="test"} 0\n', metrics)
+        self.assertIsNotNone(get(gw, "/api/v1/webhooks")[1]["data"][0]["last_success"])
         gw.stop()
 
     def test_receiver_down_then_back_gets_everything_in_order(self):
@@ -269,29 +301,137 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual(rx.delivered, [])
         gw.stop()
 
-    def test_https_receiver_with_an_untrusted_certificate_is_refused(self):
-        tmp = tempfile.mkdtemp(prefix="mqgate-webhooks-tls-")
-        try:
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                            "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj",
-                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                           cwd=tmp, check=True, capture_output=True, timeout=30)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem"))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        rx = self.receiver(tls=context)
-        config = webhook_config(rx.port)
+    def test_batches_carry_several_events_in_order_per_client(self):
+        rx = self.receiver()
+        rx.status = 500  # the first batches fail and are retried whole
+        gw = self.start(webhook_config(rx.port, batch={"max_events": 8, "max_wait_ms": 300}))
+        filters = ["f/%d" % i for i in range(4)]
+        clients = ["batch-%d" % i for i in range(4)]
+        concurrent_sessions(gw.mqtt_port, clients, filters)
+        self.assertTrue(rx.wait(lambda r: r.attempts >= 2))
+        with rx.cond:
+            rx.status = 200
+        total = len(clients) * len(expected_sequence("", filters))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= total), rx.events())
+        self.assertEqual(rx.bad_signatures, 0)
+        for c in clients:
+            self.assertEqual([e["event"] for e in rx.events(c)], expected_sequence(c, filters))
+        bodies = [body for _, body in rx.requests]
+        self.assertTrue(all(isinstance(b, list) and 1 <= len(b) <= 8 for b in bodies), bodies)
+        self.assertLess(len(bodies), total)  # batched: fewer requests than events
+        self.assertGreater(max(len(b) for b in bodies), 1)
+        ids = [h["webhook-id"] for h, _ in rx.requests]  # one id per delivery, none delivered twice
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertTrue(poll(lambda: stats(gw)["delivered"] == total and stats(gw)["pending"] == 0), stats(gw))
+        gw.stop()
+
+    def test_many_events_share_few_kept_alive_connections(self):
+        rx = self.receiver()
+        gw = self.start(webhook_config(rx.port, max_connections=2))
+        filters = ["k/1", "k/2"]
+        clients = ["keep-%d" % i for i in range(8)]
+        concurrent_sessions(gw.mqtt_port, clients, filters)
+        total = len(clients) * len(expected_sequence("", filters))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= total), rx.events())
+        for c in clients:
+            self.assertEqual([e["event"] for e in rx.events(c)], expected_sequence(c, filters))
+        self.assertEqual(len(rx.requests), total)  # one event per request
+        self.assertLessEqual(len(rx.ports), 2, rx.ports)
+        gw.stop()
+
+    def test_events_refused_until_max_age_are_listed_as_failed(self):
+        rx = self.receiver()
+        rx.status = 400
+        gw = self.start(webhook_config(rx.port, max_age_s=1))
+        client_session(gw.mqtt_port, "refused-1", ["g/1"])
+        n = len(expected_sequence("", ["g/1"]))
+        self.assertTrue(poll(lambda: stats(gw)["dropped"] == n), stats(gw))
+        status, failed = get(gw, "/api/v1/webhooks/test/failed")
+        self.assertEqual(status, 200)
+        self.assertEqual(failed["meta"]["count"], n)
+        # Newest first; each with why it was given up and the event itself.
+        self.assertEqual([f["event"]["event"] for f in failed["data"]][::-1], expected_sequence("", ["g/1"]))
+        for f in failed["data"]:
+            self.assertEqual((f["clientid"], f["reason"]), ("refused-1", "expired"))
+            self.assertGreaterEqual(f["attempts"], 1)
+            self.assertEqual((f["last_status"], f["last_error"]), (400, "HTTP 400"))
+            self.assertGreaterEqual(f["failed_ms"], f["created_ms"])
+        status, hooks = get(gw, "/api/v1/webhooks")
+        self.assertEqual(status, 200)
+        [hook] = hooks["data"]
+        self.assertEqual((hook["name"], hook["url"], hook["delivered"], hook["expired"], hook["pending"]),
+                         ("test", "http://127.0.0.1:%d/hook" % rx.port, 0, n, 0))
+        self.assertEqual((hook["last_status"], hook["last_error"], hook["last_success"]), (400, "HTTP 400", None))
+        self.assertNotIn("secret", hook)
+        self.assertEqual(get(gw, "/api/v1/webhooks/nope/failed")[0], 404)
+        gw.stop()
+
+    def test_a_kept_alive_connection_the_receiver_closed_is_replaced(self):
+        rx = self.receiver()
+        rx.server.RequestHandlerClass.timeout = 0.3  # the receiver closes a connection idle this long
+        gw = self.start(webhook_config(rx.port, max_connections=1))
+        client_session(gw.mqtt_port, "idle-1", [])
+        n = len(expected_sequence("", []))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= n))
+        self.assertTrue(rx.wait(lambda r: r.closed >= 1))  # the gateway's idle connection is gone
+        client_session(gw.mqtt_port, "idle-2", [])
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= 2 * n), rx.events())
+        self.assertEqual([e["event"] for e in rx.events("idle-2")], expected_sequence("idle-2", []))
+        # Sent again on a new connection at once: not a failed attempt.
+        self.assertEqual(stats(gw)["failed_attempts"], 0)
+        self.assertGreaterEqual(len(rx.ports), 2)
+        gw.stop()
+
+    def https_receiver(self, certs, signed_by):
+        cert, key = certs.issue("receiver-" + signed_by, "127.0.0.1", server=True, ca=signed_by)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        return self.receiver(tls=context)
+
+    def https_config(self, rx, certs):
+        config = webhook_config(rx.port, ca_file=certs.ca)
         config["webhooks"][0]["url"] = "https://127.0.0.1:%d/hook" % rx.port
-        gw = self.start(config)
-        client_session(gw.mqtt_port, "tls-1", [])
-        # Not in the system's CA store: the handshake fails, and is retried like any failure.
-        self.assertTrue(poll(lambda: stats(gw)["failed_attempts"] >= 1), stats(gw))
+        return config
+
+    def test_https_receiver_signed_by_the_ca_file_gets_the_events(self):
+        certs = Certificates()
+        self.addCleanup(certs.remove)
+        rx = self.https_receiver(certs, "ca")
+        gw = self.start(self.https_config(rx, certs))
+        client_session(gw.mqtt_port, "tls-1", ["t/1"])
+        n = len(expected_sequence("", ["t/1"]))
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= n), stats(gw))
+        self.assertEqual([e["event"] for e in rx.events("tls-1")], expected_sequence("tls-1", ["t/1"]))
+        self.assertEqual(rx.bad_signatures, 0)
+        gw.stop()
+
+    def test_https_receiver_of_another_ca_is_refused_and_retried(self):
+        certs = Certificates()
+        self.addCleanup(certs.remove)
+        rx = self.https_receiver(certs, "other-ca")
+        gw = self.start(self.https_config(rx, certs))
+        client_session(gw.mqtt_port, "tls-2", [])
+        # Not signed by a CA of ca_file: the handshake fails, and is retried like any failure.
+        self.assertTrue(poll(lambda: stats(gw)["failed_attempts"] >= 2), stats(gw))
         endpoint = stats(gw)["endpoints"][0]
         self.assertIn("tls handshake", endpoint["last_error"])
+        self.assertIn("certificate verify failed", endpoint["last_error"])
         self.assertEqual((endpoint["delivered"], endpoint["last_status"]), (0, 0))
+        self.assertGreater(endpoint["pending"], 0)
         self.assertEqual(rx.attempts, 0)
         gw.stop()
+
+    def test_bad_ca_file_stops_start_up_naming_the_key(self):
+        not_pem = os.path.join(self.data, "not-a-ca.pem")
+        with open(not_pem, "w") as f:
+            f.write("not a certificate\n")
+        for ca_file in (not_pem, os.path.join(self.data, "missing.pem")):
+            gw = Gateway(webhook_config(1, ca_file=ca_file), data_dir=self.data)
+            with self.assertRaises(AssertionError):
+                gw.start()
+            gw.proc.stdout.close()
+            self.assertEqual(gw.proc.returncode, 2, ca_file)
+            self.assertIn("webhooks[0].ca_file", gw.log_text())
 
     def test_bad_webhook_config_stops_start_up_naming_the_key(self):
         gw = Gateway({"webhooks": [{"name": "x", "url": "ftp://h/", "events": ["client.connected"]}]},

@@ -28,7 +28,8 @@ TEST(WebhookConfig, FullEntryIsRead) {
     const Config c = parse(R"({"webhooks": [ {"name": "crm", "url": "https://hooks.example.com:8443/in?x=1",
         "events": ["client.connected", "message.publish"], "topics": ["sensors/#"],
         "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "headers": {"Authorization": "Bearer t"},
-        "timeout_ms": 2000, "max_age_s": 60, "max_pending": 5, "batch": {"max_events": 1, "max_wait_ms": 0}} ]})");
+        "timeout_ms": 2000, "max_age_s": 60, "max_pending": 5, "max_connections": 2,
+        "batch": {"max_events": 50, "max_wait_ms": 20}} ]})");
     ASSERT_EQ(c.webhooks.size(), 1u);
     const auto& w = c.webhooks[0];
     EXPECT_EQ(w.name, "crm");
@@ -39,6 +40,9 @@ TEST(WebhookConfig, FullEntryIsRead) {
     EXPECT_EQ(w.timeout_ms, 2000u);
     EXPECT_EQ(w.max_age_s, 60u);
     EXPECT_EQ(w.max_pending, 5u);
+    EXPECT_EQ(w.max_connections, 2u);
+    EXPECT_EQ(w.batch_max_events, 50u);
+    EXPECT_EQ(w.batch_max_wait_ms, 20u);
 }
 
 TEST(WebhookConfig, UrlParts) {
@@ -73,7 +77,9 @@ TEST(WebhookConfig, BadValuesNameTheKey) {
     EXPECT_EQ(error_of("{" + base + R"(, "secret": "abc"})").first, "webhooks[0].secret");
     EXPECT_EQ(error_of("{" + base + R"(, "headers": {"X": 1}})").first, "webhooks[0].headers.X");
     EXPECT_EQ(error_of("{" + base + R"(, "max_pending": 0})").first, "webhooks[0].max_pending");
-    EXPECT_EQ(error_of("{" + base + R"(, "batch": {"max_events": 10}})").first, "webhooks[0].batch.max_events");
+    EXPECT_EQ(error_of("{" + base + R"(, "batch": {"max_events": 1001}})").first, "webhooks[0].batch.max_events");
+    EXPECT_EQ(error_of("{" + base + R"(, "max_connections": 0})").first, "webhooks[0].max_connections");
+    EXPECT_EQ(error_of("{" + base + R"(, "ca_file": "/nonexistent/ca.pem"})").first, "webhooks[0].ca_file");
     EXPECT_EQ(error_of("{" + base + R"(, "retries": 3})").first, "webhooks[0].retries");
     EXPECT_EQ(error_of("{" + base + "}, {" + base + "}").first, "webhooks[1].name");
 }

@@ -1,5 +1,6 @@
-// The outbox: per-client order, a failing event holds back its client only,
-// the bound drops the oldest waiting event.
+// The outbox: per-client order, a failing delivery holds back its clients
+// only, batches take a client's events in order, the bound drops the oldest
+// waiting event.
 #include <gtest/gtest.h>
 
 #include "webhooks/outbox.hpp"
@@ -15,15 +16,21 @@ OutboxItem event(std::uint64_t id, std::string client) {
     return item;
 }
 
-// Ids take() hands out at `now`, until it has nothing.
+std::vector<std::uint64_t> ids(const std::vector<OutboxItem>& items) {
+    std::vector<std::uint64_t> out;
+    for (const auto& item : items) out.push_back(item.id);
+    return out;
+}
+
+// Ids take() hands out one at a time at `now`, until it has nothing.
 std::vector<std::uint64_t> take_all(Outbox& box, std::int64_t now) {
-    std::vector<std::uint64_t> ids;
+    std::vector<std::uint64_t> out;
     for (int i = 0; i < 100; ++i) {
-        auto item = box.take(now);
-        if (!item) break;
-        ids.push_back(item->id);
+        auto items = box.take(now, 1);
+        if (items.empty()) break;
+        out.push_back(items.front().id);
     }
-    return ids;
+    return out;
 }
 
 TEST(WebhookOutbox, OneEventPerClientInFlightInOrder) {
@@ -43,23 +50,49 @@ TEST(WebhookOutbox, OneEventPerClientInFlightInOrder) {
     EXPECT_FALSE(box.next_due());
 }
 
-TEST(WebhookOutbox, AFailingEventHoldsBackItsClientOnly) {
+TEST(WebhookOutbox, AnUnfinishedEventHoldsBackItsClientOnly) {
     Outbox box(100);
     box.push(event(1, "a"));
     box.push(event(2, "a"));
     box.push(event(3, "b"));
     EXPECT_EQ(take_all(box, 0), (std::vector<std::uint64_t>{1, 3}));
-    box.retry(1, 500);  // a's first event failed: due again at 500
     box.finish(3);
+    box.push(event(4, "b"));
+    EXPECT_EQ(take_all(box, 0), std::vector<std::uint64_t>{4});  // 1 is still in flight: 2 waits
+    box.finish(1);
+    EXPECT_EQ(take_all(box, 0), std::vector<std::uint64_t>{2});
+}
+
+TEST(WebhookOutbox, NothingIsTakenBeforeItIsDue) {
+    Outbox box(100);
+    auto later = event(1, "a");
+    later.due_ms = 500;
+    box.push(later);
     EXPECT_EQ(take_all(box, 499), std::vector<std::uint64_t>{});
     EXPECT_EQ(box.next_due(), 500);
-    auto again = box.take(500);
-    ASSERT_TRUE(again);
-    EXPECT_EQ(again->id, 1u);
-    EXPECT_EQ(again->failed, 1u);
-    EXPECT_EQ(again->body, "e1");
-    box.finish(1);
-    EXPECT_EQ(take_all(box, 500), std::vector<std::uint64_t>{2});
+    EXPECT_EQ(box.available(500, 10), 1u);
+    EXPECT_EQ(take_all(box, 500), std::vector<std::uint64_t>{1});
+}
+
+TEST(WebhookOutbox, ABatchTakesEachClientsEventsInOrder) {
+    Outbox box(100);
+    box.push(event(1, "a"));
+    box.push(event(2, "b"));
+    box.push(event(3, "a"));
+    box.push(event(4, "c"));
+    box.push(event(5, "a"));
+    EXPECT_EQ(box.available(0, 10), 5u);
+    EXPECT_EQ(box.available(0, 3), 3u);
+    EXPECT_EQ(ids(box.take(0, 4)), (std::vector<std::uint64_t>{1, 3, 5, 2}));
+    box.push(event(6, "a"));
+    box.push(event(7, "b"));
+    // a and b have events in flight: only c may go.
+    EXPECT_EQ(ids(box.take(0, 10)), std::vector<std::uint64_t>{4});
+    for (auto id : {1, 3, 5}) box.finish(id);
+    EXPECT_EQ(ids(box.take(0, 10)), std::vector<std::uint64_t>{6});
+    box.finish(2);
+    EXPECT_EQ(ids(box.take(0, 10)), std::vector<std::uint64_t>{7});
+    EXPECT_EQ(box.in_flight(), 3u);
 }
 
 TEST(WebhookOutbox, OverTheBoundTheOldestWaitingEventIsDropped) {
@@ -67,7 +100,7 @@ TEST(WebhookOutbox, OverTheBoundTheOldestWaitingEventIsDropped) {
     box.push(event(1, "a"));
     box.push(event(2, "b"));
     box.push(event(3, "a"));
-    ASSERT_EQ(box.take(0)->id, 1u);  // in flight: not dropped
+    ASSERT_EQ(ids(box.take(0, 1)), std::vector<std::uint64_t>{1});  // in flight: not dropped
     auto dropped = box.push(event(4, "c"));
     ASSERT_TRUE(dropped);
     EXPECT_EQ(dropped->id, 2u);
@@ -82,7 +115,7 @@ TEST(WebhookOutbox, OverTheBoundTheOldestWaitingEventIsDropped) {
 TEST(WebhookOutbox, WhenEverythingIsInFlightTheNewEventIsRefused) {
     Outbox box(1);
     box.push(event(1, "a"));
-    ASSERT_TRUE(box.take(0));
+    ASSERT_EQ(box.take(0, 1).size(), 1u);
     auto refused = box.push(event(2, "b"));
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->id, 2u);

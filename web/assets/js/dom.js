@@ -123,6 +123,19 @@ export function renderPayload(payload, encoding, { compact = false } = {}) {
   return compact ? h('code.payload', { title: text }, text) : h('pre.payload.wrap', {}, text);
 }
 
+// A view's show() and hide(): `refresh` now and every `ms` while the view is shown.
+export function refreshWhileShown(refresh, ms) {
+  let timer = null;
+  return {
+    show() {
+      clearInterval(timer);
+      timer = setInterval(refresh, ms);
+      refresh();
+    },
+    hide() { clearInterval(timer); },
+  };
+}
+
 // Runs fn at most once per `ms`; a call in between runs once at the end.
 export function throttle(fn, ms) {
   let timer = null;

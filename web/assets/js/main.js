@@ -11,9 +11,10 @@ import * as live from './views/live.js';
 import * as publish from './views/publish.js';
 import * as requests from './views/requests.js';
 import * as commands from './views/commands.js';
+import * as webhooks from './views/webhooks.js';
 
 const STATS_PERIOD_MS = 1000;
-const VIEWS = { overview, clients, events, topics, live, publish, requests, commands };
+const VIEWS = { overview, clients, events, topics, live, publish, requests, commands, webhooks };
 
 const api = new Api();
 const stream = new Stream(api);

@@ -1,12 +1,11 @@
 // Topics: retained messages as a topic tree, with their values; delete.
-import { h, replaceChildren, formatDateTime, renderPayload } from '../dom.js';
+import { h, replaceChildren, formatDateTime, renderPayload, refreshWhileShown } from '../dom.js';
 import { topicPath } from '../api.js';
 
 const REFRESH_MS = 5000;
 
 export function mount(section, { api, toast }) {
   let messages = [];
-  let timer = null;
   const collapsed = new Set();  // tree paths the user closed survive refreshes
 
   const filter = h('input', { type: 'text', id: 'retained-filter', value: '#', spellcheck: false,
@@ -112,12 +111,5 @@ export function mount(section, { api, toast }) {
     refresh();
   }
 
-  return {
-    show() {
-      clearInterval(timer);
-      timer = setInterval(refresh, REFRESH_MS);
-      refresh();
-    },
-    hide() { clearInterval(timer); },
-  };
+  return refreshWhileShown(refresh, REFRESH_MS);
 }
