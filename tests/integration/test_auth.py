@@ -63,6 +63,8 @@ ROLES = {
     ("GET", "/api/v1/commands"): "subscribe",
     ("GET", "/api/v1/commands/{id}"): "subscribe",
     ("DELETE", "/api/v1/commands/{id}"): "publish",
+    ("GET", "/api/v1/webhooks"): "subscribe",
+    ("GET", "/api/v1/webhooks/{name}/failed"): "subscribe",
     ("DELETE", "/api/v1/clients/{clientid}"): "admin",
     ("DELETE", "/api/v1/retained/{topic}"): "admin",
 }
