@@ -84,7 +84,7 @@ void webhook_metrics(Exposition& e, const nlohmann::json& webhooks) {
         {"mqgate_webhook_delivered_total", "counter", "Webhook events answered 2xx.", "delivered"},
         {"mqgate_webhook_failed_attempts_total", "counter", "Webhook attempts answered otherwise or not at all.",
          "failed_attempts"},
-        {"mqgate_webhook_dropped_total", "counter", "Webhook events given up (max_age_s, max_pending).", "dropped"},
+        {"mqgate_webhook_dropped_total", "counter", "Webhook events given up (max_age_s, max_pending, refused with a 4xx).", "dropped"},
     };
     for (const auto& one : series) {
         e.head(one.metric, one.type, one.help);

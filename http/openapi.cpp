@@ -119,7 +119,7 @@ const std::string& openapi_document() {
     "/api/v1/webhooks/{name}/failed": {
       "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
       "get": {
-        "summary": "The events this webhook gave up (expired: not delivered within max_age_s; overflowed: pushed out over max_pending), newest first: the last 100, kept in memory only (a restart empties the list).",
+        "summary": "The events this webhook gave up (expired: not delivered within max_age_s; overflowed: pushed out over max_pending; refused: answered 4xx other than 408 and 429), newest first: the last 100, kept in memory only (a restart empties the list).",
         "responses": {
           "200": {"description": "The events given up.", "content": {"application/json": {"schema": {"type": "object", "properties": {
             "data": {"type": "array", "items": {"$ref": "#/components/schemas/FailedWebhookEvent"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}}}}},
@@ -320,13 +320,13 @@ const std::string& openapi_document() {
         "name": {"type": "string"}, "url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}},
         "pending": {"type": "integer", "description": "Events waiting or in a request."}, "in_flight": {"type": "integer", "description": "Requests under way."},
         "delivered": {"type": "integer", "description": "Events answered 2xx."}, "failed_attempts": {"type": "integer", "description": "Requests answered otherwise or not at all."},
-        "dropped": {"type": "integer", "description": "expired + overflowed."}, "expired": {"type": "integer"}, "overflowed": {"type": "integer"},
+        "dropped": {"type": "integer", "description": "expired + overflowed + refused."}, "expired": {"type": "integer"}, "overflowed": {"type": "integer"}, "refused": {"type": "integer", "description": "Answered 4xx other than 408 and 429: given up at once."},
         "store_errors": {"type": "integer"}, "last_status": {"type": "integer", "description": "HTTP status of the last attempt; 0 when it got no answer."},
         "last_error": {"type": "string"}, "last_success_ms": {"type": "integer", "description": "0 = none yet."},
         "last_success": {"type": "string", "format": "date-time", "nullable": true}}},
       "FailedWebhookEvent": {"type": "object", "properties": {
         "id": {"type": "integer", "description": "The event's number (its webhook-id is msg_<id> when sent alone)."},
-        "clientid": {"type": "string"}, "reason": {"type": "string", "enum": ["expired", "overflowed"]},
+        "clientid": {"type": "string"}, "reason": {"type": "string", "enum": ["expired", "overflowed", "refused"]},
         "attempts": {"type": "integer", "description": "Requests that carried it (0: it never went out)."},
         "last_status": {"type": "integer"}, "last_error": {"type": "string"},
         "created_ms": {"type": "integer"}, "failed_ms": {"type": "integer"}, "failed_at": {"type": "string", "format": "date-time"},
@@ -419,7 +419,7 @@ const std::string& openapi_document() {
           "failed_attempts": {"type": "integer", "description": "Attempts answered otherwise or not at all (each is retried)."}, "dropped": {"type": "integer", "description": "Events given up: not delivered within max_age_s, or pushed out over max_pending."},
           "endpoints": {"type": "array", "items": {"type": "object", "properties": {
             "name": {"type": "string"}, "pending": {"type": "integer"}, "in_flight": {"type": "integer"}, "delivered": {"type": "integer"}, "failed_attempts": {"type": "integer"},
-            "dropped": {"type": "integer"}, "expired": {"type": "integer"}, "overflowed": {"type": "integer"},
+            "dropped": {"type": "integer"}, "expired": {"type": "integer"}, "overflowed": {"type": "integer"}, "refused": {"type": "integer"},
             "store_errors": {"type": "integer", "description": "Events the durable store did not take (delivered from memory only)."},
             "last_status": {"type": "integer", "description": "HTTP status of the last attempt; 0 when it got no answer."}, "last_error": {"type": "string"},
             "last_success_ms": {"type": "integer", "description": "Epoch ms of the last delivery; 0 = none yet."}}}}}}}}

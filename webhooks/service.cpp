@@ -87,9 +87,10 @@ nlohmann::json endpoint_json(const WebhookStats& s) {
             {"in_flight", s.in_flight},
             {"delivered", s.delivered},
             {"failed_attempts", s.failed_attempts},
-            {"dropped", s.expired + s.overflowed},
+            {"dropped", s.expired + s.overflowed + s.refused},
             {"expired", s.expired},
             {"overflowed", s.overflowed},
+            {"refused", s.refused},
             {"store_errors", s.store_errors},
             {"last_status", s.last_status},
             {"last_error", s.last_error},
@@ -105,7 +106,7 @@ nlohmann::json stats_json(const std::vector<WebhookStats>& stats) {
         pending += s.pending;
         delivered += s.delivered;
         failed += s.failed_attempts;
-        dropped += s.expired + s.overflowed;
+        dropped += s.expired + s.overflowed + s.refused;
         endpoints.push_back(endpoint_json(s));
     }
     return {{"pending", pending},

@@ -192,6 +192,13 @@ Webhook::Delivery Webhook::delivery(std::vector<OutboxItem> events) const {
     return d;
 }
 
+namespace {
+
+// 4xx other than 408 Request Timeout and 429 Too Many Requests, which ask for a later try.
+bool refused(unsigned status) { return status >= 400 && status < 500 && status != 408 && status != 429; }
+
+}  // namespace
+
 void Webhook::send(Delivery d) {
     const std::int64_t timestamp = now_ms() / 1000;
     PostRequest request;
@@ -218,9 +225,18 @@ void Webhook::on_result(Delivery d, const PostResult& result) {
             }
             stats_.delivered += d.events.size();
             stats_.last_success_ms = now;
+        } else if (refused(result.status)) {
+            // The receiver looked at the request and said no: retrying the same bytes will not change
+            // its mind. Given up at once and kept for inspection; later events of the client go on.
+            ++stats_.failed_attempts;
+            stats_.last_error = "HTTP " + std::to_string(result.status);
+            for (const auto& e : d.events) {
+                outbox_.finish(e.id);
+                give_up(e, "refused", d.failed + 1, now);
+            }
+            LOG_WARN("webhook " << options_.name << ": " << d.events.size() << " event(s) refused with "
+                                << stats_.last_error << ", not retried");
         } else {
-            // Every other answer is retried, as Svix does: a 4xx may be a receiver's passing
-            // mistake (a deploy, a missing route) as much as a refusal (README "Webhooks").
             ++stats_.failed_attempts;
             stats_.last_error = result.status ? "HTTP " + std::to_string(result.status) : result.error;
             const auto delay = retry_delay(d.failed + 1, random_(), result.retry_after);
@@ -246,7 +262,8 @@ void Webhook::on_result(Delivery d, const PostResult& result) {
 }
 
 void Webhook::give_up(const OutboxItem& event, const char* reason, unsigned attempts, std::int64_t now) {
-    ++(std::string_view(reason) == "expired" ? stats_.expired : stats_.overflowed);
+    const std::string_view why(reason);
+    ++(why == "expired" ? stats_.expired : why == "refused" ? stats_.refused : stats_.overflowed);
     forget(event.id);
     FailedEvent f;
     f.id = event.id;

@@ -37,6 +37,7 @@ struct WebhookStats {
     std::uint64_t failed_attempts = 0;  // attempts answered otherwise, or with no answer
     std::uint64_t expired = 0;          // dropped: not delivered within max_age_s
     std::uint64_t overflowed = 0;       // dropped: over max_pending
+    std::uint64_t refused = 0;          // dropped: answered 4xx (not 408 or 429), not retried
     std::uint64_t store_errors = 0;     // events the store did not take (kept in memory only)
     unsigned last_status = 0;           // of the last attempt; 0 = no answer
     std::string last_error;             // of the last failed attempt
@@ -47,7 +48,8 @@ struct WebhookStats {
 struct FailedEvent {
     std::uint64_t id = 0;         // the event's n (its webhook-id's, when sent alone)
     std::string client;           // its ordering key
-    std::string reason;           // "expired" (not delivered within max_age_s) or "overflowed" (over max_pending)
+    std::string reason;           // "expired" (not delivered within max_age_s), "overflowed" (over max_pending)
+                                  // or "refused" (answered 4xx other than 408 and 429)
     unsigned attempts = 0;        // requests that carried it
     unsigned last_status = 0;     // of the last of them; 0 = no answer, or none made
     std::string last_error;       // of the last of them

@@ -339,10 +339,11 @@ class WebhookTest(unittest.TestCase):
         self.assertLessEqual(len(rx.ports), 2, rx.ports)
         gw.stop()
 
-    def test_events_refused_until_max_age_are_listed_as_failed(self):
+    def test_events_refused_with_400_fail_at_once_and_are_listed(self):
         rx = self.receiver()
         rx.status = 400
-        gw = self.start(webhook_config(rx.port, max_age_s=1))
+        # A long max_age_s: a refusal must not wait for it.
+        gw = self.start(webhook_config(rx.port, max_age_s=3600))
         client_session(gw.mqtt_port, "refused-1", ["g/1"])
         n = len(expected_sequence("", ["g/1"]))
         self.assertTrue(poll(lambda: stats(gw)["dropped"] == n), stats(gw))
@@ -352,18 +353,31 @@ class WebhookTest(unittest.TestCase):
         # Newest first; each with why it was given up and the event itself.
         self.assertEqual([f["event"]["event"] for f in failed["data"]][::-1], expected_sequence("", ["g/1"]))
         for f in failed["data"]:
-            self.assertEqual((f["clientid"], f["reason"]), ("refused-1", "expired"))
-            self.assertGreaterEqual(f["attempts"], 1)
+            self.assertEqual((f["clientid"], f["reason"], f["attempts"]), ("refused-1", "refused", 1))
             self.assertEqual((f["last_status"], f["last_error"]), (400, "HTTP 400"))
             self.assertGreaterEqual(f["failed_ms"], f["created_ms"])
         status, hooks = get(gw, "/api/v1/webhooks")
         self.assertEqual(status, 200)
         [hook] = hooks["data"]
-        self.assertEqual((hook["name"], hook["url"], hook["delivered"], hook["expired"], hook["pending"]),
-                         ("test", "http://127.0.0.1:%d/hook" % rx.port, 0, n, 0))
+        self.assertEqual((hook["name"], hook["url"], hook["delivered"], hook["refused"], hook["expired"], hook["pending"]),
+                         ("test", "http://127.0.0.1:%d/hook" % rx.port, 0, n, 0, 0))
+        # Each event was posted once: nothing retried.
+        self.assertEqual(rx.attempts, n)
         self.assertEqual((hook["last_status"], hook["last_error"], hook["last_success"]), (400, "HTTP 400", None))
         self.assertNotIn("secret", hook)
         self.assertEqual(get(gw, "/api/v1/webhooks/nope/failed")[0], 404)
+        gw.stop()
+
+    def test_429_is_retried_not_refused(self):
+        rx = self.receiver()
+        rx.status = 429
+        gw = self.start(webhook_config(rx.port, max_age_s=3600))
+        client_session(gw.mqtt_port, "busy-1", ["g/1"])
+        self.assertTrue(rx.wait(lambda r: r.attempts >= 2), rx.attempts)  # the first event, tried again
+        rx.status = 200
+        expected = expected_sequence("busy-1", ["g/1"])
+        self.assertTrue(rx.wait(lambda r: [e["event"] for e in r.events("busy-1")] == expected), rx.events())
+        self.assertEqual((stats(gw)["dropped"], stats(gw)["delivered"]), (0, len(expected)))
         gw.stop()
 
     def test_a_kept_alive_connection_the_receiver_closed_is_replaced(self):

@@ -4,7 +4,7 @@ import { h, replaceChildren, formatNumber, formatDateTime, refreshWhileShown } f
 
 const REFRESH_MS = 2000;
 
-const COLUMNS = ['Webhook', 'Pending', 'In flight', 'Delivered', 'Failed attempts', 'Expired', 'Overflowed',
+const COLUMNS = ['Webhook', 'Pending', 'In flight', 'Delivered', 'Failed attempts', 'Expired', 'Overflowed', 'Refused',
   'Last status', 'Last error', 'Last success'];
 
 // The last attempt at a glance: answered 2xx, answered otherwise, or no answer (0).
@@ -23,6 +23,7 @@ function row(w) {
     cell('failed_attempts', formatNumber(w.failed_attempts)),
     cell('expired', formatNumber(w.expired)),
     cell('overflowed', formatNumber(w.overflowed)),
+    cell('refused', formatNumber(w.refused)),
     cell('last_status', w.delivered || w.failed_attempts ? statusBadge(w.last_status) : '–'),  // '–': never tried
     cell('last_error', w.last_error || '–'),
     cell('last_success', formatDateTime(w.last_success)));
