@@ -25,7 +25,8 @@ const std::string& openapi_document() {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/PublishForbidden"},
           "413": {"$ref": "#/components/responses/TooLarge"},
-          "415": {"$ref": "#/components/responses/UnsupportedMediaType"}
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "503": {"description": "The message reached the connected subscribers but the durable store could not keep it (a full disk, a write error; code not_stored): publish it again. With storage on, every answer waits until what the publish wrote (a retained message, a persistent session's queue) is committed, as a PUBACK does.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },
@@ -34,7 +35,7 @@ const std::string& openapi_document() {
         "summary": "Publish up to 1000 messages; the answer holds one result per item, in request order (an item the ACL refuses gets status 403 forbidden).",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/PublishRequest"}}}}},
         "responses": {
-          "200": {"description": "One result per item: status 200 with id, 202 no_matching_subscribers, or 400 or 403 (forbidden, forbidden_topic) with error.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/BulkItemResult"}}}}},
+          "200": {"description": "One result per item: status 200 with id, 202 no_matching_subscribers, 400 or 403 (forbidden, forbidden_topic) with error, or 503 not_stored (the durable store could not keep it). The answer comes once every item's writes are committed.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/BulkItemResult"}}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},

@@ -10,6 +10,7 @@
 #include "events/event_json.hpp"
 #include "events/event_payload.hpp"
 #include "http/message_json.hpp"
+#include "http/publish_join.hpp"
 #include "http/request_acl.hpp"
 #include "mqtt/errors.hpp"
 #include "mqtt/topic.hpp"
@@ -434,11 +435,23 @@ void StreamCore::op_publish(const json& op, const json& id) {
     if (payload.error) return error(id, payload.error->code, std::move(payload.error->message));
     if (caller_.may && !caller_.may(name, mqtt::Access::write))
         return error(id, "forbidden", "the ACL does not let '" + caller_.name + "' publish to '" + name + "'");
-    const auto result = broker_.publish(name, std::move(payload.bytes), qos, retain);
+    // The ack, like a PUBACK, waits until what the publish wrote is durable (http/publish_join.hpp).
+    auto join = std::make_shared<PublishJoin<std::size_t>>(
+        [weak = weak_from_this(), id](std::size_t matched, std::error_code ec) {
+            const auto self = weak.lock();
+            if (!self) return;
+            if (ec)
+                return self->error(id, "not_stored",
+                                   "the message reached the connected subscribers but could not be stored (" +
+                                       ec.message() + "); publish it again");
+            self->reply(json{{"type", "ack"}, {"id", id}, {"op", "publish"}, {"matched", matched}});
+        });
+    const auto result = broker_.publish(name, std::move(payload.bytes), qos, retain, {},
+                                        [join](std::error_code ec) { join->stored(ec); });
     if (result.error == mqtt::Errc::sys_topic_forbidden)
         return error(id, "forbidden_topic", "'" + name + "': " + result.error.message());
     if (result.error) return error(id, "invalid_topic", "'topic' was refused: " + result.error.message());
-    reply(json{{"type", "ack"}, {"id", id}, {"op", "publish"}, {"matched", result.matched}});
+    join->routed(result.matched);
 }
 
 // The fields of POST /api/v1/requests; answered by {"type": "response", "id",

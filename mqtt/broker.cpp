@@ -37,7 +37,7 @@ namespace {
 
 // The API's publishes: `origin` "" or a tracked message's mark (message.hpp).
 PublishResult publish_from(BrokerCore& core, std::string topic, std::string payload, std::uint8_t qos, bool retain,
-                           std::string origin) {
+                           std::string origin, Broker::StoredCallback stored = {}) {
     PublishResult result;
     if (qos > 2) {
         result.error = Errc::invalid_qos;
@@ -54,13 +54,19 @@ PublishResult publish_from(BrokerCore& core, std::string topic, std::string payl
     }
     ++core.stats_.messages_received;
     result.matched = core.route(core.make_message(std::move(topic), std::move(payload), qos, retain, std::move(origin)));
+    if (stored) {
+        if (core.persist_ && core.persist_->writing())
+            core.persist_->on_commit(std::move(stored));
+        else
+            core.deferred_.push_back([stored = std::move(stored)] { stored({}); });
+    }
     return result;
 }
 
 }  // namespace
 
 PublishResult Broker::publish(std::string topic, std::string payload, std::uint8_t qos, bool retain,
-                              std::string_view tag) {
+                              std::string_view tag, StoredCallback stored) {
     if (is_sys_topic(topic)) {
         Op op(*core_);
         ++core_->stats_.publish_denied;
@@ -68,7 +74,8 @@ PublishResult Broker::publish(std::string topic, std::string payload, std::uint8
     }
     std::string origin;
     if (!tag.empty()) origin.append(1, '\0').append(tag);
-    return publish_from(*core_, std::move(topic), std::move(payload), qos, retain, std::move(origin));
+    return publish_from(*core_, std::move(topic), std::move(payload), qos, retain, std::move(origin),
+                        std::move(stored));
 }
 
 PublishResult Broker::publish_as_broker(std::string topic, std::string payload, std::uint8_t qos, bool retain) {

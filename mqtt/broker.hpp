@@ -135,8 +135,13 @@ public:
     // ACL-free, no will. A topic starting with $SYS is refused
     // (Errc::sys_topic_forbidden, counted in publish_denied): only the broker writes there.
     // A non-empty `tag` makes the message tracked (see set_ack_listener).
+    // `stored`, when set and the publish is accepted (no result.error), is called once on any thread,
+    // possibly before publish() returns: with {} when what the publish wrote (a retained message, a
+    // persistent session's queue) is durable, at once when it wrote nothing, or with the store's error
+    // (the message reached live subscribers but is not on disk). REST answers wait for it.
+    using StoredCallback = std::function<void(std::error_code)>;
     PublishResult publish(std::string topic, std::string payload, std::uint8_t qos, bool retain,
-                          std::string_view tag = {});
+                          std::string_view tag = {}, StoredCallback stored = {});
     // The broker's own messages, $SYS included (the gateway's connection events).
     PublishResult publish_as_broker(std::string topic, std::string payload, std::uint8_t qos, bool retain);
 

@@ -100,6 +100,7 @@ struct Persistence::Commit {
     std::shared_ptr<Shared> shared;
     std::uint64_t seq = 0;
     std::vector<Held> held;
+    std::vector<std::function<void(std::error_code)>> waiters;
 
     // On the store thread; the outcome is acted on where Shared::dispatch says, in commit order.
     static void done(const std::shared_ptr<Commit>& self, std::error_code ec) {
@@ -109,6 +110,7 @@ struct Persistence::Commit {
             } else {
                 if (self->shared->failing.exchange(false)) LOG_WARN("storage: writes succeed again");
                 for (Held& h : self->held) h.conn->send(std::move(h.frame));
+                for (auto& w : self->waiters) w({});
             }
             // After the frames went: a frame the core sends directly once it sees this follows them.
             self->shared->committed.store(self->seq, std::memory_order_release);
@@ -127,12 +129,14 @@ struct Persistence::Commit {
                                                  << "): acknowledgements withheld and their connections closed "
                                                     "until writes succeed again");
         for (Held& h : held) h.conn->close(DisconnectReason::storage_error);
+        for (auto& w : waiters) w(ec);
     }
 };
 
 void Persistence::end_op() {
     if (batch_.empty() && held_.empty()) return;
-    auto commit = std::make_shared<Commit>(Commit{shared_, submitted_ + 1, std::exchange(held_, {})});
+    auto commit = std::make_shared<Commit>(
+        Commit{shared_, submitted_ + 1, std::exchange(held_, {}), std::exchange(waiters_, {})});
     put_messages_.clear();
     const std::error_code ec =
         store_->submit(std::exchange(batch_, store::Batch{}), [commit](std::error_code result) { Commit::done(commit, result); });

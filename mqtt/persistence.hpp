@@ -60,6 +60,9 @@ public:
 
     // Has the current operation written anything? Its acknowledgements then wait for the commit.
     bool writing() const noexcept { return !batch_.empty(); }
+    // Calls `done` once the current operation's batch is durable ({}), or with the error that kept it
+    // from the file; where held frames are sent, in commit order. Only while writing().
+    void on_commit(std::function<void(std::error_code)> done) { waiters_.push_back(std::move(done)); }
 
     // --- frames ---
     // Must a frame to a link whose mark is `mark` wait? Yes while an earlier frame of the link's is held.
@@ -91,6 +94,7 @@ private:
         Frame frame;
     };
     std::vector<Held> held_;
+    std::vector<std::function<void(std::error_code)>> waiters_;  // on_commit() callbacks of the current batch
     std::uint64_t submitted_ = 0;                     // batches submitted: the current one is submitted_ + 1
     std::int64_t last_rewrite_ms_ = 0;
     // Shared with the commit callbacks, which may outlive this object by a flush.

@@ -11,6 +11,9 @@ import tempfile
 import threading
 import time
 import unittest
+import json
+import urllib.error
+import urllib.request
 
 import paho.mqtt.client as mqtt
 
@@ -140,6 +143,24 @@ def publish_one(port, client_id, topic, payload, qos=1):
     finally:
         pub.disconnect()
         pub.loop_stop()
+
+
+def small_disk():
+    """A file-size limit of 1 MiB stands in for a full disk (raised again with prlimit)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, resource.RLIM_INFINITY))
+
+
+def rest_publish(http_port, item):
+    """POST /api/v1/publish; returns (status, JSON body)."""
+    request = urllib.request.Request("http://127.0.0.1:%d/api/v1/publish" % http_port,
+                                     data=json.dumps(item).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=WAIT) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
 
 
 def limits():
@@ -283,12 +304,6 @@ class StorageTest(unittest.TestCase):
 
     def test_full_disk_withholds_acks_then_recovers(self):
         """A file-size limit stands in for a full disk: writes past it fail."""
-        limit = 1 << 20
-
-        def small_disk():
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))  # soft: raised below
-
         gw = self.start(preexec_fn=small_disk)
         port = gw.mqtt_port
         sub = mqtt.Client(client_id="disk-sub", clean_session=False, protocol=mqtt.MQTTv311)
@@ -330,6 +345,50 @@ class StorageTest(unittest.TestCase):
         want = {"disk/%d" % i for i in acked} | {"disk/after"}
         self.assertTrue(wait_for(lambda: want <= set(got), timeout=30),
                         "acknowledged but lost: %r" % sorted(want - set(got))[:10])
+        sub.loop_stop()
+        sub.disconnect()
+        gw.stop()
+
+    def test_rest_publish_answers_after_its_commit(self):
+        """A REST publish's answer is its acknowledgement, as a PUBACK is: what
+        it stored is durable before the answer, and what could not be stored is
+        answered 503 not_stored, never 200."""
+        gw = self.start(preexec_fn=small_disk)
+        http = gw.ports["http"]
+        acked, refused = [], []
+        payload = "x" * 20000
+        for i in range(200):  # 4 MB of retained messages against a 1 MB file limit
+            status, body = rest_publish(http, {"topic": "rest/%d" % i, "payload": payload, "qos": 1, "retain": True})
+            if status in (200, 202):  # 202: no subscriber yet, retained all the same
+                acked.append(i)
+                continue
+            self.assertEqual(status, 503, body)
+            self.assertEqual(body["error"]["code"], "not_stored", body)
+            refused.append(i)
+            if len(refused) >= 3:
+                break
+        self.assertTrue(refused, "the file limit never bit: %d answered" % len(acked))
+        self.assertTrue(acked, "nothing was stored before the limit")
+        self.assertTrue(gw.alive())
+
+        # Space returns: a REST publish is answered 200/202 again.
+        resource.prlimit(gw.proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        self.assertTrue(wait_for(lambda: rest_publish(http, {"topic": "rest/after", "payload": "after", "qos": 1,
+                                                               "retain": True})[0] in (200, 202),
+                                 timeout=20, step=0.2), "no recovery after space returned")
+        gw.proc.send_signal(signal.SIGKILL)
+        gw.proc.wait(10)
+        gw = self.start()
+
+        got = set()
+        sub = mqtt.Client(client_id="rest-check", protocol=mqtt.MQTTv311)
+        sub.on_message = lambda c, u, m: got.add(m.topic)
+        sub.on_connect = lambda c, u, f, rc: c.subscribe("rest/#", 1)
+        sub.connect("127.0.0.1", gw.mqtt_port)
+        sub.loop_start()
+        want = {"rest/%d" % i for i in acked} | {"rest/after"}
+        self.assertTrue(wait_for(lambda: want <= got, timeout=30),
+                        "answered but lost: %r" % sorted(want - got)[:10])
         sub.loop_stop()
         sub.disconnect()
         gw.stop()

@@ -4,6 +4,8 @@
 
 #include <future>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "mqtt/broker.hpp"
 #include "store/store.hpp"
@@ -74,6 +76,33 @@ TEST_F(BrokerPersistTest, PubackWaitsForTheCommitAndKeepsItsOrder) {
     EXPECT_EQ(pub.conn->pop<Puback>().packet_id, 1);
     EXPECT_EQ(pub.conn->pop<Puback>().packet_id, 2);
     pub.conn->pop<Pingresp>();
+}
+
+// The REST API's acknowledgement: Broker::publish's `stored` callback.
+TEST_F(BrokerPersistTest, AnApiPublishIsReportedStoredOnlyAfterItsCommit) {
+    Client dev = connect("dev", false);
+    subscribe(dev, "stored/#", 1);
+    dev.finish();
+
+    std::vector<std::string> reports;
+    const auto report = [&reports](std::string what) {
+        return [&reports, what](std::error_code ec) { reports.push_back(what + (ec ? " failed" : " stored")); };
+    };
+    auto release = stall_store();
+    EXPECT_FALSE(broker->publish("stored/1", "queued for dev", 1, false, {}, report("queued")).error);
+    EXPECT_FALSE(broker->publish("other/r", "retained", 1, true, {}, report("retained")).error);
+    // Nothing to keep: a QoS 0 message nobody persistent takes is reported at once.
+    EXPECT_FALSE(broker->publish("nobody/x", "live only", 0, false, {}, report("live")).error);
+    EXPECT_EQ(reports, std::vector<std::string>{"live stored"});
+
+    release.set_value();
+    db->flush();
+    EXPECT_EQ(reports, (std::vector<std::string>{"live stored", "queued stored", "retained stored"}));
+
+    // A refused publish is never reported.
+    EXPECT_TRUE(broker->publish("$SYS/x", "no", 1, true, {}, report("sys")).error);
+    db->flush();
+    EXPECT_EQ(reports.size(), 3u);
 }
 
 TEST_F(BrokerPersistTest, InboundQos2IsExactlyOnceAcrossARestart) {
