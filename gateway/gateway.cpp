@@ -23,18 +23,36 @@ constexpr std::chrono::seconds shutdown_grace{2};
 
 }  // namespace
 
-// One kind of MQTT listener and one kind of HTTP server (plain or TLS): start
-// accepting and announce each. Tests and scripts parse these lines: keep the format.
-void Gateway::start_listeners(const char* mqtt_kind, const TcpListeners& mqtt, const char* http_kind,
-                              const HttpServers& http) {
+// Start accepting and announce each listener. Tests and scripts parse these lines: keep the format.
+void Gateway::start_listeners(const char* kind, const TcpListeners& mqtt) {
     for (const auto& l : mqtt) {
         l->start();
-        std::cout << "listening " << mqtt_kind << ' ' << endpoint_text(l->local_endpoint()) << std::endl;
+        std::cout << "listening " << kind << ' ' << endpoint_text(l->local_endpoint()) << std::endl;
     }
+}
+
+void Gateway::start_servers(const char* kind, const HttpServers& http, bool loading) {
     for (const auto& s : http) {
+        s->set_loading(loading);
         s->start();
-        std::cout << "listening " << http_kind << ' ' << s->local_address() << std::endl;
+        std::cout << "listening " << kind << ' ' << s->local_address() << std::endl;
     }
+}
+
+void Gateway::load_state() {
+    // The HTTP servers answer their probes meanwhile (/readyz 503); MQTT clients wait in the backlog.
+    start_servers("http", http_servers_, true);
+    start_servers("https", https_servers_, true);
+    pool_.run();
+    try {
+        broker_->load();
+    } catch (...) {
+        pool_.stop();
+        pool_.join();
+        throw;
+    }
+    for (const auto& s : http_servers_) s->set_loading(false);
+    for (const auto& s : https_servers_) s->set_loading(false);
 }
 
 void Gateway::stop_listeners(const TcpListeners& mqtt, const HttpServers& http) {
@@ -151,8 +169,9 @@ int Gateway::run() {
         LOG_WARN("an ACL file is set without a password file: MQTT usernames are not verified");
     bind_listeners();
     log_exposure(bound_, config_.auth.allow_anonymous, auth_->state()->http_open());
-    start_listeners("mqtt", mqtt_listeners_, "http", http_servers_);
-    start_listeners("mqtts", mqtts_listeners_, "https", https_servers_);
+    load_state();
+    start_listeners("mqtt", mqtt_listeners_);
+    start_listeners("mqtts", mqtts_listeners_);
     // Signals are caught before "ready" is announced, so a SIGTERM sent the
     // moment a supervisor sees "ready" still shuts down gracefully.
     signals_.add(SIGINT);
@@ -163,7 +182,6 @@ int Gateway::run() {
     LOG_INFO("node " << config_.node_name << " running on " << pool_.size() << " I/O thread(s)");
     schedule_tick();
     commands_->resume();
-    pool_.run();
     pool_.join();
     auth_->stop_verifying();
     if (store_) store_->close();  // commits what the last operations wrote

@@ -53,8 +53,11 @@ private:
     using HttpServers = std::vector<std::unique_ptr<http::Server>>;
     // Creates, wires and keeps one http(s) server; returns the port it bound.
     std::uint16_t bind_http(HttpServers& servers, http::ServerOptions options);
-    static void start_listeners(const char* mqtt_kind, const TcpListeners& mqtt, const char* http_kind,
-                                const HttpServers& http);
+    static void start_listeners(const char* kind, const TcpListeners& mqtt);
+    static void start_servers(const char* kind, const HttpServers& http, bool loading);
+    // Starts the HTTP servers and the I/O threads, then has the broker load the stored state while
+    // the servers answer only their health probes.
+    void load_state();
     static void stop_listeners(const TcpListeners& mqtt, const HttpServers& http);
     // mqtts and https (gateway_tls.cpp).
     void bind_tls_listeners();

@@ -264,7 +264,7 @@ const std::string& openapi_document() {
     },
     "/readyz": {
       "get": {
-        "summary": "Readiness: 200 once the listeners are up, 503 while shutting down.",
+        "summary": "Readiness: 200 once the stored state is loaded and the listeners are up; 503 not_ready while the state loads at start-up (every other route then answers 503 starting) and while shutting down.",
         "responses": {
           "200": {"description": "Ready.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "example": "ready"}}}}}},
           "503": {"description": "Not ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -108,7 +108,7 @@ Server::Server(net::IoPool& pool, mqtt::Broker& broker, events::EventLog& events
     shared_->context->router.set_cors_origins(o.cors_origins);
     const SessionContext* context = shared_->context.get();
     add_api_routes(shared_->context->router,
-                   ApiContext{broker, events, [context] { return context->ready.load(); }, o.open_listeners, o.requests,
+                   ApiContext{broker, events, [context] { return context->ready.load() && !context->loading.load(); }, o.open_listeners, o.requests,
                               o.commands,
                               o.webhooks});
     shared_->context->router.set_fallback(serve_static_file);
@@ -141,6 +141,8 @@ void Server::start() {
 }
 
 void Server::set_ready(bool ready) noexcept { shared_->context->ready.store(ready); }
+
+void Server::set_loading(bool loading) noexcept { shared_->context->loading.store(loading); }
 
 void Server::stop() {
     if (shared_->stopped.exchange(true)) return;

@@ -50,6 +50,10 @@ public:
     // /readyz answers 503 once this is false (set before a graceful stop).
     void set_ready(bool ready) noexcept;
 
+    // While the broker loads its stored state: /healthz answers, /readyz says 503 not_ready, and every
+    // other request 503 starting without reaching the broker. Set before start().
+    void set_loading(bool loading) noexcept;
+
     // Stops accepting and closes every session. Thread-safe, idempotent.
     void stop();
 

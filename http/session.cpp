@@ -35,6 +35,12 @@ bool is_parse_error(beast::error_code ec) {
     return ec.category() == category && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
+// The health probes, the only routes served while the broker loads its state.
+bool is_probe(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    return path == "/healthz" || path == "/readyz";
+}
+
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -199,6 +205,8 @@ void Session::on_header(beast::error_code ec) {
         return answer_without_body(
             error_response(400, "bad_request", "a WebSocket upgrade or stream request must not have a body"));
     request_ = to_request(parser_->get());  // the header: no body read yet
+    if (context_->loading.load() && !is_probe(request_.target))
+        return answer_without_body(error_response(503, "starting", "the gateway is loading its stored state"));
     beast::error_code peer_ec;
     if (const auto peer = tcp().socket().remote_endpoint(peer_ec); !peer_ec)
         request_.peer_address = peer.address().to_string();

@@ -28,6 +28,7 @@ struct SessionContext {
     ServerOptions options;
     Router router;
     std::atomic<bool> ready{false};  // /readyz
+    std::atomic<bool> loading{false};  // the broker's state is still being loaded: probes only
     std::shared_ptr<const Streams> streams;  // /mqtt and the JSON streams take the connection (may be null)
 };
 

@@ -18,6 +18,13 @@ Broker::Broker(BrokerOptions options, std::shared_ptr<Authorizer> auth, std::sha
 
 Broker::~Broker() = default;
 
+void Broker::load() {
+    if (!core_->persist_) return;
+    auto state = core_->persist_->store().load();  // disk reads outside the lock
+    Op op(*core_);
+    core_->restore(std::move(state));
+}
+
 std::shared_ptr<ClientLink> Broker::attach(std::shared_ptr<Connection> conn) {
     auto link = std::make_shared<Link>(*core_, std::move(conn));
     Op op(*core_);

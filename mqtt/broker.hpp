@@ -112,14 +112,17 @@ using Clock = std::function<std::chrono::system_clock::time_point()>;
 class Broker {
 public:
     // `store`: durable storage (store/), or null to keep everything in
-    // memory only. Its state becomes the broker's here: throws
-    // store::StoreError when the store cannot be read.
+    // memory only. Its state becomes the broker's in load().
     explicit Broker(BrokerOptions options, std::shared_ptr<Authorizer> auth = nullptr,
                     std::shared_ptr<RetainedStore> retained = nullptr,
                     std::shared_ptr<SessionStore> sessions = nullptr, Clock clock = nullptr,
                     std::shared_ptr<store::Store> store = nullptr);
     ~Broker();
     Broker(const Broker&) = delete;
+    // Takes in what the store holds, once, before any traffic (a no-op without a store). Separate from
+    // construction so that the gateway answers its health probes meanwhile. Throws store::StoreError
+    // when the store cannot be read.
+    void load();
     Broker& operator=(const Broker&) = delete;
 
     // --- transports ---

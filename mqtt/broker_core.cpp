@@ -52,8 +52,7 @@ BrokerCore::BrokerCore(BrokerOptions options, std::shared_ptr<Authorizer> auth,
     anchor_ = std::make_shared<CoreAnchor>();
     anchor_->core = this;
     if (store) {
-        persist_ = std::make_unique<Persistence>(store);
-        restore(store->load());
+        persist_ = std::make_unique<Persistence>(std::move(store));
     }
 }
 

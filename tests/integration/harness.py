@@ -48,7 +48,7 @@ class Gateway:
     ask for the MQTT port it had (`mqtt_port`), so clients reconnect to it."""
 
     def __init__(self, config=None, bind="127.0.0.1", preexec_fn=None, prefix=(), data_dir=None,
-                 mqtt_port=0):
+                 mqtt_port=0, on_line=None):
         self.config = config
         self.bind = bind
         self.preexec_fn = preexec_fn  # runs in the child before exec (e.g. resource limits)
@@ -60,6 +60,7 @@ class Gateway:
         self.log_path = os.path.join(self.workdir, "stderr.log")
         self.data_dir = data_dir or os.path.join(self.workdir, "data")
         self.requested_mqtt_port = mqtt_port
+        self.on_line = on_line  # called with each stdout line before "ready" (watching the start-up)
         self._stdout_lines = []
         self._drainer = None
 
@@ -114,6 +115,8 @@ class Gateway:
             for raw in lines:
                 line = raw.decode("utf-8", "replace").strip()
                 self._stdout_lines.append(line)
+                if self.on_line:
+                    self.on_line(line)
                 match = LISTENING.match(line)
                 if match:
                     kind, address, port = match.group(1), match.group(2), int(match.group(3))

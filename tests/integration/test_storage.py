@@ -180,9 +180,9 @@ class StorageTest(unittest.TestCase):
             gw.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def start(self, port=0, config=None, preexec_fn=None):
+    def start(self, port=0, config=None, preexec_fn=None, on_line=None):
         gw = Gateway(config if config is not None else limits(), data_dir=self.data, mqtt_port=port,
-                     preexec_fn=preexec_fn)
+                     preexec_fn=preexec_fn, on_line=on_line)
         self.gateways.append(gw)
         gw.start()
         return gw
@@ -347,6 +347,65 @@ class StorageTest(unittest.TestCase):
                         "acknowledged but lost: %r" % sorted(want - set(got))[:10])
         sub.loop_stop()
         sub.disconnect()
+        gw.stop()
+
+    def test_readyz_is_503_while_the_stored_state_loads(self):
+        """Start-up loads the store before MQTT listens; meanwhile the HTTP
+        listener answers /readyz 503 and every other route 503 starting."""
+        self.start().stop()  # creates the store and its schema
+        count = 200000  # retained messages, written straight into the file: a load that takes a while
+        db = sqlite3.connect(os.path.join(self.data, "mqgate.db"))
+        with db:
+            db.executemany("INSERT INTO messages(id, topic, payload, qos, retain, timestamp_ms, origin_client_id) "
+                           "VALUES(?, ?, 'v', 0, 1, 0, '')", ((i, "load/%d" % i) for i in range(1, count + 1)))
+            db.executemany("INSERT INTO retained VALUES(?, ?)", (("load/%d" % i, i) for i in range(1, count + 1)))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'next_id'", (count + 1,))
+        db.close()
+
+        seen = {"readyz": set(), "stats": set()}
+        ready = threading.Event()
+
+        def get(port, path):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=WAIT) as answer:
+                    return answer.status, json.load(answer)
+            except urllib.error.HTTPError as e:
+                return e.code, json.load(e)
+
+        def probe(port):
+            for _ in range(20000):  # bounded; ends at "ready"
+                if ready.is_set():
+                    return
+                status, body = get(port, "/readyz")
+                if ready.is_set():
+                    return  # the answer may predate the line: only what came before counts
+                seen["readyz"].add((status, body.get("error", {}).get("code")))
+                status, body = get(port, "/api/v1/stats")
+                # Served only once the load is over: never a partial state.
+                seen["stats"].add((status, body.get("error", {}).get("code") if status != 200 else body["retained"]))
+
+        prober = []
+
+        def on_line(line):
+            if line.startswith("listening http "):
+                t = threading.Thread(target=probe, args=(int(line.rsplit(":", 1)[1]),), daemon=True)
+                t.start()
+                prober.append(t)
+            elif line == "ready":
+                ready.set()
+
+        gw = self.start(on_line=on_line)
+        ready.set()
+        for t in prober:
+            t.join(WAIT)
+        self.assertIn((503, "not_ready"), seen["readyz"], seen)
+        self.assertEqual(seen["stats"] - {(503, "starting"), (200, count)}, set(), "served before the load ended")
+        self.assertIn((503, "starting"), seen["stats"], seen)
+        status, body = get(gw.ports["http"], "/readyz")
+        self.assertEqual(status, 200, body)
+        status, body = get(gw.ports["http"], "/api/v1/stats")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["retained"], count, body)
         gw.stop()
 
     def test_rest_publish_answers_after_its_commit(self):

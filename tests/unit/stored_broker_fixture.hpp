@@ -33,6 +33,7 @@ protected:
         BrokerOptions o;
         o.limits.max_inflight = 2;
         broker = std::make_unique<Broker>(o, nullptr, nullptr, nullptr, nullptr, db);
+        broker->load();
     }
 
     Client connect(const std::string& id, bool clean, bool* session_present = nullptr) {
