@@ -167,6 +167,11 @@ struct BridgeOptions {
     std::string password;                  // "" = none
     bool clean_session = false;            // false: the upstream keeps our subscriptions and QoS 1/2 messages
     std::uint16_t keepalive = 60;          // seconds, PINGREQ interval
+    // CONNECT as a bridge (protocol level 0x84, Mosquitto's try_private): an
+    // upstream that knows it keeps the retain flag as published and sends
+    // nothing back that came from us; one that refuses it is asked again with
+    // plain 3.1.1 (level 4).
+    bool try_private = true;
     std::vector<BridgeTopic> topics;
     std::size_t queue_max_messages = 10'000;   // waiting to go upstream (and unacknowledged)
     std::size_t queue_max_bytes = 16 << 20;    // payload bytes of the same

@@ -370,6 +370,7 @@ void read_bridge(ObjectReader& r, BridgeOptions& b) {
     r.string("password", b.password);
     r.boolean("clean_session", b.clean_session);
     r.integer("keepalive", b.keepalive, 5, 65535);
+    r.boolean("try_private", b.try_private);
     const json* topics = r.member("topics");
     if (!topics || !topics->is_array() || topics->empty())
         r.fail(key("topics"), "required: an array of one or more {filter, direction, qos, local_prefix, remote_prefix}");
@@ -582,6 +583,7 @@ json bridges_json(const std::vector<BridgeOptions>& bridges) {
                   {"password", b.password.empty() ? "" : "********"},
                   {"clean_session", b.clean_session},
                   {"keepalive", b.keepalive},
+                  {"try_private", b.try_private},
                   {"topics", std::move(topics)},
                   {"queue", {{"max_messages", b.queue_max_messages}, {"max_bytes", b.queue_max_bytes}}},
                   {"reconnect", {{"min_ms", b.reconnect_min_ms}, {"max_ms", b.reconnect_max_ms}}}};

@@ -1,0 +1,46 @@
+// Every configured bridge (README "Bridges"): each a BridgeClient on one of
+// the I/O threads, and their status for REST and metrics.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bridge/client.hpp"
+#include "config/config.hpp"
+#include "mqtt/broker.hpp"
+#include "net/io_pool.hpp"
+
+namespace mqgate::bridge {
+
+// The client context of a bridge with "tls"; throws config::ConfigError
+// naming `source` (the config file) and bridges[index].tls.<key> for a file
+// that does not load.
+std::shared_ptr<boost::asio::ssl::context> client_tls_context(const config::BridgeOptions& options, std::size_t index,
+                                                              const std::string& source);
+
+class BridgeService {
+public:
+    // Builds the clients (throws config::ConfigError for bad TLS files);
+    // start() connects them. Broker and pool must outlive it.
+    BridgeService(const config::Config& config, mqtt::Broker& broker, net::IoPool& pool);
+    ~BridgeService();
+    BridgeService(const BridgeService&) = delete;
+    BridgeService& operator=(const BridgeService&) = delete;
+
+    void start();
+    // Each bridge sends DISCONNECT and stops; the broker is not touched after this.
+    void stop();
+
+    // GET /api/v1/bridges: each bridge in config order with its status.
+    nlohmann::json list_json() const;
+    std::vector<std::pair<std::string, BridgeStatus>> statuses() const;
+
+private:
+    std::vector<std::shared_ptr<BridgeClient>> clients_;
+    bool stopped_ = false;
+};
+
+}  // namespace mqgate::bridge

@@ -1,0 +1,125 @@
+// Which topics cross a bridge, under which name and QoS; the bounded out queue.
+#include <gtest/gtest.h>
+
+#include "bridge/out_queue.hpp"
+#include "bridge/routes.hpp"
+
+namespace mqgate::bridge {
+namespace {
+
+config::BridgeTopic topic(std::string filter, config::BridgeDirection d, std::uint8_t qos = 1,
+                          std::string local_prefix = "", std::string remote_prefix = "") {
+    return config::BridgeTopic{std::move(filter), d, qos, std::move(local_prefix), std::move(remote_prefix)};
+}
+
+using config::BridgeDirection;
+
+TEST(BridgeRoutes, PrefixesAreReplacedEachWay) {
+    const auto routes = make_routes({topic("sensors/#", BridgeDirection::both, 2, "local/", "site1/")});
+    EXPECT_EQ(routes[0].local_filter, "local/sensors/#");
+    EXPECT_EQ(routes[0].remote_filter, "site1/sensors/#");
+    const auto out = outbound(routes, "local/sensors/t1");
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->topic, "site1/sensors/t1");
+    EXPECT_EQ(out->qos, 2);
+    const auto in = inbound(routes, "site1/sensors/t2");
+    ASSERT_TRUE(in);
+    EXPECT_EQ(in->topic, "local/sensors/t2");
+    EXPECT_FALSE(outbound(routes, "sensors/t1"));       // not under the local prefix
+    EXPECT_FALSE(inbound(routes, "local/sensors/t1"));  // not under the remote prefix
+}
+
+TEST(BridgeRoutes, DirectionDecidesWhichWay) {
+    const auto routes = make_routes({topic("up/#", BridgeDirection::out), topic("down/#", BridgeDirection::in, 0)});
+    EXPECT_TRUE(outbound(routes, "up/a"));
+    EXPECT_FALSE(inbound(routes, "up/a"));
+    EXPECT_FALSE(outbound(routes, "down/a"));
+    ASSERT_TRUE(inbound(routes, "down/a"));
+    EXPECT_EQ(inbound(routes, "down/a")->qos, 0);
+}
+
+TEST(BridgeRoutes, FirstMatchingRouteWins) {
+    const auto routes = make_routes(
+        {topic("a/b", BridgeDirection::out, 0, "", "x/"), topic("a/#", BridgeDirection::out, 2, "", "y/")});
+    EXPECT_EQ(outbound(routes, "a/b")->topic, "x/a/b");
+    EXPECT_EQ(outbound(routes, "a/c")->topic, "y/a/c");
+    EXPECT_EQ(outbound(routes, "a/c")->qos, 2);
+}
+
+TEST(BridgeRoutes, NothingLeftAfterThePrefixDoesNotCross) {
+    // "a/#" matches "a" itself, which does not start with the prefix "a/".
+    const auto routes = make_routes({topic("#", BridgeDirection::both, 1, "a/", "")});
+    EXPECT_FALSE(outbound(routes, "a"));
+    EXPECT_EQ(outbound(routes, "a/b")->topic, "b");
+}
+
+TEST(BridgeRoutes, SysTopicsCrossOnlyWhenNamed) {
+    const auto hash = make_routes({topic("#", BridgeDirection::out)});
+    EXPECT_FALSE(outbound(hash, "$SYS/brokers/n/clients/c/connected"));
+    const auto sys = make_routes({topic("+/clients/#", BridgeDirection::both, 0, "$SYS/brokers/", "fleet/")});
+    EXPECT_EQ(outbound(sys, "$SYS/brokers/n/clients/c/connected")->topic, "fleet/n/clients/c/connected");
+}
+
+Outgoing item(std::string topic, std::size_t bytes, std::uint8_t qos) {
+    auto m = std::make_shared<mqtt::Message>();
+    m->topic = topic;
+    m->payload.assign(bytes, 'x');
+    return Outgoing{std::move(topic), std::move(m), qos, false};
+}
+
+TEST(BridgeOutQueue, OldestUnsentIsDroppedWhenFull) {
+    OutQueue q(3, 1000);
+    EXPECT_EQ(q.push(item("1", 1, 1)), 0u);
+    EXPECT_EQ(q.push(item("2", 1, 1)), 0u);
+    EXPECT_EQ(q.push(item("3", 1, 1)), 0u);
+    EXPECT_EQ(q.push(item("4", 1, 1)), 1u);
+    ASSERT_EQ(q.size(), 3u);
+    EXPECT_EQ(q.next(10)->topic, "2");
+}
+
+TEST(BridgeOutQueue, BytesBoundDropsAsManyAsNeeded) {
+    OutQueue q(100, 10);
+    q.push(item("a", 4, 1));
+    q.push(item("b", 4, 1));
+    EXPECT_EQ(q.push(item("c", 8, 1)), 2u);
+    EXPECT_EQ(q.bytes(), 8u);
+    EXPECT_EQ(q.push(item("huge", 11, 1)), 1u);  // over max_bytes alone: itself
+    EXPECT_EQ(q.size(), 1u);
+}
+
+TEST(BridgeOutQueue, SentMessagesAreKeptUntilAcknowledged) {
+    OutQueue q(2, 1000);
+    q.push(item("1", 1, 1));
+    q.push(item("2", 1, 2));
+    q.sent(7);
+    q.sent(8);
+    EXPECT_EQ(q.next(10), nullptr);
+    EXPECT_EQ(q.awaiting_count(), 2u);
+    // Full of messages awaiting acknowledgement: the new one is the one dropped.
+    EXPECT_EQ(q.push(item("3", 1, 1)), 1u);
+    ASSERT_NE(q.awaiting(8), nullptr);
+    EXPECT_EQ(q.awaiting(8)->topic, "2");
+    EXPECT_TRUE(q.acknowledged(7));
+    EXPECT_FALSE(q.acknowledged(7));
+    EXPECT_EQ(q.size(), 1u);
+}
+
+TEST(BridgeOutQueue, WindowLimitsWhatIsInFlightAndQos0LeavesWhenSent) {
+    OutQueue q(10, 1000);
+    q.push(item("0", 1, 0));
+    q.push(item("1", 1, 1));
+    q.push(item("2", 1, 1));
+    ASSERT_EQ(q.next(1)->topic, "0");
+    q.sent(0);
+    EXPECT_EQ(q.size(), 2u);
+    ASSERT_EQ(q.next(1)->topic, "1");
+    q.sent(1);
+    EXPECT_EQ(q.next(1), nullptr);  // one awaits acknowledgement
+    ASSERT_NE(q.next(2), nullptr);
+    std::vector<std::string> awaiting;
+    q.for_each_awaiting([&](const Outgoing& o) { awaiting.push_back(o.topic); });
+    EXPECT_EQ(awaiting, std::vector<std::string>{"1"});
+}
+
+}  // namespace
+}  // namespace mqgate::bridge
