@@ -10,6 +10,7 @@ import unittest
 import urllib.request
 
 import harness
+from certificates import Certificates
 from harness import Gateway
 from pahoclient import PahoClient
 from upstream import Mosquitto, free_port
@@ -242,6 +243,30 @@ class BridgeTest(unittest.TestCase):
         a = self.node("a", [bridge([up.address], username="bridge", password="right")])
         state = wait_state(a, lambda s: s["state"] == "connected", "connected")
         self.assertEqual(state["connack_code"], 0)
+
+    def tls_upstream(self):
+        certs = Certificates()
+        self.closers.append(certs.remove)
+        cert, key = certs.server
+        return certs, self.upstream(extra="certfile %s\nkeyfile %s\n" % (cert, key))
+
+    def test_tls_upstream_signed_by_the_configured_ca(self):
+        certs, up = self.tls_upstream()
+        a = self.node("a", [bridge([up.address], tls={"ca": certs.ca})])
+        b = self.node("b", [bridge([up.address], tls={"ca": certs.ca})])
+        for gw in (a, b):
+            wait_state(gw, lambda s: s["state"] == "connected", "connected over TLS")
+        sub = self.paho(b, "sub-b", "tls/#")
+        self.paho(a, "pub-a").publish("tls/x", "over tls", qos=1)
+        self.assertEqual(sub.get(WAIT).payload, b"over tls")
+        self.assertTrue(bridge_state(a)["tls"])
+
+    def test_tls_upstream_of_another_ca_is_refused_and_retried(self):
+        certs, up = self.tls_upstream()
+        a = self.node("a", [bridge([up.address], tls={"ca": certs.other_ca})])
+        state = wait_state(a, lambda s: s["failures"] >= 1, "failed")
+        self.assertNotEqual(state["state"], "connected")
+        self.assertIn("certificate verify failed", state["last_error"])
 
     def test_bad_bridge_config_stops_start_up_naming_the_key(self):
         gw = Gateway({"bridges": [bridge(["no-port"])]})
