@@ -83,7 +83,8 @@ struct BridgeClient::Link {
 };
 
 BridgeClient::BridgeClient(config::BridgeOptions options, std::string client_id, mqtt::Broker& broker,
-                           asio::io_context& io, std::shared_ptr<asio::ssl::context> tls)
+                           asio::io_context& io, std::shared_ptr<asio::ssl::context> tls,
+                           std::shared_ptr<store::Store> store)
     : options_(std::move(options)),
       client_id_(std::move(client_id)),
       tag_("bridge:" + options_.name),
@@ -91,12 +92,57 @@ BridgeClient::BridgeClient(config::BridgeOptions options, std::string client_id,
       broker_(broker),
       io_(io),
       tls_(std::move(tls)),
+      store_(std::move(store)),
       resolver_(io),
       timer_(io),
       retry_timer_(io),
       queue_(options_.queue_max_messages, options_.queue_max_bytes),
       private_(options_.try_private),
       random_(std::random_device{}()) {}
+
+void BridgeClient::restore() {
+    if (!store_) return;
+    constexpr std::size_t page_size = 1000;
+    std::size_t restored = 0;
+    std::uint64_t after = 0;
+    for (;;) {  // bounded by what the queue holds
+        const auto page = store_->read_queue(queue_name(), after, page_size);
+        for (const auto& stored : page) {
+            after = stored.seq;
+            auto item = from_stored(stored.data, stored.seq);
+            if (!item) {
+                LOG_WARN("bridge '" << options_.name << "': stored message " << stored.seq << " is unreadable; removed");
+                store_remove(stored.seq);
+                continue;
+            }
+            ++restored;
+            queue_.push(std::move(*item), [this](const Outgoing& dropped) { store_remove(dropped.seq); });
+        }
+        if (page.size() < page_size) break;
+    }
+    if (restored) LOG_INFO("bridge '" << options_.name << "': " << restored << " message(s) waiting to go upstream, from the store");
+    update([&](BridgeStatus& s) {
+        s.queued = queue_.size();
+        s.queued_bytes = queue_.bytes();
+    });
+}
+
+void BridgeClient::store_append(const Outgoing& item) {
+    store::Batch batch;
+    batch.add(store::op::Append{queue_name(), store::QueueItem{item.seq, stored_form(item)}});
+    // Not waited for: the message goes upstream from memory either way; `stored` tells when it is safe.
+    const auto refused = store_->submit(std::move(batch), [weak = weak_from_this()](std::error_code ec) noexcept {
+        if (auto self = weak.lock()) self->update([&](BridgeStatus& s) { ++(ec ? s.store_errors : s.stored); });
+    });
+    if (refused) update([](BridgeStatus& s) { ++s.store_errors; });
+}
+
+void BridgeClient::store_remove(std::uint64_t seq) {
+    if (!store_ || seq == 0) return;
+    store::Batch batch;
+    batch.add(store::op::Remove{queue_name(), seq});
+    if (store_->submit(std::move(batch), [](std::error_code) noexcept {})) update([](BridgeStatus& s) { ++s.store_errors; });
+}
 
 void BridgeClient::start() {
     std::vector<std::string> filters;
@@ -136,7 +182,14 @@ void BridgeClient::offer(const mqtt::MessagePtr& message) {
     auto crossing = outbound(routes_, message->topic);
     if (!crossing) return;
     const std::uint8_t qos = std::min(message->qos, crossing->qos);
-    const std::size_t dropped = queue_.push(Outgoing{std::move(crossing->topic), message, qos, message->retain});
+    Outgoing item{std::move(crossing->topic), message, qos, message->retain};
+    // QoS 0 promises nothing: only QoS 1/2 messages are written to the store.
+    if (store_ && qos > 0) {
+        item.seq = store_->next_id();
+        store_append(item);
+    }
+    const std::size_t dropped =
+        queue_.push(std::move(item), [this](const Outgoing& gone) { store_remove(gone.seq); });
     if (dropped) {
         bool first = false;
         update([&](BridgeStatus& s) {
@@ -347,6 +400,7 @@ void BridgeClient::on_acknowledged(const LinkPtr& link, std::uint16_t packet_id,
     if (!item) return;  // a late duplicate
     if (item->qos != qos || (qos == 2 && !item->released))
         return fail(link, "acknowledgement of the wrong kind for packet " + std::to_string(packet_id));
+    store_remove(item->seq);
     queue_.acknowledged(packet_id);
     update([&](BridgeStatus& s) {
         ++s.forwarded_out;

@@ -29,6 +29,7 @@
 #include "config/config.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/packet.hpp"
+#include "store/store.hpp"
 
 namespace mqgate::bridge {
 
@@ -48,16 +49,24 @@ struct BridgeStatus {
     std::uint64_t forwarded_in = 0;    // upstream messages published locally
     std::uint64_t dropped = 0;         // out messages dropped from a full queue
     std::uint64_t failures = 0;        // connection attempts that failed or connections that ended
+    std::uint64_t stored = 0;          // QoS 1/2 out messages whose store write committed (storage on)
+    std::uint64_t store_errors = 0;    // store writes refused or failed: those messages live in memory only
     std::size_t queued = 0;            // waiting to go upstream, or sent and not yet acknowledged
     std::size_t queued_bytes = 0;
 };
 
 class BridgeClient : public std::enable_shared_from_this<BridgeClient> {
 public:
-    // `tls`: the client context when options.tls, else null. The broker must
-    // outlive the local subscriptions (until stop()).
+    // `tls`: the client context when options.tls, else null. `store`: with
+    // durable storage, QoS 1/2 messages waiting to go upstream are kept in its
+    // named queue "bridge:<name>" until acknowledged; null keeps them in memory.
+    // The broker must outlive the local subscriptions (until stop()).
     BridgeClient(config::BridgeOptions options, std::string client_id, mqtt::Broker& broker,
-                 boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls);
+                 boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
+                 std::shared_ptr<store::Store> store);
+
+    // Takes back what the store's queue holds (start-up, before start(); throws StoreError).
+    void restore();
     BridgeClient(const BridgeClient&) = delete;
     BridgeClient& operator=(const BridgeClient&) = delete;
 
@@ -91,6 +100,9 @@ private:
     // Ends `link` (if still current) and schedules the next attempt after a backoff.
     void fail(const LinkPtr& link, std::string reason, bool refused = false);
     void disconnect();
+    void store_append(const Outgoing& item);
+    void store_remove(std::uint64_t seq);
+    std::string queue_name() const { return "bridge:" + options_.name; }
     std::uint16_t next_packet_id();
     template <class F>
     void update(F f) {
@@ -105,6 +117,7 @@ private:
     mqtt::Broker& broker_;
     boost::asio::io_context& io_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
+    std::shared_ptr<store::Store> store_;
     boost::asio::ip::tcp::resolver resolver_;
     boost::asio::steady_timer timer_;        // connect timeout, then keepalive
     boost::asio::steady_timer retry_timer_;  // backoff

@@ -11,7 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "mqtt/message.hpp"
 
@@ -24,9 +27,16 @@ struct Outgoing {
     bool retain = false;
     std::uint16_t packet_id = 0;  // once sent with QoS 1/2
     bool released = false;        // QoS 2: PUBREC received, PUBREL sent
+    std::uint64_t seq = 0;        // its item in the durable store's queue; 0 = not stored
 
     std::size_t bytes() const noexcept { return message->payload.size(); }
 };
+
+// A QoS 1/2 message as the durable store keeps it (named queue "bridge:<name>"):
+// QoS, retain, topic length (4 bytes, big-endian), topic, payload.
+std::string stored_form(const Outgoing& item);
+// Back from the store; nullopt for bytes that are not stored_form's.
+std::optional<Outgoing> from_stored(std::string_view data, std::uint64_t seq);
 
 class OutQueue {
 public:
@@ -34,8 +44,9 @@ public:
         : max_messages_(max_messages), max_bytes_(max_bytes) {}
 
     // Appends; returns how many messages were dropped for it (itself when it
-    // alone is over max_bytes, or when everything held is awaiting acknowledgement).
-    std::size_t push(Outgoing item);
+    // alone is over max_bytes, or when everything held is awaiting
+    // acknowledgement), each shown to `on_drop` first.
+    std::size_t push(Outgoing item, const std::function<void(const Outgoing&)>& on_drop = nullptr);
 
     // The oldest message not yet sent while fewer than `window` await
     // acknowledgement; null when none may go.

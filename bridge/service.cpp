@@ -1,5 +1,7 @@
 #include "bridge/service.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/ssl/context.hpp>
 
 namespace mqgate::bridge {
@@ -29,36 +31,75 @@ std::shared_ptr<asio::ssl::context> client_tls_context(const config::BridgeOptio
     return context;
 }
 
-BridgeService::BridgeService(const config::Config& config, mqtt::Broker& broker, net::IoPool& pool) {
+namespace {
+
+std::string client_id_of(const config::Config& config, const config::BridgeOptions& options) {
+    return options.client_id.empty() ? config.node_name + "-" + options.name : options.client_id;
+}
+
+}  // namespace
+
+std::shared_ptr<BridgeClient> BridgeService::make_client(const config::Config& config, std::size_t index) const {
     const std::string source = config.file.empty() ? "configuration" : config.file;
+    const auto& options = config.bridges[index];
+    auto tls = options.tls ? client_tls_context(options, index, source) : nullptr;
+    return std::make_shared<BridgeClient>(options, client_id_of(config, options), broker_, pool_.next(),
+                                          std::move(tls), store_);
+}
+
+BridgeService::BridgeService(const config::Config& config, mqtt::Broker& broker, net::IoPool& pool,
+                             std::shared_ptr<store::Store> store)
+    : broker_(broker), pool_(pool), store_(std::move(store)) {
     for (std::size_t i = 0; i < config.bridges.size(); ++i) {
-        const auto& options = config.bridges[i];
-        auto tls = options.tls ? client_tls_context(options, i, source) : nullptr;
-        std::string client_id = options.client_id.empty() ? config.node_name + "-" + options.name : options.client_id;
-        clients_.push_back(std::make_shared<BridgeClient>(options, std::move(client_id), broker, pool.next(),
-                                                          std::move(tls)));
+        clients_.push_back(make_client(config, i));
+        clients_.back()->restore();
     }
 }
 
 BridgeService::~BridgeService() { stop(); }
 
 void BridgeService::start() {
+    std::lock_guard lock(mutex_);
     for (const auto& client : clients_) client->start();
 }
 
 void BridgeService::stop() {
+    std::lock_guard lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
     for (const auto& client : clients_) client->stop();
 }
 
-std::vector<std::pair<std::string, BridgeStatus>> BridgeService::statuses() const {
-    std::vector<std::pair<std::string, BridgeStatus>> out;
-    for (const auto& client : clients_) out.emplace_back(client->options().name, client->status());
-    return out;
+std::size_t BridgeService::reload(const config::Config& config) {
+    std::vector<std::shared_ptr<BridgeClient>> next, fresh;
+    std::unique_lock lock(mutex_);
+    if (stopped_) return 0;
+    auto old = clients_;
+    for (std::size_t i = 0; i < config.bridges.size(); ++i) {
+        const auto& options = config.bridges[i];
+        const auto same = std::find_if(old.begin(), old.end(), [&](const auto& c) {
+            return c->options() == options && c->client_id() == client_id_of(config, options);
+        });
+        if (same != old.end()) {
+            next.push_back(*same);
+            old.erase(same);
+        } else {
+            next.push_back(fresh.emplace_back(make_client(config, i)));  // may throw: nothing changed yet
+        }
+    }
+    for (const auto& gone : old) gone->stop();
+    // What the stopped ones wrote is committed before the new ones read it back.
+    if (store_ && !old.empty()) store_->flush();
+    for (const auto& client : fresh) {
+        client->restore();
+        client->start();
+    }
+    clients_ = std::move(next);
+    return old.size() + fresh.size();
 }
 
 nlohmann::json BridgeService::list_json() const {
+    std::lock_guard lock(mutex_);
     nlohmann::json data = nlohmann::json::array();
     for (const auto& client : clients_) {
         const auto& o = client->options();
@@ -81,7 +122,9 @@ nlohmann::json BridgeService::list_json() const {
                         {"queued", s.queued},
                         {"queued_bytes", s.queued_bytes},
                         {"dropped", s.dropped},
-                        {"failures", s.failures}});
+                        {"failures", s.failures},
+                        {"stored", s.stored},
+                        {"store_errors", s.store_errors}});
     }
     const auto count = data.size();
     return {{"data", std::move(data)}, {"meta", {{"page", 1}, {"limit", count}, {"count", count}}}};

@@ -134,6 +134,7 @@ struct BridgeAddress {
     std::string host;
     std::uint16_t port = 0;
     std::string text() const;  // as written in the config
+    bool operator==(const BridgeAddress&) const = default;
 };
 
 // "host:port" or "[v6 address]:port", port 1-65535; nullopt otherwise.
@@ -150,6 +151,7 @@ struct BridgeTopic {
     std::uint8_t qos = 1;  // the most it crosses with: a message goes at min(its QoS, this)
     std::string local_prefix;
     std::string remote_prefix;
+    bool operator==(const BridgeTopic&) const = default;
 };
 
 // One entry of the "bridges" section: mqgate as an MQTT 3.1.1 client of an
@@ -177,6 +179,7 @@ struct BridgeOptions {
     std::size_t queue_max_bytes = 16 << 20;    // payload bytes of the same
     std::uint32_t reconnect_min_ms = 500;      // first wait after a failure, doubled per failure
     std::uint32_t reconnect_max_ms = 30'000;   // the longest wait
+    bool operator==(const BridgeOptions&) const = default;
 };
 
 // An API token as configured: the token itself or its SHA-256 (hex).

@@ -66,6 +66,8 @@ private:
     // SIGHUP: everything that reloads without dropping connections.
     void reload();
     void reload_auth();
+    void reload_bridges();
+    config::Config reread_config() const;
     void await_connections_closed(std::chrono::steady_clock::time_point deadline);
 
     config::Config config_;

@@ -3,6 +3,8 @@ as the upstream cluster, started by the test on a free loopback port."""
 
 import http.client
 import json
+import os
+import signal
 import shutil
 import tempfile
 import time
@@ -193,6 +195,30 @@ class BridgeTest(unittest.TestCase):
         self.assertEqual([m.topic for m in tail], ["num/sentinel"], "duplicates after the numbered messages")
         wait_state(a, lambda s: s["queued"] == 0 and s["forwarded_out"] == count + 2, "drained")
 
+    def test_queue_survives_kill_9_of_a_while_the_upstream_is_down(self):
+        up = self.upstream()
+        config_a = {"node_name": "a", "bridges": [bridge([up.address])]}
+        a, b = self.two_nodes(up)
+        sub = self.paho(b, "sub-b", "kill/#", qos=1)
+        up.stop()
+        wait_state(a, lambda s: s["state"] != "connected", "down")
+        count = 50
+        pub = self.paho(a, "pub-a")
+        for i in range(count):
+            pub.publish("kill/seq", str(i), qos=1)
+        # Each QoS 1 message waiting upstream is in the store once its write committed.
+        wait_state(a, lambda s: s["stored"] == count, "stored")
+        pub.stop()
+        a.kill()  # SIGKILL
+        again = Gateway(config_a, data_dir=a.data_dir)
+        again.start()
+        self.closers.append(lambda: again.stop() if again.alive() else again.kill())
+        self.assertEqual(bridge_state(again)["queued"], count)
+        up.start()
+        got = [int(m.payload) for m in sub.collect(count, timeout=30)]
+        self.assertEqual(got, list(range(count)))
+        wait_state(again, lambda s: s["queued"] == 0, "drained")
+
     def test_no_loop_with_both_on_hash(self):
         up = self.upstream()
         a, b = self.two_nodes(up)
@@ -215,6 +241,23 @@ class BridgeTest(unittest.TestCase):
         for client in (on_a, on_b, watcher):
             self.assertEqual([m.topic for m in client.until("loop/last", timeout=WAIT)], ["loop/last"])
 
+    def test_plain_311_upstream_is_asked_again_without_the_bridge_level(self):
+        # mqgate itself as the upstream: it answers the bridge level 0x84 with CONNACK 1.
+        upstream = Gateway(None)
+        upstream.start()
+        self.closers.append(lambda: upstream.stop() if upstream.alive() else upstream.kill())
+        a = self.node("a", [bridge(["127.0.0.1:%d" % upstream.mqtt_port],
+                                   [{"filter": "up/#", "direction": "out", "qos": 1},
+                                    {"filter": "down/#", "direction": "in", "qos": 1}])])
+        state = wait_state(a, lambda s: s["state"] == "connected", "connected")
+        self.assertEqual(state["connack_code"], 0)
+        on_upstream = self.paho(upstream, "sub-up", "up/#")
+        on_a = self.paho(a, "sub-a", "down/#")
+        self.paho(a, "pub-a").publish("up/x", "to the cluster", qos=1)
+        self.assertEqual(on_upstream.get(WAIT).payload, b"to the cluster")
+        self.paho(upstream, "pub-up").publish("down/y", "from the cluster", qos=1)
+        self.assertEqual(on_a.get(WAIT).payload, b"from the cluster")
+
     def test_fail_over_to_the_second_address(self):
         up = self.upstream()
         dead = "127.0.0.1:%d" % free_port()
@@ -223,6 +266,18 @@ class BridgeTest(unittest.TestCase):
         self.assertEqual(state["address"], up.address)
         self.assertGreaterEqual(state["failures"], 1)
         self.assertIn(dead, state["last_error"])
+
+    def test_sighup_applies_a_changed_bridges_list(self):
+        up = self.upstream()
+        dead = "127.0.0.1:%d" % free_port()
+        a = self.node("a", [bridge([dead], name="first")])
+        wait_state(a, lambda s: s["failures"] >= 1, "failing")
+        with open(os.path.join(a.workdir, "mqgate.json"), "w") as f:
+            json.dump({"node_name": "a", "bridges": [bridge([up.address], name="second")]}, f)
+        a.proc.send_signal(signal.SIGHUP)
+        state = wait_state(a, lambda s: s["name"] == "second" and s["state"] == "connected", "replaced")
+        self.assertEqual(state["address"], up.address)
+        self.assertEqual(len(get(a, "/api/v1/bridges")[1]["data"]), 1)
 
     def test_wrong_credentials_are_shown_and_backed_off(self):
         up = self.upstream(users={"bridge": "right"})

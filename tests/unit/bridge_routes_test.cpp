@@ -121,5 +121,31 @@ TEST(BridgeOutQueue, WindowLimitsWhatIsInFlightAndQos0LeavesWhenSent) {
     EXPECT_EQ(awaiting, std::vector<std::string>{"1"});
 }
 
+TEST(BridgeOutQueue, StoredFormRoundTripsAndRefusesOtherBytes) {
+    Outgoing o = item("site1/a/b", 3, 2);
+    o.retain = true;
+    const auto back = from_stored(stored_form(o), 42);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->topic, "site1/a/b");
+    EXPECT_EQ(back->message->payload, "xxx");
+    EXPECT_EQ(back->qos, 2);
+    EXPECT_TRUE(back->retain);
+    EXPECT_EQ(back->seq, 42u);
+    EXPECT_FALSE(from_stored("", 1));
+    EXPECT_FALSE(from_stored(std::string("\x03\x00\x00\x00\x00\x01t", 7), 1));  // QoS 3
+    EXPECT_FALSE(from_stored(std::string("\x01\x00\x00\x00\x00\x09t", 7), 1));  // topic past the end
+}
+
+TEST(BridgeOutQueue, DroppedMessagesAreShownBeforeTheyGo) {
+    OutQueue q(1, 1000);
+    std::vector<std::string> dropped;
+    const auto note = [&](const Outgoing& o) { dropped.push_back(o.topic); };
+    q.push(item("1", 1, 1), note);
+    q.push(item("2", 1, 1), note);
+    q.sent(5);
+    q.push(item("3", 1, 1), note);
+    EXPECT_EQ(dropped, (std::vector<std::string>{"1", "3"}));
+}
+
 }  // namespace
 }  // namespace mqgate::bridge
