@@ -12,6 +12,7 @@
 
 #include "mqtt/codec.hpp"
 #include "mqtt/topic.hpp"
+#include "store/queue_scan.hpp"
 #include "support/backoff.hpp"
 #include "support/log.hpp"
 
@@ -102,24 +103,16 @@ BridgeClient::BridgeClient(config::BridgeOptions options, std::string client_id,
 
 void BridgeClient::restore() {
     if (!store_) return;
-    constexpr std::size_t page_size = 1000;
     std::size_t restored = 0;
-    std::uint64_t after = 0;
-    for (;;) {  // bounded by what the queue holds
-        const auto page = store_->read_queue(queue_name(), after, page_size);
-        for (const auto& stored : page) {
-            after = stored.seq;
-            auto item = from_stored(stored.data, stored.seq);
-            if (!item) {
-                LOG_WARN("bridge '" << options_.name << "': stored message " << stored.seq << " is unreadable; removed");
-                store_remove(stored.seq);
-                continue;
-            }
-            ++restored;
-            queue_.push(std::move(*item), [this](const Outgoing& dropped) { store_remove(dropped.seq); });
+    store::for_each_queue_item(*store_, queue_name(), [&](const store::QueueItem& stored) {
+        auto item = from_stored(stored.data, stored.seq);
+        if (!item) {
+            LOG_WARN("bridge '" << options_.name << "': stored message " << stored.seq << " is unreadable; removed");
+            return store_remove(stored.seq);
         }
-        if (page.size() < page_size) break;
-    }
+        ++restored;
+        queue_.push(std::move(*item), [this](const Outgoing& dropped) { store_remove(dropped.seq); });
+    });
     if (restored) LOG_INFO("bridge '" << options_.name << "': " << restored << " message(s) waiting to go upstream, from the store");
     update([&](BridgeStatus& s) {
         s.queued = queue_.size();
@@ -379,7 +372,9 @@ void BridgeClient::on_connack(const LinkPtr& link, const mqtt::Connack& connack)
 void BridgeClient::on_publish(const LinkPtr& link, mqtt::Publish&& p) {
     // A QoS 2 message resent before our PUBREC arrived: published once already [MQTT-4.3.3-2].
     if (p.qos == 2 && awaiting_rel_.contains(p.packet_id)) return send(link, mqtt::Pubrec{p.packet_id});
-    if (auto crossing = inbound(routes_, p.topic)) {
+    if (!private_ && echo_.echo(p.topic, p.payload, EchoFilter::Clock::now())) {
+        update([](BridgeStatus& s) { ++s.echoes; });
+    } else if (auto crossing = inbound(routes_, p.topic)) {
         const auto result = broker_.publish(std::move(crossing->topic), std::move(p.payload), p.qos, p.retain, tag_);
         if (result.error) {
             LOG_DEBUG("bridge '" << options_.name << "': message on '" << p.topic << "' not published locally: "
@@ -428,6 +423,9 @@ void BridgeClient::pump(const LinkPtr& link) {
         mqtt::encode_publish_header(false, item->qos, item->retain, item->topic, id, item->bytes(), frame);
         frame.append(item->message->payload);
         if (item->qos == 0) ++sent_qos0;
+        // Without the bridge level the upstream sends it back to us if an `in` route subscribed to it.
+        if (!private_ && inbound(routes_, item->topic))
+            echo_.sent(item->topic, item->message->payload, EchoFilter::Clock::now());
         queue_.sent(id);
         write(link, std::move(frame));
     }

@@ -24,6 +24,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bridge/echo_filter.hpp"
 #include "bridge/out_queue.hpp"
 #include "bridge/routes.hpp"
 #include "config/config.hpp"
@@ -48,6 +49,7 @@ struct BridgeStatus {
     std::uint64_t forwarded_out = 0;   // messages the upstream took (QoS 1/2: acknowledged)
     std::uint64_t forwarded_in = 0;    // upstream messages published locally
     std::uint64_t dropped = 0;         // out messages dropped from a full queue
+    std::uint64_t echoes = 0;          // our own messages a plain 3.1.1 upstream sent back, not published again
     std::uint64_t failures = 0;        // connection attempts that failed or connections that ended
     std::uint64_t stored = 0;          // QoS 1/2 out messages whose store write committed (storage on)
     std::uint64_t store_errors = 0;    // store writes refused or failed: those messages live in memory only
@@ -123,6 +125,7 @@ private:
     boost::asio::steady_timer retry_timer_;  // backoff
     LinkPtr link_;                           // the current attempt or connection; null while backing off
     OutQueue queue_;
+    EchoFilter echo_;  // on a plain 3.1.1 connection: what we sent that comes back
     std::set<std::uint16_t> awaiting_rel_;   // inbound QoS 2 ids published locally, PUBREL not yet received
     std::uint16_t last_packet_id_ = 0;
     std::size_t address_index_ = 0;

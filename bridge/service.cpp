@@ -122,6 +122,7 @@ nlohmann::json BridgeService::list_json() const {
                         {"queued", s.queued},
                         {"queued_bytes", s.queued_bytes},
                         {"dropped", s.dropped},
+                        {"echoes", s.echoes},
                         {"failures", s.failures},
                         {"stored", s.stored},
                         {"store_errors", s.store_errors}});

@@ -346,7 +346,10 @@ const std::string& openapi_document() {
         "forwarded_in": {"type": "integer", "description": "Upstream messages published on this node."},
         "queued": {"type": "integer", "description": "Waiting to go upstream or awaiting its acknowledgement."}, "queued_bytes": {"type": "integer"},
         "dropped": {"type": "integer", "description": "Dropped from a full queue (the oldest waiting ones)."},
-        "failures": {"type": "integer", "description": "Connection attempts that failed and connections that ended."}}},
+        "echoes": {"type": "integer", "description": "Our own messages a plain 3.1.1 upstream sent back, recognised and not published again."},
+        "failures": {"type": "integer", "description": "Connection attempts that failed and connections that ended."},
+        "stored": {"type": "integer", "description": "Storage on: QoS 1/2 out messages whose write to the store committed."},
+        "store_errors": {"type": "integer", "description": "Store writes refused or failed (those messages are kept in memory only)."}}},
       "FailedWebhookEvent": {"type": "object", "properties": {
         "id": {"type": "integer", "description": "The event's number (its webhook-id is msg_<id> when sent alone)."},
         "clientid": {"type": "string"}, "reason": {"type": "string", "enum": ["expired", "overflowed", "refused"]},

@@ -219,6 +219,24 @@ class BridgeTest(unittest.TestCase):
         self.assertEqual(got, list(range(count)))
         wait_state(again, lambda s: s["queued"] == 0, "drained")
 
+    def test_connection_events_of_the_fleet(self):
+        # README "Bridges": this node's $SYS connection events go up under fleet/, every node's come back in.
+        up = self.upstream()
+        topics = [{"filter": "+/clients/#", "direction": "out", "qos": 0,
+                   "local_prefix": "$SYS/brokers/", "remote_prefix": "fleet/"},
+                  {"filter": "fleet/+/clients/#", "direction": "in", "qos": 0}]
+        a, b = self.two_nodes(up, topics)
+        watcher = self.paho(b, "watcher", "fleet/+/clients/#", qos=0)
+        self.paho(a, "device-1")
+        for _ in range(20):  # the watcher's own connection on B may come first
+            msg = watcher.get(WAIT)
+            if msg.topic == "fleet/a/clients/device-1/connected":
+                break
+        else:
+            self.fail("no fleet/a/clients/device-1/connected on B")
+        event = json.loads(msg.payload)
+        self.assertEqual(event["clientid"], "device-1")
+
     def test_no_loop_with_both_on_hash(self):
         up = self.upstream()
         a, b = self.two_nodes(up)
@@ -257,6 +275,20 @@ class BridgeTest(unittest.TestCase):
         self.assertEqual(on_upstream.get(WAIT).payload, b"to the cluster")
         self.paho(upstream, "pub-up").publish("down/y", "from the cluster", qos=1)
         self.assertEqual(on_a.get(WAIT).payload, b"from the cluster")
+
+    def test_plain_311_upstream_echo_reaches_local_subscribers_once(self):
+        upstream = Gateway(None)
+        upstream.start()
+        self.closers.append(lambda: upstream.stop() if upstream.alive() else upstream.kill())
+        a = self.node("a", [bridge(["127.0.0.1:%d" % upstream.mqtt_port])])  # both on #
+        wait_state(a, lambda s: s["state"] == "connected", "connected")
+        on_a = self.paho(a, "sub-a", "echo/#")
+        self.paho(a, "pub-a").publish("echo/x", "mine", qos=1)
+        # The upstream sends it back (3.1.1 has no no-local): recognised, not published again.
+        wait_state(a, lambda s: s["echoes"] == 1, "echo seen")
+        self.paho(upstream, "pub-up").publish("echo/end", "sentinel", qos=1)
+        seen = [(m.topic, m.payload) for m in on_a.until("echo/end", timeout=WAIT)]
+        self.assertEqual(seen, [("echo/x", b"mine"), ("echo/end", b"sentinel")])
 
     def test_fail_over_to_the_second_address(self):
         up = self.upstream()

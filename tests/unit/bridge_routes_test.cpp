@@ -1,6 +1,7 @@
 // Which topics cross a bridge, under which name and QoS; the bounded out queue.
 #include <gtest/gtest.h>
 
+#include "bridge/echo_filter.hpp"
 #include "bridge/out_queue.hpp"
 #include "bridge/routes.hpp"
 
@@ -145,6 +146,36 @@ TEST(BridgeOutQueue, DroppedMessagesAreShownBeforeTheyGo) {
     q.sent(5);
     q.push(item("3", 1, 1), note);
     EXPECT_EQ(dropped, (std::vector<std::string>{"1", "3"}));
+}
+
+TEST(BridgeEchoFilter, EachCopySentIsDroppedOnceWhenItComesBack) {
+    EchoFilter f;
+    const auto t0 = EchoFilter::Clock::now();
+    f.sent("a/b", "1", t0);
+    f.sent("a/b", "1", t0);
+    EXPECT_FALSE(f.echo("a/b", "2", t0));
+    EXPECT_FALSE(f.echo("a/c", "1", t0));
+    EXPECT_TRUE(f.echo("a/b", "1", t0));
+    EXPECT_TRUE(f.echo("a/b", "1", t0));
+    EXPECT_FALSE(f.echo("a/b", "1", t0));  // a third copy is someone else's
+}
+
+TEST(BridgeEchoFilter, BoundedInAgeAndEntries) {
+    EchoFilter f(std::chrono::seconds(10), 2);
+    const auto t0 = EchoFilter::Clock::now();
+    f.sent("x", "old", t0);
+    EXPECT_FALSE(f.echo("x", "old", t0 + std::chrono::seconds(11)));
+    f.sent("x", "1", t0);
+    f.sent("x", "2", t0);
+    f.sent("x", "3", t0);  // over 2 entries: the oldest is forgotten
+    EXPECT_EQ(f.size(), 2u);
+    EXPECT_FALSE(f.echo("x", "1", t0));
+    EXPECT_TRUE(f.echo("x", "3", t0));
+    // A copy that came back is not forgotten again when its entry ages out.
+    f.sent("y", "p", t0);
+    EXPECT_TRUE(f.echo("y", "p", t0));
+    f.sent("y", "p", t0 + std::chrono::seconds(5));
+    EXPECT_TRUE(f.echo("y", "p", t0 + std::chrono::seconds(12)));
 }
 
 }  // namespace
