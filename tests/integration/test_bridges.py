@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import signal
+import subprocess
 import shutil
 import tempfile
 import time
@@ -362,6 +363,24 @@ class BridgeTest(unittest.TestCase):
             gw.start()
         self.assertEqual(gw.proc.wait(10), 2)
         self.assertIn("bridges[0].addresses[0]", gw.log_text())
+
+    def test_a_ca_file_without_a_certificate_stops_start_up_and_check_config(self):
+        certs = Certificates()
+        self.closers.append(certs.remove)
+        bad = certs.path("not-a-ca.pem")
+        with open(bad, "w") as f:
+            f.write("not a certificate\n")
+        config = {"bridges": [bridge(["127.0.0.1:1"], tls={"ca": bad})]}
+        gw = Gateway(config)
+        self.closers.append(gw.kill)
+        with self.assertRaises(AssertionError):
+            gw.start()
+        self.assertEqual(gw.proc.wait(10), 2)
+        self.assertIn("bridges[0].tls.ca", gw.log_text())
+        checked = subprocess.run([harness.gateway_binary(), "--check-config", "--config",
+                                  os.path.join(gw.workdir, "mqgate.json")], capture_output=True, timeout=30)
+        self.assertEqual(checked.returncode, 2)
+        self.assertIn(b"bridges[0].tls.ca", checked.stderr)
 
 
 if __name__ == "__main__":
