@@ -32,6 +32,9 @@ struct FlowSpec {
     boost::asio::ip::tcp::endpoint endpoint(const Common& c) const {
         return ws_path.empty() ? c.broker : boost::asio::ip::tcp::endpoint(c.broker.address(), ws_port);
     }
+    boost::asio::ip::tcp::endpoint subscriber_endpoint(const Common& c) const {
+        return ws_path.empty() ? c.subscriber_broker : endpoint(c);
+    }
 };
 
 // Runs the flow (connect, warm up, measure, drain) and adds its results to `out`.

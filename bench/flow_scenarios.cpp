@@ -51,9 +51,9 @@ nlohmann::json run_flow(const Common& c, const FlowSpec& spec, nlohmann::json ou
         subs.push_back(std::make_unique<Subscriber>(pool.next(), spec.filter, spec.sub_qos, flows, read_buffer,
                                                     spec.latency ? &window : nullptr));
         if (spec.persistent_subscribers)
-            subs.back()->start(spec.endpoint(c), "bench-sub-persistent-" + std::to_string(i), spec.ws_path, false);
+            subs.back()->start(spec.subscriber_endpoint(c), "bench-sub-persistent-" + std::to_string(i), spec.ws_path, false);
         else
-            subs.back()->start(spec.endpoint(c), "bench-sub-" + tag + "-" + std::to_string(i), spec.ws_path);
+            subs.back()->start(spec.subscriber_endpoint(c), "bench-sub-" + tag + "-" + std::to_string(i), spec.ws_path);
     }
     std::vector<std::unique_ptr<Publisher>> pubs;
     for (unsigned i = 0; i < spec.publishers; ++i) {

@@ -59,6 +59,9 @@ void put_cpu(nlohmann::json& out, const Clock& from, const Clock& to);
 
 struct Common {
     boost::asio::ip::tcp::endpoint broker;
+    // Where subscribers connect (--sub-port): another node than the
+    // publishers' when measuring through a bridge; the same broker by default.
+    boost::asio::ip::tcp::endpoint subscriber_broker;
     int broker_pid = 0;
     unsigned threads = 1;
     double duration = 10;

@@ -15,7 +15,8 @@ const char* usage =
     "usage: mqgate-bench SCENARIO [--flag value]...\n"
     "scenarios: fanin-qos0 fanin-qos1 fanout latency large idle retained http-publish requests ws-fanout\n"
     "           ws-throughput webhooks\n"
-    "common:    --host 127.0.0.1 --port 1883 --threads 1 --duration 10 --warmup 1 --drain 2\n"
+    "common:    --host 127.0.0.1 --port 1883 --sub-port PORT (subscribers' broker; default --port) --threads 1\n"
+    "           --duration 10 --warmup 1 --drain 2\n"
     "           --broker-pid PID (report the broker's CPU and, for idle and retained, its memory)\n"
     "fanin-*:   --publishers 10 --payload 64 --e2e-window 500|50 --ack-window 20 --sub-qos Q --filter '#'\n"
     "           --sub-session clean|persistent (persistent: clean session 0, fixed client id)\n"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
         Common c;
         c.broker = {boost::asio::ip::make_address(args.str("host", "127.0.0.1")),
                     static_cast<unsigned short>(args.integer("port", 1883))};
+        c.subscriber_broker = {c.broker.address(), static_cast<unsigned short>(args.integer("sub-port", c.broker.port()))};
         c.threads = static_cast<unsigned>(args.integer("threads", 1));
         c.duration = args.number("duration", 10);
         c.warmup = args.number("warmup", 1);

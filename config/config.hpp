@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -128,6 +129,59 @@ struct WebhookOptions {
     std::uint32_t batch_max_wait_ms = 0;       // how long a request waits to fill a batch
 };
 
+// One upstream address of a bridge: "host:port", "[v6]:port".
+struct BridgeAddress {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string text() const;  // as written in the config
+    bool operator==(const BridgeAddress&) const = default;
+};
+
+// "host:port" or "[v6 address]:port", port 1-65535; nullopt otherwise.
+std::optional<BridgeAddress> parse_bridge_address(std::string_view text);
+
+enum class BridgeDirection : std::uint8_t { out, in, both };
+
+// One entry of a bridge's "topics": what crosses and how its name changes.
+// A local topic local_prefix + T matching local_prefix + filter goes out as
+// remote_prefix + T; a remote one remote_prefix + T comes in as local_prefix + T.
+struct BridgeTopic {
+    std::string filter;
+    BridgeDirection direction = BridgeDirection::both;
+    std::uint8_t qos = 1;  // the most it crosses with: a message goes at min(its QoS, this)
+    std::string local_prefix;
+    std::string remote_prefix;
+    bool operator==(const BridgeTopic&) const = default;
+};
+
+// One entry of the "bridges" section: mqgate as an MQTT 3.1.1 client of an
+// upstream broker (bridge/, README "Bridges").
+struct BridgeOptions {
+    std::string name;                      // unique, [A-Za-z0-9_.-]{1,64}: stats, metrics, log lines
+    std::vector<BridgeAddress> addresses;  // tried in turn: the next after each failure
+    bool tls = false;                      // a "tls" object was given
+    std::string tls_ca;                    // PEM CAs the upstream's certificate must chain to; "" = the system's
+    std::string tls_cert, tls_key;         // client certificate and key (both or neither)
+    std::string tls_server_name;           // SNI and the name verified; "" = the address's host
+    bool tls_verify = true;                // verify the upstream's certificate and name
+    std::string client_id;                 // "" = <node_name>-<name>
+    std::string username;                  // "" = none
+    std::string password;                  // "" = none
+    bool clean_session = false;            // false: the upstream keeps our subscriptions and QoS 1/2 messages
+    std::uint16_t keepalive = 60;          // seconds, PINGREQ interval
+    // CONNECT as a bridge (protocol level 0x84, Mosquitto's try_private): an
+    // upstream that knows it keeps the retain flag as published and sends
+    // nothing back that came from us; one that refuses it is asked again with
+    // plain 3.1.1 (level 4).
+    bool try_private = true;
+    std::vector<BridgeTopic> topics;
+    std::size_t queue_max_messages = 10'000;   // waiting to go upstream (and unacknowledged)
+    std::size_t queue_max_bytes = 16 << 20;    // payload bytes of the same
+    std::uint32_t reconnect_min_ms = 500;      // first wait after a failure, doubled per failure
+    std::uint32_t reconnect_max_ms = 30'000;   // the longest wait
+    bool operator==(const BridgeOptions&) const = default;
+};
+
 // An API token as configured: the token itself or its SHA-256 (hex).
 struct TokenOptions {
     std::string token;         // the secret ("" when token_sha256 is given)
@@ -163,6 +217,7 @@ struct Config {
     CommandOptions commands;
     StorageOptions storage;
     std::vector<WebhookOptions> webhooks;
+    std::vector<BridgeOptions> bridges;
     AuthOptions auth;
     std::string file;  // the config file read, "" when none
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "mqtt/codec.hpp"
 #include "mqtt/topic.hpp"
 #include "support/json_check.hpp"
 
@@ -230,12 +231,22 @@ void read_storage(ObjectReader& r, StorageOptions& s) {
     r.finish();
 }
 
+// A file named in the config must be readable now; its content is checked when the part using it starts.
+void readable_file(ObjectReader& r, std::string_view key, std::string& out) {
+    if (r.string(key, out) && !out.empty() && !std::ifstream(out))
+        r.fail(join(r.path(), key), "cannot read \"" + out + "\"");
+}
+
+// A webhook's or bridge's name goes into store queue names, stats and metric labels: plain characters only.
+void read_name(ObjectReader& r, std::string& name) {
+    if (!r.string("name", name) || name.empty() || name.size() > 64 ||
+        name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos)
+        r.fail(join(r.path(), "name"), "required: 1-64 characters of A-Z a-z 0-9 _ . -");
+}
+
 void read_webhook(ObjectReader& r, WebhookOptions& w) {
     const auto key = [&](std::string_view k) { return join(r.path(), k); };
-    // The name goes into the store queue's name, stats and metric labels: plain characters only.
-    if (!r.string("name", w.name) || w.name.empty() || w.name.size() > 64 ||
-        w.name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos)
-        r.fail(key("name"), "required: 1-64 characters of A-Z a-z 0-9 _ . -");
+    read_name(r, w.name);
     if (!r.string("url", w.url)) r.fail(key("url"), "required");
     std::string why;
     auto target = parse_webhook_url(w.url, why);
@@ -252,8 +263,7 @@ void read_webhook(ObjectReader& r, WebhookOptions& w) {
         if (mqtt::validate_topic_filter(w.topics[i]))
             r.fail(key("topics") + "[" + std::to_string(i) + "]", "not a valid MQTT filter: \"" + w.topics[i] + "\"");
     // Loaded (and a bad PEM refused, exit 2) when the webhooks start; a missing file is caught here already.
-    if (r.string("ca_file", w.ca_file) && !w.ca_file.empty() && !std::ifstream(w.ca_file))
-        r.fail(key("ca_file"), "cannot read \"" + w.ca_file + "\"");
+    readable_file(r, "ca_file", w.ca_file);
     if (r.string("secret", w.secret) && !decode_webhook_secret(w.secret))
         r.fail(key("secret"), "must be \"whsec_\" followed by a non-empty base64 key");
     if (const json* v = r.member("headers")) {
@@ -283,21 +293,107 @@ void read_webhook(ObjectReader& r, WebhookOptions& w) {
     r.finish();
 }
 
-void read_webhooks(ObjectReader& parent, std::vector<WebhookOptions>& out) {
-    const json* v = parent.member("webhooks");
+// A top-level array of named entries ("webhooks", "bridges"), each read by `read_one`; names are unique.
+template <class T>
+void read_named_list(ObjectReader& parent, const char* section, std::vector<T>& out,
+                     void (*read_one)(ObjectReader&, T&)) {
+    const json* v = parent.member(section);
     if (!v) return;
-    if (!v->is_array()) parent.fail("webhooks", std::string("expected an array of webhooks, got ") + type_name(*v));
-    std::vector<WebhookOptions> webhooks;
+    if (!v->is_array())
+        parent.fail(section, std::string("expected an array of ") + section + ", got " + type_name(*v));
+    std::vector<T> entries;
     for (std::size_t i = 0; i < v->size(); ++i) {
-        ObjectReader r((*v)[i], "webhooks[" + std::to_string(i) + "]", parent.source());
-        WebhookOptions w;
-        read_webhook(r, w);
-        for (const auto& other : webhooks)
-            if (other.name == w.name) r.fail(join(r.path(), "name"), "\"" + w.name + "\" is used twice");
-        webhooks.push_back(std::move(w));
+        ObjectReader r((*v)[i], std::string(section) + "[" + std::to_string(i) + "]", parent.source());
+        T entry;
+        read_one(r, entry);
+        for (const auto& other : entries)
+            if (other.name == entry.name) r.fail(join(r.path(), "name"), "\"" + entry.name + "\" is used twice");
+        entries.push_back(std::move(entry));
     }
-    out = std::move(webhooks);
+    out = std::move(entries);
 }
+
+void read_bridge_tls(ObjectReader& r, BridgeOptions& b) {
+    b.tls = true;
+    readable_file(r, "ca", b.tls_ca);
+    readable_file(r, "cert", b.tls_cert);
+    readable_file(r, "key", b.tls_key);
+    r.string("server_name", b.tls_server_name);
+    r.boolean("verify", b.tls_verify);
+    if (b.tls_cert.empty() != b.tls_key.empty())
+        r.fail(join(r.path(), b.tls_cert.empty() ? "cert" : "key"), "cert and key go together");
+    r.finish();
+}
+
+void read_bridge_topic(ObjectReader& r, BridgeTopic& t) {
+    const auto key = [&](std::string_view k) { return join(r.path(), k); };
+    if (!r.string("filter", t.filter)) r.fail(key("filter"), "required");
+    std::string direction;
+    if (!r.string("direction", direction)) r.fail(key("direction"), "required: out, in or both");
+    if (direction == "out") t.direction = BridgeDirection::out;
+    else if (direction == "in") t.direction = BridgeDirection::in;
+    else if (direction == "both") t.direction = BridgeDirection::both;
+    else r.fail(key("direction"), "must be out, in or both; got \"" + direction + "\"");
+    r.integer("qos", t.qos, 0, 2);
+    r.string("local_prefix", t.local_prefix);
+    r.string("remote_prefix", t.remote_prefix);
+    // Each side's filter is its prefix followed by the filter.
+    for (const auto* prefix : {&t.local_prefix, &t.remote_prefix})
+        if (mqtt::validate_topic_filter(*prefix + t.filter))
+            r.fail(key(prefix == &t.local_prefix ? "local_prefix" : "remote_prefix"),
+                   "prefix + filter is not a valid MQTT filter: \"" + *prefix + t.filter + "\"");
+    for (const auto* prefix : {&t.local_prefix, &t.remote_prefix})
+        if (prefix->find_first_of("+#") != std::string::npos)
+            r.fail(key(prefix == &t.local_prefix ? "local_prefix" : "remote_prefix"), "must not hold '+' or '#'");
+    r.finish();
+}
+
+void read_bridge(ObjectReader& r, BridgeOptions& b) {
+    const auto key = [&](std::string_view k) { return join(r.path(), k); };
+    read_name(r, b.name);
+    std::vector<std::string> addresses;
+    r.strings("addresses", addresses);
+    if (addresses.empty()) r.fail(key("addresses"), "required: one or more \"host:port\"");
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+        auto address = parse_bridge_address(addresses[i]);
+        if (!address) r.fail(key("addresses") + "[" + std::to_string(i) + "]", "not host:port: \"" + addresses[i] + "\"");
+        b.addresses.push_back(std::move(*address));
+    }
+    if (const json* v = r.member("tls")) {
+        ObjectReader tr(*v, key("tls"), r.source());
+        read_bridge_tls(tr, b);
+    }
+    if (r.string("client_id", b.client_id) &&
+        (b.client_id.size() > 65535 || b.client_id.find('\0') != std::string::npos || mqtt::validate_utf8(b.client_id)))
+        r.fail(key("client_id"), "not a valid MQTT client id");
+    r.string("username", b.username);
+    r.string("password", b.password);
+    r.boolean("clean_session", b.clean_session);
+    r.integer("keepalive", b.keepalive, 5, 65535);
+    r.boolean("try_private", b.try_private);
+    const json* topics = r.member("topics");
+    if (!topics || !topics->is_array() || topics->empty())
+        r.fail(key("topics"), "required: an array of one or more {filter, direction, qos, local_prefix, remote_prefix}");
+    for (std::size_t i = 0; i < topics->size(); ++i) {
+        ObjectReader tr((*topics)[i], key("topics") + "[" + std::to_string(i) + "]", r.source());
+        read_bridge_topic(tr, b.topics.emplace_back());
+    }
+    if (const json* v = r.member("queue")) {
+        ObjectReader qr(*v, key("queue"), r.source());
+        qr.integer("max_messages", b.queue_max_messages, 1, 10'000'000);
+        qr.integer("max_bytes", b.queue_max_bytes, 1024, std::uint64_t{1} << 40);
+        qr.finish();
+    }
+    if (const json* v = r.member("reconnect")) {
+        ObjectReader rr(*v, key("reconnect"), r.source());
+        rr.integer("min_ms", b.reconnect_min_ms, 10, 3'600'000);
+        rr.integer("max_ms", b.reconnect_max_ms, 10, 3'600'000);
+        if (b.reconnect_max_ms < b.reconnect_min_ms) rr.fail(join(rr.path(), "max_ms"), "must not be below min_ms");
+        rr.finish();
+    }
+    r.finish();
+}
+
 
 bool is_role(std::string_view role) {
     return role == "admin" || role == "publish" || role == "subscribe" || role == "read";
@@ -404,7 +500,8 @@ void apply_json(Config& c, const json& j, const std::string& source) {
         ObjectReader sr(*v, "storage", source);
         read_storage(sr, c.storage);
     }
-    read_webhooks(r, c.webhooks);
+    read_named_list(r, "webhooks", c.webhooks, read_webhook);
+    read_named_list(r, "bridges", c.bridges, read_bridge);
     if (const json* v = r.member("auth")) {
         ObjectReader ar(*v, "auth", source);
         read_auth(ar, c.auth);
@@ -462,6 +559,39 @@ json webhooks_json(const std::vector<WebhookOptions>& webhooks) {
                      {"max_pending", w.max_pending},
                      {"max_connections", w.max_connections},
                      {"batch", {{"max_events", w.batch_max_events}, {"max_wait_ms", w.batch_max_wait_ms}}}});
+    return a;
+}
+
+// --check-config prints the effective config: the password is masked.
+json bridges_json(const std::vector<BridgeOptions>& bridges) {
+    static constexpr const char* directions[] = {"out", "in", "both"};
+    json a = json::array();
+    for (const auto& b : bridges) {
+        json addresses = json::array();
+        for (const auto& address : b.addresses) addresses.push_back(address.text());
+        json topics = json::array();
+        for (const auto& t : b.topics)
+            topics.push_back({{"filter", t.filter},
+                              {"direction", directions[static_cast<int>(t.direction)]},
+                              {"qos", t.qos},
+                              {"local_prefix", t.local_prefix},
+                              {"remote_prefix", t.remote_prefix}});
+        json j = {{"name", b.name},
+                  {"addresses", std::move(addresses)},
+                  {"client_id", b.client_id},
+                  {"username", b.username},
+                  {"password", b.password.empty() ? "" : "********"},
+                  {"clean_session", b.clean_session},
+                  {"keepalive", b.keepalive},
+                  {"try_private", b.try_private},
+                  {"topics", std::move(topics)},
+                  {"queue", {{"max_messages", b.queue_max_messages}, {"max_bytes", b.queue_max_bytes}}},
+                  {"reconnect", {{"min_ms", b.reconnect_min_ms}, {"max_ms", b.reconnect_max_ms}}}};
+        if (b.tls)
+            j["tls"] = {{"ca", b.tls_ca}, {"cert", b.tls_cert}, {"key", b.tls_key},
+                        {"server_name", b.tls_server_name}, {"verify", b.tls_verify}};
+        a.push_back(std::move(j));
+    }
     return a;
 }
 
@@ -531,6 +661,7 @@ json to_json(const Config& c) {
           {"sync", c.storage.sync == store::Sync::full ? "full" : "normal"},
           {"max_pending_batches", c.storage.max_pending_batches}}},
         {"webhooks", webhooks_json(c.webhooks)},
+        {"bridges", bridges_json(c.bridges)},
         {"auth",
          {{"allow_anonymous", c.auth.allow_anonymous},
           {"password_file", c.auth.password_file},

@@ -7,6 +7,7 @@
 #include "control/correlation.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/topic.hpp"
+#include "store/queue_scan.hpp"
 #include "store/store.hpp"
 #include "support/log.hpp"
 
@@ -17,7 +18,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr const char* queue_name = "commands";
-constexpr std::size_t load_chunk = 1000;
 
 }  // namespace
 
@@ -30,21 +30,15 @@ CommandService::CommandService(mqtt::Broker& broker, asio::any_io_executor execu
       strand_(asio::make_strand(std::move(executor))),
       timer_(strand_) {
     if (store_) {
-        // Bounded by what the store holds: each round reads items above the last seq read.
-        for (std::uint64_t after = 0;;) {
-            const auto items = store_->read_queue(queue_name, after, load_chunk);
-            for (const auto& item : items) {
-                auto command = decode_command(item.data, item.seq);
-                if (!command) {
-                    LOG_WARN("commands: stored item " << item.seq << " is not a command this version reads; skipped");
-                    continue;
-                }
-                ids_.emplace(command->id(), item.seq);
-                commands_.emplace(item.seq, std::move(*command));
+        store::for_each_queue_item(*store_, queue_name, [&](const store::QueueItem& item) {
+            auto command = decode_command(item.data, item.seq);
+            if (!command) {
+                LOG_WARN("commands: stored item " << item.seq << " is not a command this version reads; skipped");
+                return;
             }
-            if (items.size() < load_chunk) break;
-            after = items.back().seq;
-        }
+            ids_.emplace(command->id(), item.seq);
+            commands_.emplace(item.seq, std::move(*command));
+        });
         std::vector<std::pair<std::int64_t, std::uint64_t>> done;  // (last change, seq)
         for (const auto& [seq, c] : commands_) {
             if (!is_done(c)) {

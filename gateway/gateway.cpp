@@ -79,6 +79,7 @@ Gateway::Gateway(config::Config config, std::string version)
           control::CommandLimits{config_.commands.max_pending, config_.commands.max_ttl_s},
           [this](const mqtt::Event& e) { events_.record(e); })),
       webhooks_(std::make_unique<webhooks::WebhookService>(config_.webhooks, *broker_, events_, store_, pool_.at(0))),
+      bridges_(std::make_unique<bridge::BridgeService>(config_, *broker_, pool_, store_)),
       mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
       tick_timer_(pool_.at(0)),
       shutdown_timer_(pool_.at(0)),
@@ -148,7 +149,7 @@ http::ServerOptions Gateway::http_server_options(const std::string& address, std
     return http::ServerOptions{address,          port,           h.max_header_size, h.max_body_size,
                                h.header_timeout, h.body_timeout, h.idle_timeout,    h.max_pipelined,
                                h.cors_origins,   nullptr,        std::move(open),   requests_.get(),
-                               commands_.get(),  webhooks_.get()};
+                               commands_.get(),  webhooks_.get(),  bridges_.get()};
 }
 
 // What every http and https listener serves besides the REST routes.
@@ -182,6 +183,7 @@ int Gateway::run() {
     LOG_INFO("node " << config_.node_name << " running on " << pool_.size() << " I/O thread(s)");
     schedule_tick();
     commands_->resume();
+    bridges_->start();
     pool_.join();
     auth_->stop_verifying();
     if (store_) store_->close();  // commits what the last operations wrote
@@ -221,6 +223,7 @@ void Gateway::begin_shutdown() {
     stop_listeners(mqtts_listeners_, https_servers_);
     if (streams_) streams_->close_all();
     tick_timer_.cancel();
+    bridges_->stop();
     broker_->shutdown();
     await_connections_closed(std::chrono::steady_clock::now() + shutdown_grace);
 }

@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bridge/service.hpp"
 #include "config/authorizer.hpp"
 #include "config/config.hpp"
 #include "control/command_service.hpp"
@@ -68,6 +69,8 @@ private:
     // SIGHUP: everything that reloads without dropping connections.
     void reload();
     void reload_auth();
+    void reload_bridges();
+    config::Config reread_config() const;
     void await_connections_closed(std::chrono::steady_clock::time_point deadline);
 
     config::Config config_;
@@ -91,6 +94,8 @@ private:
     // Restores each webhook's outbox from the store, then listens to the
     // events and the broker; its requests run on the pool's first thread.
     std::unique_ptr<webhooks::WebhookService> webhooks_;
+    // Upstream brokers: each bridge on one of the pool's threads, started with the listeners.
+    std::unique_ptr<bridge::BridgeService> bridges_;
     std::vector<std::unique_ptr<http::Server>> http_servers_;
     std::shared_ptr<http::Streams> streams_;  // /mqtt and the JSON streams of every http listener
     std::shared_ptr<net::ConnectionCounter> mqtt_connections_;

@@ -12,22 +12,26 @@ void Gateway::reload() {
     LOG_INFO("SIGHUP: reloading");
     reload_tls();
     reload_auth();
+    reload_bridges();
+}
+
+// The config file read again onto the start-up configuration (keys removed
+// from it keep their start-up value); throws on a missing or bad file.
+config::Config Gateway::reread_config() const {
+    config::Config fresh = config_;
+    if (config_.file.empty()) return fresh;
+    std::ifstream in(config_.file, std::ios::binary);
+    if (!in) throw std::runtime_error(config_.file + ": cannot open");
+    std::ostringstream text;
+    text << in.rdbuf();
+    config::apply_json_text(fresh, text.str(), config_.file);
+    return fresh;
 }
 
 void Gateway::reload_auth() {
     try {
-        // The auth section is read again from the config file (keys removed
-        // from it keep their start-up value), then the files it names.
-        config::AuthOptions options = config_.auth;
-        if (!config_.file.empty()) {
-            std::ifstream in(config_.file, std::ios::binary);
-            if (!in) throw std::runtime_error(config_.file + ": cannot open");
-            std::ostringstream text;
-            text << in.rdbuf();
-            config::Config fresh = config_;
-            config::apply_json_text(fresh, text.str(), config_.file);
-            options = std::move(fresh.auth);
-        }
+        // The auth section is read again from the config file, then the files it names.
+        const config::AuthOptions options = reread_config().auth;
         auto state = config::load_auth_state(options);
         const std::size_t users = state->users ? state->users->size() : 0;
         const std::size_t tokens = state->tokens.size();
@@ -36,6 +40,15 @@ void Gateway::reload_auth() {
                              << (options.acl_file.empty() ? ", no ACL" : ", ACL " + options.acl_file));
     } catch (const std::exception& e) {
         LOG_ERROR("reload of users, tokens and ACL failed, keeping the previous ones: " << e.what());
+    }
+}
+
+void Gateway::reload_bridges() {
+    try {
+        const std::size_t changed = bridges_->reload(reread_config());
+        LOG_INFO("reloaded bridges: " << changed << " started or stopped");
+    } catch (const std::exception& e) {
+        LOG_ERROR("reload of the bridges failed, keeping the previous ones: " << e.what());
     }
 }
 

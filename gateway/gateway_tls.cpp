@@ -43,6 +43,9 @@ void check_tls_files(const config::Config& config) {
     for (std::size_t i = 0; i < config.listeners.https.size(); ++i) {
         tls_context(config, config.listeners.https[i], listener_key("https", i));
     }
+    const std::string source = config.file.empty() ? "configuration" : config.file;
+    for (std::size_t i = 0; i < config.bridges.size(); ++i)
+        if (config.bridges[i].tls) bridge::client_tls_context(config.bridges[i], i, source);
 }
 
 void Gateway::bind_tls_listeners() {

@@ -31,6 +31,7 @@ struct ApiContext {
     control::RequestService* requests = nullptr;  // /api/v1/requests (outlives the router); null: it answers 503
     control::CommandService* commands = nullptr;  // /api/v1/commands (outlives the router); null: they answer 503
     const webhooks::WebhookService* webhooks = nullptr;  // /api/v1/webhooks, stats (outlives the router); null = none
+    const bridge::BridgeService* bridges = nullptr;      // /api/v1/bridges, metrics (outlives the router); null = none
 };
 
 // Everything below; the context's references must outlive the router.
@@ -44,6 +45,7 @@ void add_status_routes(Router& router, const ApiContext& context);
 void add_request_routes(Router& router, const ApiContext& context);
 void add_command_routes(Router& router, const ApiContext& context);
 void add_webhook_routes(Router& router, const ApiContext& context);
+void add_bridge_routes(Router& router, const ApiContext& context);
 // /mqtt, /api/v1/stream, /api/v1/stream/sse (served by Streams; see api_streams.cpp).
 void add_stream_routes(Router& router, const ApiContext& context);
 

@@ -15,6 +15,7 @@
 #include "mqtt/broker.hpp"
 #include "mqtt/net/transport.hpp"
 #include "store/store.hpp"
+#include "bridge/service.hpp"
 #include "webhooks/service.hpp"
 
 namespace mqgate::http {
@@ -70,31 +71,62 @@ private:
     std::string out_;
 };
 
-// Per webhook, from the "endpoints" of the stats section (names are [A-Za-z0-9_.-]: nothing to escape).
+struct Series {
+    const char* metric;
+    const char* type;
+    const char* help;
+    const char* key;  // of each entry's JSON object
+};
+
+// One sample per entry of `entries` for each series, labelled `label`="<entry's name>"
+// (names are [A-Za-z0-9_.-]: nothing to escape).
+template <std::size_t N>
+void labelled_metrics(Exposition& e, const nlohmann::json& entries, const char* label, const Series (&series)[N]) {
+    if (!entries.is_array() || entries.empty()) return;
+    for (const auto& one : series) {
+        e.head(one.metric, one.type, one.help);
+        for (const auto& entry : entries)
+            e.sample(one.metric, label, entry.value("name", ""), entry.value(one.key, std::uint64_t{0}));
+    }
+}
+
+// Per webhook, from the "endpoints" of the stats section.
 void webhook_metrics(Exposition& e, const nlohmann::json& webhooks) {
-    const auto endpoints = webhooks.find("endpoints");
-    if (endpoints == webhooks.end() || endpoints->empty()) return;
-    const struct {
-        const char* metric;
-        const char* type;
-        const char* help;
-        const char* key;
-    } series[] = {
+    static const Series series[] = {
         {"mqgate_webhook_pending", "gauge", "Webhook events waiting or in flight.", "pending"},
         {"mqgate_webhook_delivered_total", "counter", "Webhook events answered 2xx.", "delivered"},
         {"mqgate_webhook_failed_attempts_total", "counter", "Webhook attempts answered otherwise or not at all.",
          "failed_attempts"},
         {"mqgate_webhook_dropped_total", "counter", "Webhook events given up (max_age_s, max_pending, refused with a 4xx).", "dropped"},
     };
-    for (const auto& one : series) {
-        e.head(one.metric, one.type, one.help);
-        for (const auto& endpoint : *endpoints)
-            e.sample(one.metric, "webhook", endpoint.value("name", ""), endpoint.value(one.key, std::uint64_t{0}));
-    }
+    const auto endpoints = webhooks.find("endpoints");
+    if (endpoints != webhooks.end()) labelled_metrics(e, *endpoints, "webhook", series);
+}
+
+// Per bridge, from GET /api/v1/bridges' data (with "connected": 1 or 0 added).
+void bridge_metrics(Exposition& e, const nlohmann::json& bridges) {
+    static const Series series[] = {
+        {"mqgate_bridge_connected", "gauge", "1 while the bridge's upstream connection is up and subscribed.", "connected"},
+        {"mqgate_bridge_forwarded_out_total", "counter", "Messages the upstream took from this node (QoS 1/2: acknowledged).",
+         "forwarded_out"},
+        {"mqgate_bridge_forwarded_in_total", "counter", "Upstream messages published on this node.", "forwarded_in"},
+        {"mqgate_bridge_queued", "gauge", "Messages waiting to go upstream or awaiting its acknowledgement.", "queued"},
+        {"mqgate_bridge_dropped_total", "counter", "Messages dropped from a full bridge queue.", "dropped"},
+        {"mqgate_bridge_failures_total", "counter", "Upstream connection attempts that failed and connections that ended.",
+         "failures"},
+    };
+    labelled_metrics(e, bridges, "bridge", series);
+}
+
+nlohmann::json bridge_list(const bridge::BridgeService* service) {
+    if (!service) return nlohmann::json::array();
+    auto data = service->list_json()["data"];
+    for (auto& b : data) b["connected"] = b["state"] == "connected" ? 1 : 0;
+    return data;
 }
 
 std::string prometheus_text(const mqtt::BrokerStats& s, const store::StoreStats* storage, const events::EventLog& log,
-                            const nlohmann::json& webhooks) {
+                            const nlohmann::json& webhooks, const nlohmann::json& bridges) {
     Exposition e;
     e.metric("mqgate_connections", "gauge", "MQTT connections open now.", s.clients_connected);
     e.metric("mqgate_connections_max", "gauge", "Highest number of concurrent MQTT connections seen.",
@@ -161,6 +193,7 @@ std::string prometheus_text(const mqtt::BrokerStats& s, const store::StoreStats*
     for (const auto type : all_event_types)
         e.sample("mqgate_events_total", "event", mqtt::to_string(type), totals[static_cast<std::size_t>(type)]);
     webhook_metrics(e, webhooks);
+    bridge_metrics(e, bridges);
     return e.take();
 }
 
@@ -245,13 +278,13 @@ void add_status_routes(Router& router, const ApiContext& context) {
                                              webhook_stats(webhooks)));
     });
 
-    router.add("GET", "/metrics", [&broker, &log, webhooks = context.webhooks](const Call&) {
+    router.add("GET", "/metrics", [&broker, &log, webhooks = context.webhooks, bridges = context.bridges](const Call&) {
         Response r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";
         store::StoreStats storage;
         const bool durable = broker.storage_stats(storage);
         r.body = prometheus_text(broker.stats(), durable ? &storage : nullptr, log,
-                                 webhook_stats(webhooks));
+                                 webhook_stats(webhooks), bridge_list(bridges));
         return r;
     });
 
@@ -274,6 +307,7 @@ void add_api_routes(Router& router, const ApiContext& context) {
     add_request_routes(router, context);
     add_command_routes(router, context);
     add_webhook_routes(router, context);
+    add_bridge_routes(router, context);
     add_client_routes(router, context);
     add_retained_routes(router, context);
     add_event_routes(router, context);

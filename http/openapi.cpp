@@ -117,6 +117,15 @@ const std::string& openapi_document() {
         }
       }
     },
+    "/api/v1/bridges": {
+      "get": {
+        "summary": "Every configured bridge to an upstream broker (README Bridges): its state, the address in use, the last error and CONNACK code, messages forwarded each way, queued and dropped.",
+        "responses": {
+          "200": {"description": "The bridges in config order.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Bridge"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}}}}}
+        }
+      }
+    },
     "/api/v1/webhooks/{name}/failed": {
       "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
       "get": {
@@ -325,6 +334,23 @@ const std::string& openapi_document() {
         "store_errors": {"type": "integer"}, "last_status": {"type": "integer", "description": "HTTP status of the last attempt; 0 when it got no answer."},
         "last_error": {"type": "string"}, "last_success_ms": {"type": "integer", "description": "0 = none yet."},
         "last_success": {"type": "string", "format": "date-time", "nullable": true}}},
+      "Bridge": {"type": "object", "properties": {
+        "name": {"type": "string"},
+        "state": {"type": "string", "enum": ["connecting", "connected", "backing_off", "stopped"], "description": "connected: CONNACK accepted and the upstream subscriptions acknowledged; backing_off: waiting before the next attempt (see last_error, refused, retry_at_ms)."},
+        "address": {"type": "string", "description": "The upstream address in use, or being tried (host:port)."},
+        "addresses": {"type": "array", "items": {"type": "string"}}, "tls": {"type": "boolean"}, "client_id": {"type": "string"},
+        "last_error": {"type": "string", "nullable": true, "description": "Why the last attempt failed or the last connection ended, with the address; null = none yet."},
+        "connack_code": {"type": "integer", "nullable": true, "description": "The last CONNACK's return code (0 accepted, 4 bad username or password, 5 not authorized, ...); null = none received."},
+        "refused": {"type": "boolean", "description": "The last attempt got a CONNACK refusing it."},
+        "connected_at_ms": {"type": "integer", "nullable": true}, "retry_at_ms": {"type": "integer", "nullable": true, "description": "Backing off: when the next attempt starts (epoch ms)."},
+        "forwarded_out": {"type": "integer", "description": "Messages the upstream took (QoS 1/2: acknowledged)."},
+        "forwarded_in": {"type": "integer", "description": "Upstream messages published on this node."},
+        "queued": {"type": "integer", "description": "Waiting to go upstream or awaiting its acknowledgement."}, "queued_bytes": {"type": "integer"},
+        "dropped": {"type": "integer", "description": "Dropped from a full queue (the oldest waiting ones)."},
+        "echoes": {"type": "integer", "description": "Our own messages a plain 3.1.1 upstream sent back, recognised and not published again."},
+        "failures": {"type": "integer", "description": "Connection attempts that failed and connections that ended."},
+        "stored": {"type": "integer", "description": "Storage on: QoS 1/2 out messages whose write to the store committed."},
+        "store_errors": {"type": "integer", "description": "Store writes refused or failed (those messages are kept in memory only)."}}},
       "FailedWebhookEvent": {"type": "object", "properties": {
         "id": {"type": "integer", "description": "The event's number (its webhook-id is msg_<id> when sent alone)."},
         "clientid": {"type": "string"}, "reason": {"type": "string", "enum": ["expired", "overflowed", "refused"]},

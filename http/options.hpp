@@ -22,6 +22,10 @@ namespace mqgate::webhooks {
 class WebhookService;
 }
 
+namespace mqgate::bridge {
+class BridgeService;
+}
+
 namespace mqgate::http {
 
 // A listener reachable beyond the loopback interface and what it lets anyone
@@ -49,6 +53,7 @@ struct ServerOptions {
     control::RequestService* requests = nullptr;  // POST /api/v1/requests (outlives the server); null = 503
     control::CommandService* commands = nullptr;  // /api/v1/commands (outlives the server); null = 503
     const webhooks::WebhookService* webhooks = nullptr;  // /api/v1/webhooks, stats (outlives the server); null = none
+    const bridge::BridgeService* bridges = nullptr;      // /api/v1/bridges, metrics (outlives the server); null = none
 };
 
 }  // namespace mqgate::http

@@ -110,7 +110,7 @@ Server::Server(net::IoPool& pool, mqtt::Broker& broker, events::EventLog& events
     add_api_routes(shared_->context->router,
                    ApiContext{broker, events, [context] { return context->ready.load() && !context->loading.load(); }, o.open_listeners, o.requests,
                               o.commands,
-                              o.webhooks});
+                              o.webhooks, o.bridges});
     shared_->context->router.set_fallback(serve_static_file);
 }
 

@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <charconv>
 
+#include "support/backoff.hpp"
+
 namespace mqgate::webhooks {
 
 std::chrono::milliseconds retry_delay(unsigned failed, std::uint64_t random,
                                       std::optional<std::chrono::seconds> retry_after) {
-    const unsigned doublings = std::min(failed == 0 ? 0u : failed - 1, 16u);
-    const auto full = std::min<std::chrono::milliseconds>(first_retry * (1LL << doublings), max_retry);
-    const auto half = full / 2;
-    const auto jittered = half + std::chrono::milliseconds(random % static_cast<std::uint64_t>(half.count() + 1));
+    const auto jittered = support::backoff_delay(failed, first_retry, max_retry, random);
     if (!retry_after) return jittered;
     return std::max<std::chrono::milliseconds>(jittered, std::min(*retry_after, max_retry_after));
 }

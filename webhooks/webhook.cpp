@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "store/queue_scan.hpp"
 #include "support/log.hpp"
 #include "support/unique_id.hpp"
 #include "webhooks/backoff.hpp"
@@ -22,9 +23,6 @@ std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
-
-// Events read back per store read at start-up.
-constexpr std::size_t restore_page = 1000;
 
 // A stored event: its ordering key, when it was offered, and the body.
 std::string stored_form(const OutboxItem& item) {
@@ -64,23 +62,16 @@ Webhook::Webhook(config::WebhookOptions options, asio::io_context& io, std::shar
 void Webhook::restore() {
     if (!store_) return;
     std::lock_guard lock(mutex_);
-    std::uint64_t after = 0;
     std::size_t restored = 0;
-    for (;;) {  // bounded by what the queue holds
-        const auto page = store_->read_queue(queue_name(), after, restore_page);
-        for (const auto& stored : page) {
-            after = stored.seq;
-            auto item = from_stored(stored);
-            if (!item) {
-                LOG_WARN("webhook " << options_.name << ": stored event " << stored.seq << " is unreadable; removed");
-                forget(stored.seq);
-                continue;
-            }
-            ++restored;
-            if (auto dropped = outbox_.push(std::move(*item))) give_up(*dropped, "overflowed", 0, now_ms());
+    store::for_each_queue_item(*store_, queue_name(), [&](const store::QueueItem& stored) {
+        auto item = from_stored(stored);
+        if (!item) {
+            LOG_WARN("webhook " << options_.name << ": stored event " << stored.seq << " is unreadable; removed");
+            return forget(stored.seq);
         }
-        if (page.size() < restore_page) break;
-    }
+        ++restored;
+        if (auto dropped = outbox_.push(std::move(*item))) give_up(*dropped, "overflowed", 0, now_ms());
+    });
     if (restored) LOG_INFO("webhook " << options_.name << ": " << restored << " undelivered event(s) from the store");
     schedule_pump();
 }

@@ -65,6 +65,7 @@ ROLES = {
     ("DELETE", "/api/v1/commands/{id}"): "publish",
     ("GET", "/api/v1/webhooks"): "subscribe",
     ("GET", "/api/v1/webhooks/{name}/failed"): "subscribe",
+    ("GET", "/api/v1/bridges"): "subscribe",
     ("DELETE", "/api/v1/clients/{clientid}"): "admin",
     ("DELETE", "/api/v1/retained/{topic}"): "admin",
 }

@@ -548,7 +548,8 @@ class ErrorsAndProtocolTest(RestTestCase):
         self.assertEqual(status, 200)
         self.assertTrue(doc["openapi"].startswith("3."))
         expected = {"/api/v1/publish", "/api/v1/publish/bulk", "/api/v1/requests", "/api/v1/commands",
-                    "/api/v1/commands/{id}", "/api/v1/webhooks", "/api/v1/webhooks/{name}/failed", "/api/v1/clients",
+                    "/api/v1/commands/{id}", "/api/v1/webhooks", "/api/v1/webhooks/{name}/failed", "/api/v1/bridges",
+                    "/api/v1/clients",
                     "/api/v1/clients/{clientid}", "/api/v1/clients/{clientid}/subscriptions", "/api/v1/subscriptions", "/api/v1/retained",
                     "/api/v1/retained/{topic}", "/api/v1/events", "/api/v1/stats", "/metrics", "/healthz",
                     "/readyz", "/api/v1/openapi.json"}

@@ -37,7 +37,7 @@ struct Api {
     mqgate::mqtt::Broker broker{mqgate::mqtt::BrokerOptions{}};
     mqgate::events::EventLog events{10};
     mqgate::http::Router router;
-    Api() { mqgate::http::add_api_routes(router, {broker, events, [] { return true; }, nullptr, nullptr, nullptr, nullptr}); }
+    Api() { mqgate::http::add_api_routes(router, {broker, events, [] { return true; }, nullptr, nullptr, nullptr, nullptr, nullptr}); }
 };
 
 TEST(OpenApi, IsOpenApi3) {

@@ -12,9 +12,10 @@ import * as publish from './views/publish.js';
 import * as requests from './views/requests.js';
 import * as commands from './views/commands.js';
 import * as webhooks from './views/webhooks.js';
+import * as bridges from './views/bridges.js';
 
 const STATS_PERIOD_MS = 1000;
-const VIEWS = { overview, clients, events, topics, live, publish, requests, commands, webhooks };
+const VIEWS = { overview, clients, events, topics, live, publish, requests, commands, webhooks, bridges };
 
 const api = new Api();
 const stream = new Stream(api);

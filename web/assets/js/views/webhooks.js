@@ -1,8 +1,7 @@
 // Webhooks: each configured webhook (GET /api/v1/webhooks) with its counts,
 // pending events, last status and error and last success, refreshed while shown.
-import { h, replaceChildren, formatNumber, formatDateTime, refreshWhileShown } from '../dom.js';
-
-const REFRESH_MS = 2000;
+import { h, formatNumber, formatDateTime } from '../dom.js';
+import { mountListView } from './list_view.js';
 
 const COLUMNS = ['Webhook', 'Pending', 'In flight', 'Delivered', 'Failed attempts', 'Expired', 'Overflowed', 'Refused',
   'Last status', 'Last error', 'Last success'];
@@ -30,29 +29,9 @@ function row(w) {
 }
 
 export function mount(section, { api }) {
-  const summary = h('p.muted.small', { 'aria-live': 'polite' });
-  const tbody = h('tbody');
-  const table = h('table.data', { id: 'webhooks-table' },
-    h('caption.visually-hidden', {}, 'Webhooks'),
-    h('thead', {}, h('tr', {}, COLUMNS.map((t) => h('th', { scope: 'col' }, t)))),
-    tbody);
-
-  section.append(
-    h('div.view-head', {}, h('h1', { id: 'h-webhooks' }, 'Webhooks'),
-      h('div.toolbar', {}, h('button.ghost', { type: 'button', onclick: () => refresh() }, 'Refresh'))),
-    h('p.muted.small', {}, 'Events pushed to HTTP endpoints (the config\'s "webhooks"). ',
-      'Events given up are listed at /api/v1/webhooks/{name}/failed.'),
-    h('div.card.table-wrap', {}, summary, table));
-
-  async function refresh() {
-    try {
-      const { data } = await api.get('/api/v1/webhooks');
-      summary.textContent = data.length ? `${data.length} webhook${data.length === 1 ? '' : 's'}` : 'No webhooks configured.';
-      replaceChildren(tbody, data.map(row));
-    } catch (e) {
-      summary.textContent = `Cannot load webhooks: ${e.message}`;
-    }
-  }
-
-  return refreshWhileShown(refresh, REFRESH_MS);
+  return mountListView(section, api, {
+    id: 'webhooks', title: 'Webhooks', path: '/api/v1/webhooks', noun: 'webhook', columns: COLUMNS, row,
+    intro: ['Events pushed to HTTP endpoints (the config\'s "webhooks"). ',
+      'Events given up are listed at /api/v1/webhooks/{name}/failed.'],
+  });
 }
