@@ -12,6 +12,28 @@ void Gateway::reload() {
     LOG_INFO("SIGHUP: reloading");
     reload_tls();
     reload_auth();
+    reload_webhooks();
+}
+
+config::Config Gateway::reread_config() const {
+    config::Config fresh = config_;
+    // The whole list comes from the file: a file without "webhooks" has none.
+    fresh.webhooks.clear();
+    std::ifstream in(config_.file, std::ios::binary);
+    if (!in) throw std::runtime_error(config_.file + ": cannot open");
+    std::ostringstream text;
+    text << in.rdbuf();
+    config::apply_json_text(fresh, text.str(), config_.file);
+    return fresh;
+}
+
+void Gateway::reload_webhooks() {
+    if (config_.file.empty()) return;  // no file, nothing that could have changed
+    try {
+        webhooks_->reload(reread_config().webhooks);
+    } catch (const std::exception& e) {
+        LOG_ERROR("reload of webhooks failed, keeping the previous ones: " << e.what());
+    }
 }
 
 void Gateway::reload_auth() {
@@ -19,15 +41,7 @@ void Gateway::reload_auth() {
         // The auth section is read again from the config file (keys removed
         // from it keep their start-up value), then the files it names.
         config::AuthOptions options = config_.auth;
-        if (!config_.file.empty()) {
-            std::ifstream in(config_.file, std::ios::binary);
-            if (!in) throw std::runtime_error(config_.file + ": cannot open");
-            std::ostringstream text;
-            text << in.rdbuf();
-            config::Config fresh = config_;
-            config::apply_json_text(fresh, text.str(), config_.file);
-            options = std::move(fresh.auth);
-        }
+        if (!config_.file.empty()) options = reread_config().auth;
         auto state = config::load_auth_state(options);
         const std::size_t users = state->users ? state->users->size() : 0;
         const std::size_t tokens = state->tokens.size();
