@@ -43,7 +43,9 @@ bool wants_message(const config::WebhookOptions& options, const mqtt::Message& m
 void on_event(const WebhookService::Current& current, const events::LoggedEvent& logged) {
     const char* name = mqtt::to_string(logged.event.type);
     std::string body;  // encoded once, for the first webhook that wants it
-    for (const auto& hook : *current.get()) {
+    // Held while iterating: a range-for over *current.get() would let the list go at once (C++20).
+    const auto hooks = current.get();
+    for (const auto& hook : *hooks) {
         if (!wants(hook->options(), name)) continue;
         if (body.empty()) body = events::event_to_json(logged.seq, logged.event).dump();
         hook->offer(logged.event.client_id, body);
@@ -264,7 +266,8 @@ std::optional<nlohmann::json> WebhookService::failed_json(std::string_view name)
 
 std::vector<WebhookStats> WebhookService::stats() const {
     std::vector<WebhookStats> out;
-    for (const auto& hook : *current_->get()) out.push_back(hook->stats());
+    const auto hooks = current_->get();
+    for (const auto& hook : *hooks) out.push_back(hook->stats());
     return out;
 }
 
