@@ -127,6 +127,8 @@ struct WebhookOptions {
     std::uint32_t max_connections = 4;         // requests under way at once, each on its kept-alive connection
     std::uint32_t batch_max_events = 1;        // events per request, at most; over 1 the body is a JSON array
     std::uint32_t batch_max_wait_ms = 0;       // how long a request waits to fill a batch
+
+    bool operator==(const WebhookOptions&) const = default;  // SIGHUP keeps a webhook whose definition is unchanged
 };
 
 // One upstream address of a bridge: "host:port", "[v6]:port".

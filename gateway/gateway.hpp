@@ -70,6 +70,11 @@ private:
     void reload();
     void reload_auth();
     void reload_bridges();
+    // The webhooks section of the config file, read again (WebhookService::reload).
+    void reload_webhooks();
+    // The config file read again over the running configuration (keys it no longer has keep
+    // their value, except "webhooks" and "bridges", which it replaces whole). Throws ConfigError,
+    // runtime_error.
     config::Config reread_config() const;
     void await_connections_closed(std::chrono::steady_clock::time_point deadline);
 

@@ -13,19 +13,30 @@ void Gateway::reload() {
     reload_tls();
     reload_auth();
     reload_bridges();
+    reload_webhooks();
 }
 
-// The config file read again onto the start-up configuration (keys removed
-// from it keep their start-up value); throws on a missing or bad file.
 config::Config Gateway::reread_config() const {
     config::Config fresh = config_;
     if (config_.file.empty()) return fresh;
+    // The whole lists come from the file: a file without "webhooks" or "bridges" has none.
+    fresh.webhooks.clear();
+    fresh.bridges.clear();
     std::ifstream in(config_.file, std::ios::binary);
     if (!in) throw std::runtime_error(config_.file + ": cannot open");
     std::ostringstream text;
     text << in.rdbuf();
     config::apply_json_text(fresh, text.str(), config_.file);
     return fresh;
+}
+
+void Gateway::reload_webhooks() {
+    if (config_.file.empty()) return;  // no file, nothing that could have changed
+    try {
+        webhooks_->reload(reread_config().webhooks);
+    } catch (const std::exception& e) {
+        LOG_ERROR("reload of webhooks failed, keeping the previous ones: " << e.what());
+    }
 }
 
 void Gateway::reload_auth() {

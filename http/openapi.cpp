@@ -110,7 +110,7 @@ const std::string& openapi_document() {
     },
     "/api/v1/webhooks": {
       "get": {
-        "summary": "Every configured webhook (README Webhooks): its url and events (never its secret or headers), counts, pending events, last status and error, last success.",
+        "summary": "Every configured webhook (README Webhooks): its url and events (never its secret or headers), counts, pending events, last status and error, last success. SIGHUP may change the list: an unchanged webhook keeps its counts, a changed one starts them anew, a removed one is gone.",
         "responses": {
           "200": {"description": "The webhooks in config order.", "content": {"application/json": {"schema": {"type": "object", "properties": {
             "data": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}, "meta": {"$ref": "#/components/schemas/ListMeta"}}}}}}
@@ -419,7 +419,7 @@ const std::string& openapi_document() {
       "Stats": {"type": "object", "properties": {
         "node": {"type": "string", "description": "node_name from the config; also in $SYS/brokers/<node>/..."},
         "connections": {"type": "integer"}, "connections_max": {"type": "integer"}, "connections_total": {"type": "integer"}, "disconnected_sessions": {"type": "integer"},
-        "sessions": {"type": "integer"}, "subscriptions": {"type": "integer"}, "internal_subscriptions": {"type": "integer", "description": "The gateway's own: one per distinct filter of the JSON streams and SSE responses (streams with the same filter share it), and device requests waiting for a reply."}, "requests_pending": {"type": "integer", "description": "Device requests waiting (POST /api/v1/requests; each target counts)."}, "retained": {"type": "integer"}, "inflight": {"type": "integer"}, "queued": {"type": "integer"},
+        "sessions": {"type": "integer"}, "subscriptions": {"type": "integer"}, "internal_subscriptions": {"type": "integer", "description": "The gateway's own: one per distinct filter of the JSON streams and SSE responses (streams with the same filter share it), device requests waiting for a reply, and one while any webhook wants message.publish."}, "requests_pending": {"type": "integer", "description": "Device requests waiting (POST /api/v1/requests; each target counts)."}, "retained": {"type": "integer"}, "inflight": {"type": "integer"}, "queued": {"type": "integer"},
         "messages_received": {"type": "integer"}, "messages_sent": {"type": "integer"}, "messages_dropped": {"type": "integer"}, "publish_denied": {"type": "integer"},
         "subscribe_refused": {"type": "integer"}, "protocol_errors": {"type": "integer"}, "bytes_received": {"type": "integer"}, "bytes_sent": {"type": "integer"}, "uptime_seconds": {"type": "integer"},
         "login_failures": {"type": "integer", "description": "Password logins (MQTT, HTTP Basic) refused as wrong after the full check"}, "login_throttled": {"type": "integer", "description": "Password logins refused unchecked while their address or username backs off"}, "login_busy": {"type": "integer", "description": "Password logins refused unchecked because the verifier queue was full"},

@@ -89,15 +89,27 @@ PublishResult Broker::publish_as_broker(std::string topic, std::string payload, 
     return publish_from(*core_, std::move(topic), std::move(payload), qos, retain, "");
 }
 
-std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message) {
-    if (validate_topic_filter(filter)) return 0;
-    Op op(*core_);
-    if (topic_levels(filter) > core_->options_.limits.max_topic_levels) return 0;
-    const std::uint64_t id = core_->next_id_++;
-    auto cb = std::make_shared<const MessageCallback>(std::move(on_message));
-    core_->internal_tree_.insert(filter, id, 2);
-    core_->internal_.emplace(id, BrokerCore::InternalSubscriber{std::move(filter), std::move(cb)});
+namespace {
+
+// Adds an internal subscriber (Broker::subscribe, subscribe_staged): its id, or 0 for a bad filter.
+std::uint64_t add_internal(BrokerCore& core, BrokerCore::InternalSubscriber sub) {
+    if (validate_topic_filter(sub.filter)) return 0;
+    BrokerCore::Op op(core);
+    if (topic_levels(sub.filter) > core.options_.limits.max_topic_levels) return 0;
+    const std::uint64_t id = core.next_id_++;
+    core.internal_tree_.insert(sub.filter, id, 2);
+    core.internal_.emplace(id, std::move(sub));
     return id;
+}
+
+}  // namespace
+
+std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message) {
+    return add_internal(*core_, {std::move(filter), std::make_shared<const MessageCallback>(std::move(on_message)), {}});
+}
+
+std::uint64_t Broker::subscribe_staged(std::string filter, StageCallback stage) {
+    return add_internal(*core_, {std::move(filter), nullptr, std::move(stage)});
 }
 
 void Broker::unsubscribe(std::uint64_t subscription_id) {

@@ -25,6 +25,7 @@
 
 namespace mqgate::store {
 class Store;
+class Batch;
 struct StoreStats;
 }
 
@@ -154,6 +155,19 @@ public:
     // retained_page(), a bounded chunk per call.
     using MessageCallback = std::function<void(const MessagePtr&)>;
     std::uint64_t subscribe(std::string filter, MessageCallback on_message);
+    // An internal subscriber whose record of a message must be as durable as
+    // the message's acknowledgement (webhooks' message.publish outbox: acked
+    // means stored). `stage` runs UNDER the broker's lock while the message is
+    // routed. With durable storage it is given the operation's batch and adds
+    // its writes to it: they commit in the same transaction as the message's
+    // own writes, and the publisher's PUBACK/PUBREC waits for that commit.
+    // Without storage it is given null. It must be quick and must not call
+    // into the broker; the job it returns (if any) runs after the lock is
+    // released and the batch submitted, like a MessageCallback; returning none
+    // means it did not take the message (not counted in PublishResult::matched).
+    using StageCallback = std::function<std::function<void()>(const MessagePtr&, store::Batch*)>;
+    std::uint64_t subscribe_staged(std::string filter, StageCallback stage);
+    // Ends a subscribe() or subscribe_staged() subscription.
     void unsubscribe(std::uint64_t subscription_id);
 
     // Does a client session (connected or persistent) hold a subscription

@@ -259,7 +259,8 @@ public:
 
     struct InternalSubscriber {
         std::string filter;
-        std::shared_ptr<const Broker::MessageCallback> callback;
+        std::shared_ptr<const Broker::MessageCallback> callback;  // null for a staged one
+        Broker::StageCallback stage;                               // runs under the lock (route())
     };
     SubscriptionTree<std::uint64_t> internal_tree_;
     std::unordered_map<std::uint64_t, InternalSubscriber> internal_;

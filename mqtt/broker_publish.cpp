@@ -85,6 +85,15 @@ std::size_t BrokerCore::route(const MessagePtr& msg) {
     internal_tree_.match(msg->topic, [&](std::uint64_t id, std::uint8_t) {
         auto it = internal_.find(id);
         if (it == internal_.end()) return;
+        if (it->second.stage) {
+            // Its writes join this operation's batch: the acknowledgement sent after route() waits for
+            // them. It matched only if it took the message (returned a job).
+            if (auto then = it->second.stage(msg, persist_ ? &persist_->batch() : nullptr)) {
+                ++matched;
+                deferred_.push_back(std::move(then));
+            }
+            return;
+        }
         ++matched;
         deferred_.emplace_back([cb = it->second.callback, msg] { (*cb)(msg); });
     });

@@ -58,6 +58,9 @@ public:
     // follows with a put of everything it holds.
     void clear_all();
 
+    // The current operation's batch, for the writes of staged internal subscribers
+    // (Broker::subscribe_staged): they commit with the operation's own.
+    store::Batch& batch() noexcept { return batch_; }
     // Has the current operation written anything? Its acknowledgements then wait for the commit.
     bool writing() const noexcept { return !batch_.empty(); }
     // Calls `done` once the current operation's batch is durable ({}), or with the error that kept it

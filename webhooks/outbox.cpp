@@ -6,10 +6,13 @@ namespace mqgate::webhooks {
 
 namespace {
 
-std::size_t index_of(const std::deque<OutboxItem>& items, std::uint64_t id) {
-    // Ids increase along a queue.
-    const auto it = std::lower_bound(items.begin(), items.end(), id,
-                                     [](const OutboxItem& item, std::uint64_t v) { return item.id < v; });
+// Ids increase along a client's events in flight, and along its waiting ones; a waiting event may
+// be older than one in flight (push()).
+std::size_t index_of(const std::deque<OutboxItem>& items, std::size_t busy, std::uint64_t id) {
+    const auto by_id = [](const OutboxItem& item, std::uint64_t v) { return item.id < v; };
+    const auto split = items.begin() + static_cast<std::ptrdiff_t>(busy);
+    auto it = std::lower_bound(items.begin(), split, id, by_id);
+    if (it == split || it->id != id) it = std::lower_bound(split, items.end(), id, by_id);
     return static_cast<std::size_t>(it - items.begin());
 }
 
@@ -21,7 +24,7 @@ std::optional<OutboxItem> Outbox::push(OutboxItem item) {
         // The oldest event not in flight; at most in_flight() events are skipped.
         for (const auto& [id, name] : by_id_) {
             const auto& client = clients_.at(name);
-            const std::size_t index = index_of(client.items, id);
+            const std::size_t index = index_of(client.items, client.busy, id);
             if (index < client.busy) continue;
             const std::string key = name;
             dropped = erase(key, index);
@@ -33,8 +36,15 @@ std::optional<OutboxItem> Outbox::push(OutboxItem item) {
     const std::string name = item.client;
     by_id_.emplace(item.id, name);
     auto& client = clients_[name];
-    client.items.push_back(std::move(item));
-    if (client.items.size() == 1) make_ready(name);
+    auto& items = client.items;
+    // Waiting events stay in id order. Usually the new one is the last; an event staged under the
+    // broker's lock (WebhookService) may be pushed after a later one of its client.
+    const auto at = std::upper_bound(items.begin() + static_cast<std::ptrdiff_t>(client.busy), items.end(), item.id,
+                                     [](std::uint64_t v, const OutboxItem& other) { return v < other.id; });
+    const bool first = client.busy == 0 && at == items.begin();
+    if (first && !items.empty()) ready_.erase({items.front().due_ms, items.front().id});
+    items.insert(at, std::move(item));
+    if (first) make_ready(name);
     return dropped;
 }
 
@@ -62,11 +72,24 @@ void Outbox::finish(std::uint64_t id) {
     if (found == by_id_.end()) return;
     const std::string name = found->second;
     auto& client = clients_.at(name);
-    const std::size_t index = index_of(client.items, id);
+    const std::size_t index = index_of(client.items, client.busy, id);
     if (index >= client.busy) return;  // not in flight
     --client.busy;
     --in_flight_;
     erase(name, index);
+}
+
+std::vector<OutboxItem> Outbox::drain() {
+    std::vector<OutboxItem> out;
+    out.reserve(by_id_.size());
+    for (auto& [name, client] : clients_)
+        for (auto& item : client.items) out.push_back(std::move(item));
+    std::sort(out.begin(), out.end(), [](const OutboxItem& a, const OutboxItem& b) { return a.id < b.id; });
+    clients_.clear();
+    by_id_.clear();
+    ready_.clear();
+    in_flight_ = 0;
+    return out;
 }
 
 std::optional<std::int64_t> Outbox::next_due() const {

@@ -30,7 +30,8 @@ class Outbox {
 public:
     explicit Outbox(std::size_t max_pending) : max_pending_(max_pending) {}
 
-    // Adds `item` behind its client's earlier events. Returns the event
+    // Adds `item` behind its client's waiting events of lower id (usually all of them: ids
+    // increase in the order offered). Returns the event
     // dropped to stay within max_pending, if one was.
     std::optional<OutboxItem> push(OutboxItem item);
 
@@ -44,6 +45,9 @@ public:
     // An in-flight event is done (delivered, or given up). Once all of a
     // client's in-flight events are, its next event may go.
     void finish(std::uint64_t id);
+
+    // Every event, in flight or not, in id order; the outbox is empty after.
+    std::vector<OutboxItem> drain();
 
     // When take() has something next.
     std::optional<std::int64_t> next_due() const;

@@ -48,12 +48,12 @@ Webhook::Webhook(config::WebhookOptions options, asio::io_context& io, std::shar
                  std::shared_ptr<store::Store> store)
     : options_(std::move(options)),
       key_(options_.secret.empty() ? std::nullopt : config::decode_webhook_secret(options_.secret)),
-      // With a store the ids are unique across restarts already; without one, the process's own prefix makes them so.
-      id_prefix_(store ? "msg_" : "msg_" + next_unique_id() + "_"),
       io_(io),
       client_(make_http_client(io, options_.target, std::move(tls))),
       store_(std::move(store)),
       timer_(io),
+      // With a store the ids are unique across restarts already; without one, the process's own prefix makes them so.
+      id_prefix_(store_ ? "msg_" : "msg_" + next_unique_id() + "_"),
       outbox_(options_.max_pending),
       random_(std::random_device{}()) {
     stats_.name = options_.name;
@@ -77,21 +77,75 @@ void Webhook::restore() {
 }
 
 void Webhook::offer(const std::string& client, std::string body) {
-    std::lock_guard lock(mutex_);
-    OutboxItem item;
-    item.id = store_ ? store_->next_id() : next_id_++;
-    item.client = client;
-    item.body = std::move(body);
-    const std::int64_t now = now_ms();
-    item.created_ms = now;
-    item.due_ms = now;
-    if (store_) {
-        store::Batch batch;
-        batch.add(store::op::Append{queue_name(), store::QueueItem{item.id, stored_form(item)}});
-        // The outcome is not waited for: the event is delivered from memory either way.
-        if (store_->submit(std::move(batch), [](std::error_code) noexcept {})) ++stats_.store_errors;
+    store::Batch batch;
+    auto item = stage(client, std::move(body), store_ ? &batch : nullptr);
+    // The outcome is not waited for: the event is delivered from memory either way.
+    if (store_ && store_->submit(std::move(batch), [](std::error_code) noexcept {})) {
+        std::lock_guard lock(mutex_);
+        ++stats_.store_errors;
     }
-    if (auto dropped = outbox_.push(std::move(item))) give_up(*dropped, "overflowed", 0, now);
+    admit(std::move(item));
+}
+
+OutboxItem Webhook::stage(std::string client, std::string body, store::Batch* batch) const {
+    OutboxItem item;
+    item.id = store_ ? store_->next_id() : next_id_->fetch_add(1, std::memory_order_relaxed);
+    item.client = std::move(client);
+    item.body = std::move(body);
+    item.created_ms = now_ms();
+    item.due_ms = item.created_ms;
+    if (batch) batch->add(store::op::Append{queue_name(), store::QueueItem{item.id, stored_form(item)}});
+    return item;
+}
+
+void Webhook::admit(OutboxItem item) {
+    std::shared_ptr<Webhook> successor;
+    {
+        std::lock_guard lock(mutex_);
+        if (!stopped_) {
+            if (auto dropped = outbox_.push(std::move(item))) give_up(*dropped, "overflowed", 0, now_ms());
+            schedule_pump();
+            return;
+        }
+        successor = successor_;
+        if (!successor) forget(item.id);
+    }
+    if (successor) successor->admit(std::move(item));
+}
+
+std::size_t Webhook::stop(const std::shared_ptr<Webhook>& successor) {
+    std::vector<OutboxItem> held;
+    std::string prefix;
+    {
+        std::lock_guard lock(mutex_);
+        stopped_ = true;
+        successor_ = successor;
+        held = outbox_.drain();  // in flight too: their answers will be ignored
+        retries_.clear();
+        prefix = id_prefix_;
+        if (!successor && store_ && !held.empty()) {  // one write for them all
+            store::Batch batch;
+            for (const auto& e : held) batch.add(store::op::Remove{queue_name(), e.id});
+            if (store_->submit(std::move(batch), [](std::error_code) noexcept {})) ++stats_.store_errors;
+        }
+    }
+    asio::post(io_, [self = shared_from_this()] { self->timer_.cancel(); });
+    const std::size_t n = held.size();
+    if (successor) successor->adopt(std::move(held), std::move(prefix), next_id_);
+    return n;
+}
+
+void Webhook::adopt(std::vector<OutboxItem> events, std::string id_prefix,
+                    std::shared_ptr<std::atomic<std::uint64_t>> ids) {
+    next_id_ = std::move(ids);
+    std::lock_guard lock(mutex_);
+    // The same webhook-ids as before: a receiver that got an event under way dedupes its second copy.
+    id_prefix_ = std::move(id_prefix);
+    const std::int64_t now = now_ms();
+    for (auto& e : events) {
+        e.due_ms = now;
+        if (auto dropped = outbox_.push(std::move(e))) give_up(*dropped, "overflowed", 0, now);
+    }
     schedule_pump();
 }
 
@@ -118,6 +172,7 @@ void Webhook::pump() {
     {
         std::lock_guard lock(mutex_);
         pump_posted_ = false;
+        if (stopped_) return;
         const std::int64_t now = now_ms();
         const std::size_t batch = options_.batch_max_events;
         std::optional<std::int64_t> batch_due;  // when a batch still filling goes anyway
@@ -207,6 +262,7 @@ void Webhook::on_result(Delivery d, const PostResult& result) {
     {
         std::lock_guard lock(mutex_);
         --requests_;
+        if (stopped_) return;  // its events are its successor's, or deleted
         const std::int64_t now = now_ms();
         stats_.last_status = result.status;
         if (result.status >= 200 && result.status < 300) {

@@ -1,12 +1,13 @@
 // One configured webhook: its outbox, its store queue "webhook:<name>" and
 // the requests that deliver it (README "Webhooks").
 //
-// Threads: offer() and stats() from any thread, under the webhook's mutex;
-// everything else (the requests, the retry timer) on one I/O thread, `io`'s.
-// The broker never waits for it: offer() adds to memory, submits the store
-// write and returns.
+// Threads: offer(), stage(), admit(), stop() and stats() from any thread
+// (stage() under the broker's lock, taking none of its own); everything else
+// (the requests, the retry timer) on one I/O thread, `io`'s. The broker never
+// waits for it: offer() adds to memory, submits the store write and returns.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -71,6 +72,19 @@ public:
     void restore();
     // An event for this webhook: `client` orders it, `body` is what is POSTed.
     void offer(const std::string& client, std::string body);
+    // offer() in two steps, for an event that must be stored with something else (a message
+    // and its acknowledgement, Broker::subscribe_staged): stage() gives the event its id and adds
+    // its store write to `batch` (null: not stored); admit() adds it to the outbox once that batch
+    // is submitted.
+    OutboxItem stage(std::string client, std::string body, store::Batch* batch) const;
+    void admit(OutboxItem item);
+
+    // SIGHUP took this webhook out (WebhookService::reload): it sends nothing more, and the answers
+    // to its requests under way are ignored. With a `successor` (its new definition, same name,
+    // same store queue) the successor takes over every event it holds, with their ids; without
+    // (removed) they are deleted from the store. Events admitted later go the same way. Returns
+    // how many it held.
+    std::size_t stop(const std::shared_ptr<Webhook>& successor);
     WebhookStats stats() const;
     // The events given up most recently, newest first: at most failed_kept, in memory only.
     std::vector<FailedEvent> failed() const;
@@ -95,21 +109,27 @@ private:
     // inspection and removed from the store. `attempts`: the requests that carried it.
     void give_up(const OutboxItem& event, const char* reason, unsigned attempts, std::int64_t now);
     bool expired(std::int64_t created_ms, std::int64_t at_ms) const;
+    // stop()'s other side: `events` of a predecessor, their ids made with `id_prefix` and `ids`.
+    void adopt(std::vector<OutboxItem> events, std::string id_prefix, std::shared_ptr<std::atomic<std::uint64_t>> ids);
 
     const config::WebhookOptions options_;
     const std::optional<std::string> key_;  // HMAC key; none = unsigned
-    std::string id_prefix_;                 // webhook-id = prefix + the event's id
     boost::asio::io_context& io_;
     const std::shared_ptr<HttpClient> client_;  // the I/O thread's only
     std::shared_ptr<store::Store> store_;
     boost::asio::steady_timer timer_;  // the I/O thread's only
+    // Event ids without a store; shared with a successor (stop()), whose ids must not repeat ours.
+    // Replaced only before the webhook is listed, so stage() reads it unlocked.
+    std::shared_ptr<std::atomic<std::uint64_t>> next_id_ = std::make_shared<std::atomic<std::uint64_t>>(1);
 
     mutable std::mutex mutex_;  // guards everything below
+    std::string id_prefix_;     // webhook-id = prefix + the event's id
     Outbox outbox_;
     std::multimap<std::int64_t, Delivery> retries_;  // failed deliveries by when they are tried again
     std::size_t requests_ = 0;                      // under way
-    std::uint64_t next_id_ = 1;  // without a store
     bool pump_posted_ = false;
+    bool stopped_ = false;                 // stop() was called
+    std::shared_ptr<Webhook> successor_;   // where events admitted after stop() go; null: deleted
     std::mt19937_64 random_;
     WebhookStats stats_;
     std::deque<FailedEvent> failed_;  // newest first, at most failed_kept

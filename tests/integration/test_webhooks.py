@@ -2,113 +2,19 @@
 signed the Standard Webhooks way, in order per client, retried while the
 receiver fails, and kept in the store across a restart."""
 
-import base64
-import hashlib
-import hmac
-import http.server
 import json
 import os
-import shutil
 import ssl
-import tempfile
 import threading
 import time
 import unittest
-import urllib.error
 import urllib.request
 
 import packets
-import harness
 from certificates import Certificates
 from harness import Gateway
 from rawclient import RawClient
-
-WAIT = 30.0  # bounded waits; sanitizer builds are slow, retries back off up to 10 s
-KEY = b"webhook test key 0123456789"
-SECRET = "whsec_" + base64.b64encode(KEY).decode()
-
-
-def verify(headers, body):
-    """The receiver's side of Standard Webhooks: the signature over id.timestamp.body."""
-    signed = ("%s.%s." % (headers["webhook-id"], headers["webhook-timestamp"])).encode() + body
-    expected = "v1," + base64.b64encode(hmac.new(KEY, signed, hashlib.sha256).digest()).decode()
-    return expected in headers.get("webhook-signature", "").split(" ")
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 recording each POST. `status` is what it
-    answers; deliveries are recorded only when it answers 2xx, one per event
-    (a batch's array is taken apart; `requests` keeps each batch whole)."""
-
-    def __init__(self, port=0, tls=None):
-        self.cond = threading.Condition()
-        self.status = 200
-        self.delivered = []  # (headers dict, event dict), in arrival order
-        self.requests = []  # (headers dict, parsed body) of each delivered request
-        self.ports = set()  # the gateway's port of each request's connection: one per connection
-        self.closed = 0  # connections ended (by either side)
-        self.attempts = 0
-        self.bad_signatures = 0
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # connections kept alive
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                with receiver.cond:
-                    receiver.attempts += 1
-                    receiver.ports.add(self.client_address[1])
-                    status = receiver.status
-                    if not verify(headers, body):
-                        receiver.bad_signatures += 1
-                        status = 401
-                    elif 200 <= status < 300:
-                        parsed = json.loads(body)
-                        receiver.requests.append((headers, parsed))
-                        for event in parsed if isinstance(parsed, list) else [parsed]:
-                            receiver.delivered.append((headers, event))
-                    receiver.cond.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def finish(self):
-                super().finish()
-                with receiver.cond:
-                    receiver.closed += 1
-                    receiver.cond.notify_all()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        if tls is not None:  # an ssl.SSLContext: the handshake happens at accept
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def wait(self, predicate, timeout=WAIT):
-        with self.cond:
-            return self.cond.wait_for(lambda: predicate(self), timeout)
-
-    def events(self, client=None):
-        with self.cond:
-            return [e for _, e in self.delivered if client is None or e.get("clientid") == client]
-
-
-def webhook_config(port, **extra):
-    hook = {"name": "test", "url": "http://127.0.0.1:%d/hook" % port, "secret": SECRET,
-            "events": ["client.connected", "client.disconnected", "session.subscribed", "message.publish"],
-            "topics": ["wh/#"], "headers": {"X-Test": "yes"}, "timeout_ms": 2000}
-    hook.update(extra)
-    return {"webhooks": [hook]}
+from webhook_receiver import WAIT, WebhookTestCase, all_stats, get, poll, stats, webhook_config
 
 
 def client_session(port, client_id, filters):
@@ -136,53 +42,7 @@ def expected_sequence(client_id, filters):
     return (["client.connected"] + ["session.subscribed"] * len(filters) + ["message.publish", "client.disconnected"])
 
 
-def poll(predicate, timeout=WAIT, step=0.05):
-    """For what no event signals (the gateway's counters)."""
-    return bool(harness.poll(predicate, timeout, step))
-
-
-def all_stats(gw):
-    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/stats" % gw.ports["http"], timeout=5) as r:
-        return json.load(r)
-
-
-def get(gw, path):
-    """(status, JSON body) of a GET on the gateway's REST API."""
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (gw.ports["http"], path), timeout=5) as r:
-            return r.status, json.load(r)
-    except urllib.error.HTTPError as e:
-        return e.code, json.load(e)
-
-
-def stats(gw):
-    return all_stats(gw)["webhooks"]
-
-
-class WebhookTest(unittest.TestCase):
-    def setUp(self):
-        self.data = tempfile.mkdtemp(prefix="mqgate-webhooks-")
-        self.receivers = []  # closed by tearDown
-        self.gateways = []
-
-    def tearDown(self):
-        for gw in self.gateways:
-            gw.kill()
-        for r in self.receivers:
-            r.close()
-        shutil.rmtree(self.data, ignore_errors=True)
-
-    def receiver(self, port=0, tls=None):
-        r = Receiver(port, tls)
-        self.receivers.append(r)
-        return r
-
-    def start(self, config, port=0):
-        gw = Gateway(config, data_dir=self.data, mqtt_port=port)
-        gw.start()
-        self.gateways.append(gw)
-        return gw
-
+class WebhookTest(WebhookTestCase):
     def test_events_arrive_signed_and_in_order_per_client(self):
         rx = self.receiver()
         gw = self.start(webhook_config(rx.port))
@@ -285,6 +145,33 @@ class WebhookTest(unittest.TestCase):
         ids = [h["webhook-id"] for h, _ in rx.delivered]
         self.assertEqual(len(set(ids)), len(ids))
         self.assertTrue(poll(lambda: stats(gw)["pending"] == 0, timeout=5))
+        gw.stop()
+
+    def test_kill_9_right_after_the_puback_loses_no_message_event(self):
+        # Acknowledged means stored: each message.publish event commits with the PUBACK's batch. A
+        # publisher without session or subscribers has nothing else to store, so before this the
+        # PUBACK went at once and its event was written after it; a burst of large events makes the
+        # store lag behind such acknowledgements.
+        rx = self.receiver()
+        port = rx.port
+        rx.close()  # connection refused until it is back
+        self.receivers.remove(rx)
+        config = webhook_config(port, events=["message.publish"])
+        gw = self.start(config)
+        n = 300
+        payloads = ["m%d:" % i + "x" * 30000 for i in range(1, n + 1)]
+        with RawClient(gw.mqtt_port) as c:
+            c.connect("acked-1")
+            c.send(b"".join(packets.publish("wh/acked", p.encode(), qos=1, pid=i) for i, p in enumerate(payloads, 1)))
+            acked = [c.expect(packets.PUBACK).pid for _ in range(n)]
+            gw.kill()  # SIGKILL the moment the last PUBACK is read
+        self.assertEqual(acked, list(range(1, n + 1)))
+        self.assertEqual(gw.proc.returncode, -9)
+        gw.proc.stdout.close()
+        rx = self.receiver(port)
+        gw = self.start(config, port=gw.mqtt_port)
+        self.assertTrue(rx.wait(lambda r: len(r.delivered) >= n), (len(rx.delivered), stats(gw)))
+        self.assertEqual([e["payload"] for e in rx.events("acked-1")], payloads)
         gw.stop()
 
     def test_events_older_than_max_age_are_dropped_and_counted(self):

@@ -105,6 +105,37 @@ TEST_F(BrokerPersistTest, AnApiPublishIsReportedStoredOnlyAfterItsCommit) {
     EXPECT_EQ(reports.size(), 3u);
 }
 
+// A staged internal subscriber (webhooks' message.publish) writes in the publish's own batch: a
+// publisher with nothing else to store gets its PUBACK only once that write committed.
+TEST_F(BrokerPersistTest, AStagedSubscribersWriteHoldsThePubackUntilItCommits) {
+    int jobs = 0;
+    const auto id = broker->subscribe_staged("staged/#", [&](const MessagePtr& m, store::Batch* batch) -> std::function<void()> {
+        if (m->payload == "not mine") return {};
+        EXPECT_NE(batch, nullptr);
+        batch->add(store::op::Append{"q", store::QueueItem{db->next_id(), m->payload}});
+        return [&jobs] { ++jobs; };
+    });
+    ASSERT_NE(id, 0u);
+    Client pub = connect("pub", true);
+
+    auto release = stall_store();
+    pub.link->packet(Publish{false, 1, false, "staged/x", 1, "event"});
+    EXPECT_TRUE(pub.conn->received.empty());  // held for the commit of the staged write
+    EXPECT_EQ(jobs, 1);                       // the job ran once the lock was released
+    release.set_value();
+    db->flush();
+    EXPECT_EQ(pub.conn->pop<Puback>().packet_id, 1);
+    const auto stored = db->read_queue("q", 0, 10);
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].data, "event");
+
+    // Declined: nothing written, nothing held, not a match.
+    pub.link->packet(Publish{false, 1, false, "staged/y", 2, "not mine"});
+    EXPECT_EQ(pub.conn->pop<Puback>().packet_id, 2);
+    EXPECT_EQ(broker->publish("staged/z", "not mine", 0, false).matched, 0u);
+    broker->unsubscribe(id);
+}
+
 TEST_F(BrokerPersistTest, InboundQos2IsExactlyOnceAcrossARestart) {
     Client dev = connect("dev", false);
     subscribe(dev, "q2", 2);

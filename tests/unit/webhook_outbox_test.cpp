@@ -122,5 +122,35 @@ TEST(WebhookOutbox, WhenEverythingIsInFlightTheNewEventIsRefused) {
     EXPECT_EQ(box.size(), 1u);
 }
 
+// A message.publish event gets its id under the broker's lock and reaches the outbox after it: an
+// event of its client with a later id may be there first, even in flight.
+TEST(WebhookOutbox, AnEventPushedLateTakesItsPlaceByIdAmongTheWaitingOnes) {
+    Outbox box(100);
+    box.push(event(5, "a"));
+    box.push(event(3, "a"));
+    EXPECT_EQ(take_all(box, 0), std::vector<std::uint64_t>{3});
+    box.push(event(4, "a"));  // older than 5, waiting; 3 in flight
+    box.finish(3);
+    EXPECT_EQ(take_all(box, 0), std::vector<std::uint64_t>{4});
+    box.push(event(2, "a"));  // older than 4 in flight: first of the waiting ones
+    box.finish(4);
+    EXPECT_EQ(ids(box.take(0, 10)), (std::vector<std::uint64_t>{2, 5}));
+    box.finish(5);
+    box.finish(2);
+    EXPECT_EQ(box.size(), 0u);
+}
+
+TEST(WebhookOutbox, DrainHandsOverEveryEventInIdOrder) {
+    Outbox box(100);
+    box.push(event(1, "a"));
+    box.push(event(2, "b"));
+    box.push(event(3, "a"));
+    ASSERT_EQ(box.take(0, 1).size(), 1u);
+    EXPECT_EQ(ids(box.drain()), (std::vector<std::uint64_t>{1, 2, 3}));
+    EXPECT_EQ(box.size(), 0u);
+    EXPECT_EQ(box.in_flight(), 0u);
+    EXPECT_FALSE(box.next_due());
+}
+
 }  // namespace
 }  // namespace mqgate::webhooks
