@@ -279,9 +279,14 @@ test('requests: targets are answered per device, in target order', async () => {
 // Fills the Commands form with `fields` (label -> value), queues the command and returns its id.
 async function queueCommand(view, fields) {
   for (const [label, value] of Object.entries(fields)) await view.getByLabel(label, { exact: true }).fill(value);
+  // The outcome line still shows the previous command's answer until this one's arrives: wait for a new id.
+  const before = await view.locator('#cmd-outcome').textContent();
   await view.getByRole('button', { name: 'Queue command' }).click();
-  const outcome = view.locator('#cmd-outcome', { hasText: 'queued as' });
-  await outcome.waitFor(WAIT);
+  await page.waitForFunction((previous) => {
+    const text = document.querySelector('#view-commands #cmd-outcome')?.textContent ?? '';
+    return text.includes('queued as') && text !== previous;
+  }, before, WAIT);
+  const outcome = view.locator('#cmd-outcome');
   return /^202 · queued as ([0-9A-Fa-f]{32})$/.exec(await outcome.textContent())?.[1];
 }
 

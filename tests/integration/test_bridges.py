@@ -130,11 +130,12 @@ class BridgeTest(unittest.TestCase):
             pub.publish("t/q%d" % qos, "hello %d" % qos, qos=qos)
             msg = sub.get(WAIT)
             self.assertEqual((msg.topic, msg.payload, msg.qos), ("t/q%d" % qos, b"hello %d" % qos, min(qos, 1)))
+        # Counted at the upstream's PUBACK / PUBCOMP, which may come after B's subscriber has the message.
+        wait_state(a, lambda s: s["forwarded_out"] == 3, "3 forwarded out")
         state = bridge_state(a)
         self.assertEqual(state["address"], up.address)
         self.assertEqual(state["client_id"], "a-up")
-        self.assertEqual(state["forwarded_out"], 3)
-        self.assertEqual(bridge_state(b)["forwarded_in"], 3)
+        wait_state(b, lambda s: s["forwarded_in"] == 3, "3 forwarded in")
 
     def test_rest_publish_on_a_reaches_sse_subscriber_on_b(self):
         up = self.upstream()
