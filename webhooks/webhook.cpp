@@ -19,6 +19,11 @@ using nlohmann::json;
 
 namespace {
 
+bool is_power_of_ten(std::uint64_t n) {
+    while (n >= 10 && n % 10 == 0) n /= 10;
+    return n == 1;
+}
+
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -310,7 +315,11 @@ void Webhook::on_result(Delivery d, const PostResult& result) {
 
 void Webhook::give_up(const OutboxItem& event, const char* reason, unsigned attempts, std::int64_t now) {
     const std::string_view why(reason);
-    ++(why == "expired" ? stats_.expired : why == "refused" ? stats_.refused : stats_.overflowed);
+    const std::uint64_t n = ++(why == "expired" ? stats_.expired : why == "refused" ? stats_.refused : stats_.overflowed);
+    // A dead receiver overflows the outbox once per new event: logged at the 1st, 10th, 100th... only.
+    if (why == "overflowed" && is_power_of_ten(n))
+        LOG_WARN("webhook " << options_.name << ": more than max_pending (" << options_.max_pending
+                            << ") events waiting: the oldest dropped (" << n << " so far)");
     forget(event.id);
     FailedEvent f;
     f.id = event.id;

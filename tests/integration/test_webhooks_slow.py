@@ -43,6 +43,11 @@ class SlowReceiverTest(WebhookTestCase):
         self.assertLessEqual(hook["pending"], MAX_PENDING, hook)
         self.assertGreaterEqual(hook["overflowed"], n - MAX_PENDING - 1, hook)
         self.assertEqual(hook["dropped"], hook["overflowed"] + hook["expired"] + hook["refused"])
+        # Logged at the first and the tenth drop, not at each one.
+        log = gw.log_text()
+        self.assertIn("(1 so far)", log)
+        self.assertIn("(10 so far)", log)
+        self.assertEqual(log.count("more than max_pending"), 2 if hook["overflowed"] < 100 else 3, log)
         failed = get(gw, "/api/v1/webhooks/test/failed")[1]["data"]
         self.assertTrue(failed and all(f["reason"] == "overflowed" for f in failed), failed)
         # The oldest waiting went first: m0 was under way already.
