@@ -81,6 +81,15 @@ struct BridgeClient::Link {
     std::deque<std::string> writes;
     bool writing = false;
     bool transport_up = false;  // TCP (and TLS) established: a close before CONNACK may be a refused level 0x84
+    // PUBACKs and PUBRECs of upstream messages, in the order the PUBLISHes came [MQTT-4.6.0-2, -3], each
+    // sent once the local publish is durable (acknowledged means stored); acks_front numbers the first.
+    struct PendingAck {
+        mqtt::Packet ack;
+        bool ready = false;
+        std::error_code error;
+    };
+    std::deque<PendingAck> acks;
+    std::uint64_t acks_front = 0;
 };
 
 BridgeClient::BridgeClient(config::BridgeOptions options, std::string client_id, mqtt::Broker& broker,
@@ -151,12 +160,14 @@ void BridgeClient::start() {
                 for (std::size_t j = 0; j < i; ++j)
                     if (mqtt::topic_matches(filters[j], m->topic)) return;
                 if (auto self = weak.lock()) asio::post(self->io_, [self, m] { self->offer(m); });
-            }));
+            },
+            true));  // relays: a device request to a device behind the upstream finds its subscriber here
     }
     asio::post(io_, [self = shared_from_this()] { self->connect(); });
 }
 
 void BridgeClient::stop() {
+    stopping_.store(true);
     {
         std::lock_guard lock(subscriptions_mutex_);
         for (const auto id : subscriptions_) broker_.unsubscribe(id);
@@ -171,7 +182,7 @@ BridgeStatus BridgeClient::status() const {
 }
 
 void BridgeClient::offer(const mqtt::MessagePtr& message) {
-    if (stopped_) return;
+    if (stopped_ || stopping_.load()) return;
     auto crossing = outbound(routes_, message->topic);
     if (!crossing) return;
     const std::uint8_t qos = std::min(message->qos, crossing->qos);
@@ -261,7 +272,7 @@ void BridgeClient::read(const LinkPtr& link) {
     link->with_stream([&](auto& stream) {
         stream.async_read_some(asio::buffer(link->read_buffer), [self = shared_from_this(), link](
                                                                     const boost::system::error_code& ec, std::size_t n) {
-            if (link != self->link_) return;
+            if (link != self->link_ || self->stopping_.load()) return;
             if (ec) {
                 return self->fail(link, ec == asio::error::eof ? std::string("closed by the upstream")
                                                                : "read: " + ec.message());
@@ -370,23 +381,59 @@ void BridgeClient::on_connack(const LinkPtr& link, const mqtt::Connack& connack)
 }
 
 void BridgeClient::on_publish(const LinkPtr& link, mqtt::Publish&& p) {
-    // A QoS 2 message resent before our PUBREC arrived: published once already [MQTT-4.3.3-2].
-    if (p.qos == 2 && awaiting_rel_.contains(p.packet_id)) return send(link, mqtt::Pubrec{p.packet_id});
+    // A QoS 2 message resent before our PUBREC arrived: published once already [MQTT-4.3.3-2]; its
+    // PUBREC goes after the first one.
+    if (p.qos == 2 && awaiting_rel_.contains(p.packet_id)) return acknowledge(link, mqtt::Pubrec{p.packet_id});
+    std::optional<std::uint64_t> ack;
+    if (p.qos == 1) ack = hold_ack(link, mqtt::Puback{p.packet_id});
+    if (p.qos == 2) {
+        awaiting_rel_.insert(p.packet_id);
+        ack = hold_ack(link, mqtt::Pubrec{p.packet_id});
+    }
+    bool published = false;
     if (!private_ && echo_.echo(p.topic, p.payload, EchoFilter::Clock::now())) {
         update([](BridgeStatus& s) { ++s.echoes; });
     } else if (auto crossing = inbound(routes_, p.topic)) {
-        const auto result = broker_.publish(std::move(crossing->topic), std::move(p.payload), p.qos, p.retain, tag_);
+        mqtt::Broker::StoredCallback stored;
+        if (ack)
+            stored = [self = shared_from_this(), link, n = *ack](std::error_code ec) {
+                asio::post(self->io_, [self, link, n, ec] { self->ack_stored(link, n, ec); });
+            };
+        const auto result =
+            broker_.publish(std::move(crossing->topic), std::move(p.payload), p.qos, p.retain, tag_, std::move(stored));
         if (result.error) {
             LOG_DEBUG("bridge '" << options_.name << "': message on '" << p.topic << "' not published locally: "
                                  << result.error.message());
         } else {
+            published = true;
             update([](BridgeStatus& s) { ++s.forwarded_in; });
         }
     }
-    if (p.qos == 1) send(link, mqtt::Puback{p.packet_id});
-    if (p.qos == 2) {
-        awaiting_rel_.insert(p.packet_id);
-        send(link, mqtt::Pubrec{p.packet_id});
+    if (ack && !published) ack_stored(link, *ack, {});  // nothing was written: nothing to wait for
+}
+
+std::uint64_t BridgeClient::hold_ack(const LinkPtr& link, mqtt::Packet ack) {
+    link->acks.push_back({std::move(ack), false, {}});
+    return link->acks_front + link->acks.size() - 1;
+}
+
+void BridgeClient::acknowledge(const LinkPtr& link, mqtt::Packet ack) { ack_stored(link, hold_ack(link, std::move(ack)), {}); }
+
+void BridgeClient::ack_stored(const LinkPtr& link, std::uint64_t n, std::error_code ec) {
+    if (link != link_ || n < link->acks_front) return;  // a connection that is gone: the upstream resends
+    auto& pending = link->acks[n - link->acks_front];
+    pending.ready = true;
+    pending.error = ec;
+    while (!link->acks.empty() && link->acks.front().ready) {
+        auto front = std::move(link->acks.front());
+        link->acks.pop_front();
+        ++link->acks_front;
+        if (front.error) {
+            // Not acknowledged: the upstream sends it again on the next connection (clean_session false).
+            if (const auto* rec = std::get_if<mqtt::Pubrec>(&front.ack)) awaiting_rel_.erase(rec->packet_id);
+            return fail(link, "a message from the upstream could not be stored: " + front.error.message());
+        }
+        send(link, front.ack);
     }
 }
 

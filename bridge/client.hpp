@@ -10,6 +10,7 @@
 // tag, so a message that came from the upstream never goes back to it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -94,6 +95,10 @@ private:
     void on_connack(const LinkPtr& link, const mqtt::Connack& connack);
     void on_publish(const LinkPtr& link, mqtt::Publish&& publish);
     void on_acknowledged(const LinkPtr& link, std::uint16_t packet_id, std::uint8_t qos);
+    // An upstream message's PUBACK/PUBREC: held in order (its number returned) until ack_stored().
+    std::uint64_t hold_ack(const LinkPtr& link, mqtt::Packet ack);
+    void acknowledge(const LinkPtr& link, mqtt::Packet ack);  // held behind the earlier ones only
+    void ack_stored(const LinkPtr& link, std::uint64_t n, std::error_code ec);
     void send(const LinkPtr& link, const mqtt::Packet& packet);
     void write(const LinkPtr& link, std::string frame);
     void write_next(const LinkPtr& link);
@@ -134,6 +139,9 @@ private:
     bool ping_outstanding_ = false;
     bool private_ = true;                    // CONNECT with protocol level 0x84
     bool stopped_ = false;
+    // Set by stop() on any thread: completions still queued when the I/O threads end (the pool runs them
+    // at exit, after the broker is gone) must not reach the broker.
+    std::atomic<bool> stopping_{false};
     std::mt19937_64 random_;
     std::vector<std::uint64_t> subscriptions_;
     std::mutex subscriptions_mutex_;

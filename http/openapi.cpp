@@ -53,7 +53,7 @@ const std::string& openapi_document() {
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
-          "404": {"description": "No client session subscribes to a filter matching topic (code no_matching_subscribers): at once, or after wait_for_connect_ms.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "404": {"description": "No client session subscribes to a filter matching topic and no bridge sends it upstream (code no_matching_subscribers): at once, or after wait_for_connect_ms.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "413": {"$ref": "#/components/responses/TooLarge"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "429": {"description": "More than requests.max_pending device requests would be waiting (code too_many_requests).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},

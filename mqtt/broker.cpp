@@ -104,8 +104,9 @@ std::uint64_t add_internal(BrokerCore& core, BrokerCore::InternalSubscriber sub)
 
 }  // namespace
 
-std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message) {
-    return add_internal(*core_, {std::move(filter), std::make_shared<const MessageCallback>(std::move(on_message)), {}});
+std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message, bool relays) {
+    return add_internal(*core_,
+                        {std::move(filter), std::make_shared<const MessageCallback>(std::move(on_message)), {}, relays});
 }
 
 std::uint64_t Broker::subscribe_staged(std::string filter, StageCallback stage) {
@@ -125,6 +126,12 @@ bool Broker::has_subscriber(std::string_view topic) const {
     Op op(*core_);
     bool found = false;
     core_->subscriptions_.match(topic, [&](SessionState*, std::uint8_t) { found = true; });
+    if (!found) {
+        core_->internal_tree_.match(topic, [&](std::uint64_t id, std::uint8_t) {
+            const auto it = core_->internal_.find(id);
+            if (it != core_->internal_.end() && it->second.relays) found = true;
+        });
+    }
     return found;
 }
 

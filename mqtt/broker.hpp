@@ -153,8 +153,10 @@ public:
     // runs outside the broker lock, possibly on any thread; it must not block
     // for long. A subscriber wanting the retained messages reads them with
     // retained_page(), a bounded chunk per call.
+    // `relays`: it carries messages on to clients elsewhere (a bridge's out
+    // direction), so it counts in has_subscriber().
     using MessageCallback = std::function<void(const MessagePtr&)>;
-    std::uint64_t subscribe(std::string filter, MessageCallback on_message);
+    std::uint64_t subscribe(std::string filter, MessageCallback on_message, bool relays = false);
     // An internal subscriber whose record of a message must be as durable as
     // the message's acknowledgement (webhooks' message.publish outbox: acked
     // means stored). `stage` runs UNDER the broker's lock while the message is
@@ -171,7 +173,8 @@ public:
     void unsubscribe(std::uint64_t subscription_id);
 
     // Does a client session (connected or persistent) hold a subscription
-    // that matches `topic`? Internal subscribers do not count: a device
+    // that matches `topic`, or a relaying internal one (a bridge to devices
+    // on other nodes)? Other internal subscribers do not count: a device
     // request (control/) is pointless when no device would receive it.
     bool has_subscriber(std::string_view topic) const;
 

@@ -261,6 +261,7 @@ public:
         std::string filter;
         std::shared_ptr<const Broker::MessageCallback> callback;  // null for a staged one
         Broker::StageCallback stage;                               // runs under the lock (route())
+        bool relays = false;                                       // Broker::subscribe's `relays`
     };
     SubscriptionTree<std::uint64_t> internal_tree_;
     std::unordered_map<std::uint64_t, InternalSubscriber> internal_;

@@ -5,14 +5,19 @@ import http.client
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import shutil
 import tempfile
+import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import harness
+import packets
 from certificates import Certificates
 from harness import Gateway
 from pahoclient import PahoClient
@@ -220,6 +225,105 @@ class BridgeTest(unittest.TestCase):
         got = [int(m.payload) for m in sub.collect(count, timeout=30)]
         self.assertEqual(got, list(range(count)))
         wait_state(again, lambda s: s["queued"] == 0, "drained")
+
+    def test_an_upstream_message_is_acknowledged_once_stored(self):
+        """The bridge's PUBACK to the upstream is a promise: a kill -9 of the node right after the
+        last one loses nothing its persistent subscriber was owed. The upstream is played by the
+        test (a socket speaking the bytes), so it sees the exact moment of each PUBACK."""
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(WAIT)
+        self.closers.append(server.close)
+        topics = [{"filter": "in/#", "direction": "in", "qos": 1}]
+        config = {"node_name": "a",
+                  "bridges": [bridge(["127.0.0.1:%d" % server.getsockname()[1]], topics, try_private=False)]}
+        a = Gateway(config)
+        a.start()
+        self.closers.append(lambda: a.stop() if a.alive() else a.kill())
+        sub = PahoClient("sub-a", clean_session=False)  # offline below: what comes in is queued, so stored
+        sub.connect(a.mqtt_port)
+        sub.subscribe("in/#", 1)
+        sub.disconnect()
+
+        conn, _ = server.accept()
+        conn.settimeout(WAIT)
+        self.closers.append(conn.close)
+        buffer = b""
+
+        def next_packet():
+            nonlocal buffer
+            while True:  # ends at a packet or the socket timeout (WAIT)
+                packet, buffer = packets.split_packet(buffer)
+                if packet:
+                    return packet
+                chunk = conn.recv(65536)
+                if not chunk:
+                    raise AssertionError("the bridge closed its connection")
+                buffer += chunk
+
+        self.assertEqual(next_packet().type, 1)  # CONNECT
+        conn.sendall(bytes([0x20, 2, 0, 0]))  # CONNACK accepted
+        subscribe = next_packet()
+        self.assertEqual(subscribe.type, 8)
+        conn.sendall(bytes([0x90, 3]) + subscribe.body[:2] + bytes([1]))  # SUBACK QoS 1
+        count = 200
+        conn.sendall(b"".join(packets.publish("in/%d" % i, b"x" * 1000, qos=1, pid=i + 1) for i in range(count)))
+        acked = set()
+        while len(acked) < count:
+            packet = next_packet()
+            if packet.type == 4:  # PUBACK
+                acked.add(struct.unpack("!H", packet.body[:2])[0])
+        a.kill()  # SIGKILL the moment the last PUBACK is read
+
+        again = Gateway(config, data_dir=a.data_dir)
+        again.start()
+        self.closers.append(lambda: again.stop() if again.alive() else again.kill())
+        sub = PahoClient("sub-a", clean_session=False)
+        self.closers.append(sub.stop)
+        sub.connect(again.mqtt_port)
+        got = {m.topic for m in sub.collect(count, timeout=30)}
+        self.assertEqual(got, {"in/%d" % i for i in range(count)})
+
+    def test_device_request_on_a_is_answered_by_a_device_on_b(self):
+        """POST /api/v1/requests on A: the request crosses the upstream to a device connected to B,
+        and the device's reply comes back the same way to the waiting HTTP answer."""
+        up = self.upstream()
+        a, b = self.two_nodes(up)
+        device = PahoClient("pump-b")
+        self.closers.append(device.stop)
+        device.connect(b.mqtt_port)
+        device.subscribe("devices/pump/req/+", 1)
+        # A subscribes the request's response topic only when the request starts: wait for B's
+        # subscription to be known upstream by a message crossing first.
+        probe = self.paho(a, "probe-a", "devices/pump/ping", qos=1)
+        self.paho(b, "probe-b").publish("devices/pump/ping", "up", qos=1)
+        probe.get(WAIT)
+
+        answer = {}
+
+        def ask():
+            body = json.dumps({"topic": "devices/pump/req/{request_id}", "payload": "status?",
+                               "response_topic": "devices/pump/res/{request_id}", "timeout_ms": 10000}).encode()
+            request = urllib.request.Request("http://127.0.0.1:%d/api/v1/requests" % a.ports["http"], data=body,
+                                             method="POST", headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=WAIT) as r:
+                    answer["status"], answer["body"] = r.status, json.load(r)
+            except urllib.error.HTTPError as e:
+                answer["status"], answer["body"] = e.code, json.load(e)
+
+        asker = threading.Thread(target=ask, daemon=True)
+        asker.start()
+        request = device.get(WAIT)
+        self.assertFalse(answer, "answered before the device had the request")
+        self.assertEqual(request.payload, b"status?")
+        request_id = request.topic.rsplit("/", 1)[1]
+        device.publish("devices/pump/res/" + request_id, "running", qos=1)
+        asker.join(WAIT)
+        self.assertEqual(answer.get("status"), 200, answer)
+        self.assertEqual(answer["body"]["request_id"], request_id)
+        self.assertEqual(answer["body"]["response"]["payload"], "running")
 
     def test_connection_events_of_the_fleet(self):
         # README "Bridges": this node's $SYS connection events go up under fleet/, every node's come back in.

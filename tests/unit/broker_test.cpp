@@ -575,6 +575,22 @@ TEST_F(BrokerTest, InternalApiPublishSubscribeAndRetained) {
     EXPECT_EQ(got.size(), 2u);
 }
 
+// A device request asks has_subscriber(): client sessions count, and relaying internal subscribers
+// (a bridge towards devices on other nodes), not the others (a dashboard's stream).
+TEST_F(BrokerTest, HasSubscriberCountsClientsAndRelaysOnly) {
+    const auto stream = broker.subscribe("dev/#", [](const MessagePtr&) {});
+    EXPECT_FALSE(broker.has_subscriber("dev/1/req"));
+    auto device = connect("device");
+    subscribe(device, "dev/1/+", 1, 1);
+    EXPECT_TRUE(broker.has_subscriber("dev/1/req"));
+    EXPECT_FALSE(broker.has_subscriber("dev/2/req"));
+    const auto relay = broker.subscribe("dev/2/#", [](const MessagePtr&) {}, true);
+    EXPECT_TRUE(broker.has_subscriber("dev/2/req"));
+    broker.unsubscribe(relay);
+    EXPECT_FALSE(broker.has_subscriber("dev/2/req"));
+    broker.unsubscribe(stream);
+}
+
 TEST_F(BrokerTest, RetainedPagesFollowTheCursor) {
     auto pub = connect("pub");
     for (const char* topic : {"p/c", "p/a", "p/b", "q/a", "p/d"}) publish(pub, topic, "v", 0, true);
