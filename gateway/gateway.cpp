@@ -92,7 +92,14 @@ Gateway::Gateway(config::Config config, std::string version)
 
 // The verifier threads answer into the broker and post to the I/O threads'
 // contexts: they stop before either is gone.
-Gateway::~Gateway() { auth_->stop_verifying(); }
+Gateway::~Gateway() {
+    auth_->stop_verifying();
+    // Handlers still queued when the I/O threads ended (a command service's resume, a bridge's read) run
+    // now, while the services and the broker they touch are alive, not in the pool's destructor after them.
+    pool_.stop();
+    pool_.join();
+    pool_.drain();
+}
 
 void Gateway::bind_listeners() {
     net::ConnectionOptions options;

@@ -28,6 +28,10 @@ IoPool::IoPool(std::size_t threads) {
 IoPool::~IoPool() {
     stop();
     join();
+    drain();
+}
+
+void IoPool::drain() {
     // Run what completed after stop() (aborted accepts, finished closes) here,
     // before any context is destroyed: an accept pending on one context holds
     // a socket of another, and destroying the contexts in turn would leave it

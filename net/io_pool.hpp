@@ -34,6 +34,9 @@ public:
     // Abandons outstanding work.
     void stop();
     void join();
+    // After stop() and join(): runs the handlers still queued (completions that came after stop()), on the
+    // calling thread. The owner calls it while what those handlers touch is still alive.
+    void drain();
 
 private:
     using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;

@@ -55,8 +55,9 @@ TEST(BridgeConfig, FullEntryIsRead) {
 }
 
 TEST(BridgeConfig, Defaults) {
-    const auto& b = parse(R"({"bridges": [ {"name": "u", "addresses": ["h:1"],
-        "topics": [ {"filter": "#", "direction": "both"} ]} ]})").bridges[0];
+    const auto config = parse(R"({"bridges": [ {"name": "u", "addresses": ["h:1"],
+        "topics": [ {"filter": "#", "direction": "both"} ]} ]})");
+    const auto& b = config.bridges[0];
     EXPECT_EQ(b.client_id, "");
     EXPECT_FALSE(b.clean_session);
     EXPECT_EQ(b.keepalive, 60);
