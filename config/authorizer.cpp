@@ -136,7 +136,10 @@ GatewayAuthorizer::GatewayAuthorizer(std::shared_ptr<const AuthState> state, Pas
 }
 
 void GatewayAuthorizer::replace(std::shared_ptr<const AuthState> state) {
-    state_.store(std::move(state));
+    {
+        std::lock_guard lock(state_mutex_);
+        state_ = std::move(state);
+    }
     // Entries are keyed by the stored hash, so they stay correct; dropping
     // them makes a removed user's cached proof go away with the user.
     std::lock_guard lock(cache_mutex_);
@@ -228,7 +231,7 @@ const ApiToken* GatewayAuthorizer::find_token(const AuthState& state, std::strin
 
 void GatewayAuthorizer::authenticate(const mqtt::Connect& connect, const mqtt::PeerInfo& peer, mqtt::AuthDone done) {
     using mqtt::ConnectReturn;
-    auto state = state_.load();
+    auto state = this->state();
     if (state->use_identity_as_username && !peer.tls_common_name.empty()) {
         // The TLS layer verified the certificate: it is the credential.
         return done(ConnectReturn::accepted, peer.tls_common_name);
@@ -255,7 +258,7 @@ void GatewayAuthorizer::authenticate(const mqtt::Connect& connect, const mqtt::P
 
 bool GatewayAuthorizer::authorize(std::string_view username, std::string_view client_id,
                                   std::string_view topic_or_filter, mqtt::Access access) {
-    const auto state = state_.load();
+    const auto state = this->state();
     return !state->acl || state->acl->allows(username, client_id, topic_or_filter, access);
 }
 
