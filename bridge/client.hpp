@@ -139,8 +139,8 @@ private:
     bool ping_outstanding_ = false;
     bool private_ = true;                    // CONNECT with protocol level 0x84
     bool stopped_ = false;
-    // Set by stop() on any thread: completions still queued when the I/O threads end (the pool runs them
-    // at exit, after the broker is gone) must not reach the broker.
+    // Set by stop() on any thread: a read completion already queued then (run late, by the gateway's
+    // final drain of the I/O contexts) must not publish into a broker that is shutting down.
     std::atomic<bool> stopping_{false};
     std::mt19937_64 random_;
     std::vector<std::uint64_t> subscriptions_;

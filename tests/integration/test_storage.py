@@ -1,5 +1,6 @@
 """Durable storage: what a restart, a kill -9 and a full disk keep (README "Storage")."""
 
+import json
 import os
 import random
 import resource
@@ -11,7 +12,6 @@ import tempfile
 import threading
 import time
 import unittest
-import json
 import urllib.error
 import urllib.request
 
