@@ -94,7 +94,7 @@ struct BridgeClient::Link {
 
 BridgeClient::BridgeClient(config::BridgeOptions options, std::string client_id, mqtt::Broker& broker,
                            asio::io_context& io, std::shared_ptr<asio::ssl::context> tls,
-                           std::shared_ptr<store::Store> store)
+                           std::shared_ptr<store::Store> store, std::shared_ptr<mqtt::Authorizer> auth)
     : options_(std::move(options)),
       client_id_(std::move(client_id)),
       tag_("bridge:" + options_.name),
@@ -103,6 +103,7 @@ BridgeClient::BridgeClient(config::BridgeOptions options, std::string client_id,
       io_(io),
       tls_(std::move(tls)),
       store_(std::move(store)),
+      auth_(std::move(auth)),
       resolver_(io),
       timer_(io),
       retry_timer_(io),
@@ -129,16 +130,6 @@ void BridgeClient::restore() {
     });
 }
 
-void BridgeClient::store_append(const Outgoing& item) {
-    store::Batch batch;
-    batch.add(store::op::Append{queue_name(), store::QueueItem{item.seq, stored_form(item)}});
-    // Not waited for: the message goes upstream from memory either way; `stored` tells when it is safe.
-    const auto refused = store_->submit(std::move(batch), [weak = weak_from_this()](std::error_code ec) noexcept {
-        if (auto self = weak.lock()) self->update([&](BridgeStatus& s) { ++(ec ? s.store_errors : s.stored); });
-    });
-    if (refused) update([](BridgeStatus& s) { ++s.store_errors; });
-}
-
 void BridgeClient::store_remove(std::uint64_t seq) {
     if (!store_ || seq == 0) return;
     store::Batch batch;
@@ -153,13 +144,16 @@ void BridgeClient::start() {
             filters.push_back(route.local_filter);
     std::lock_guard lock(subscriptions_mutex_);
     for (std::size_t i = 0; i < filters.size(); ++i) {
-        subscriptions_.push_back(broker_.subscribe(
-            filters[i], [weak = weak_from_this(), filters, i, tag = tag_](const mqtt::MessagePtr& m) {
-                if (m->tag() == tag) return;  // it came from this bridge's upstream: never sent back
+        subscriptions_.push_back(broker_.subscribe_staged(
+            filters[i],
+            [weak = weak_from_this(), filters, i, tag = tag_](const mqtt::MessagePtr& m,
+                                                             store::Batch* batch) -> std::function<void()> {
+                if (m->tag() == tag) return {};  // it came from this bridge's upstream: never sent back
                 // A message matching several filters is offered once: by the first of them.
                 for (std::size_t j = 0; j < i; ++j)
-                    if (mqtt::topic_matches(filters[j], m->topic)) return;
-                if (auto self = weak.lock()) asio::post(self->io_, [self, m] { self->offer(m); });
+                    if (mqtt::topic_matches(filters[j], m->topic)) return {};
+                auto self = weak.lock();
+                return self ? self->stage(m, batch) : nullptr;
             },
             true));  // relays: a device request to a device behind the upstream finds its subscriber here
     }
@@ -181,17 +175,37 @@ BridgeStatus BridgeClient::status() const {
     return status_;
 }
 
-void BridgeClient::offer(const mqtt::MessagePtr& message) {
-    if (stopped_ || stopping_.load()) return;
+bool BridgeClient::allowed(std::string_view local_topic, mqtt::Access access) {
+    if (!auth_ || auth_->authorize(options_.local_username, client_id_, local_topic, access)) return true;
+    bool first = false;
+    update([&](BridgeStatus& s) { first = s.denied++ == 0; });
+    if (first)
+        LOG_WARN("bridge '" << options_.name << "': the ACL keeps '" << local_topic << "' from crossing "
+                            << (access == mqtt::Access::read ? "out" : "in") << " (local_username '"
+                            << options_.local_username << "'); counted in denied, logged once");
+    return false;
+}
+
+std::function<void()> BridgeClient::stage(const mqtt::MessagePtr& message, store::Batch* batch) {
+    if (stopping_.load()) return {};
     auto crossing = outbound(routes_, message->topic);
-    if (!crossing) return;
+    if (!crossing || !allowed(message->topic, mqtt::Access::read)) return {};
     const std::uint8_t qos = std::min(message->qos, crossing->qos);
     Outgoing item{std::move(crossing->topic), message, qos, message->retain};
     // QoS 0 promises nothing: only QoS 1/2 messages are written to the store.
-    if (store_ && qos > 0) {
+    if (batch && qos > 0) {
         item.seq = store_->next_id();
-        store_append(item);
+        batch->add(store::op::Append{queue_name(), store::QueueItem{item.seq, stored_form(item)}});
     }
+    return [self = shared_from_this(), item = std::move(item)]() mutable {
+        asio::post(self->io_, [self, item = std::move(item)]() mutable { self->offer(std::move(item)); });
+    };
+}
+
+void BridgeClient::offer(Outgoing item) {
+    // Stopping: a stored message waits in the store for the next start (SIGHUP's new client, a restart).
+    if (stopped_ || stopping_.load()) return;
+    if (item.seq) update([](BridgeStatus& s) { ++s.stored; });
     const std::size_t dropped =
         queue_.push(std::move(item), [this](const Outgoing& gone) { store_remove(gone.seq); });
     if (dropped) {
@@ -393,7 +407,7 @@ void BridgeClient::on_publish(const LinkPtr& link, mqtt::Publish&& p) {
     bool published = false;
     if (!private_ && echo_.echo(p.topic, p.payload, EchoFilter::Clock::now())) {
         update([](BridgeStatus& s) { ++s.echoes; });
-    } else if (auto crossing = inbound(routes_, p.topic)) {
+    } else if (auto crossing = inbound(routes_, p.topic); crossing && allowed(crossing->topic, mqtt::Access::write)) {
         mqtt::Broker::StoredCallback stored;
         if (ack)
             stored = [self = shared_from_this(), link, n = *ack](std::error_code ec) {

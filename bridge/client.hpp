@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -29,6 +30,7 @@
 #include "bridge/out_queue.hpp"
 #include "bridge/routes.hpp"
 #include "config/config.hpp"
+#include "mqtt/auth.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/packet.hpp"
 #include "store/store.hpp"
@@ -52,8 +54,9 @@ struct BridgeStatus {
     std::uint64_t dropped = 0;         // out messages dropped from a full queue
     std::uint64_t echoes = 0;          // our own messages a plain 3.1.1 upstream sent back, not published again
     std::uint64_t failures = 0;        // connection attempts that failed or connections that ended
-    std::uint64_t stored = 0;          // QoS 1/2 out messages whose store write committed (storage on)
-    std::uint64_t store_errors = 0;    // store writes refused or failed: those messages live in memory only
+    std::uint64_t denied = 0;          // messages the local ACL kept from crossing (local_username), both ways
+    std::uint64_t stored = 0;          // QoS 1/2 out messages written to the store with their publish (storage on)
+    std::uint64_t store_errors = 0;    // removals of acknowledged or dropped messages the store refused
     std::size_t queued = 0;            // waiting to go upstream, or sent and not yet acknowledged
     std::size_t queued_bytes = 0;
 };
@@ -62,11 +65,14 @@ class BridgeClient : public std::enable_shared_from_this<BridgeClient> {
 public:
     // `tls`: the client context when options.tls, else null. `store`: with
     // durable storage, QoS 1/2 messages waiting to go upstream are kept in its
-    // named queue "bridge:<name>" until acknowledged; null keeps them in memory.
+    // named queue "bridge:<name>" until acknowledged, each written in the
+    // batch of the publish that made it (the local publisher's PUBACK waits
+    // for it); null keeps them in memory. `auth`: the local ACL, asked as
+    // options.local_username (null: everything crosses).
     // The broker must outlive the local subscriptions (until stop()).
     BridgeClient(config::BridgeOptions options, std::string client_id, mqtt::Broker& broker,
                  boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
-                 std::shared_ptr<store::Store> store);
+                 std::shared_ptr<store::Store> store, std::shared_ptr<mqtt::Authorizer> auth);
 
     // Takes back what the store's queue holds (start-up, before start(); throws StoreError).
     void restore();
@@ -87,7 +93,12 @@ private:
     struct Link;  // one connection attempt: its socket, decoder and writes
     using LinkPtr = std::shared_ptr<Link>;
 
-    void offer(const mqtt::MessagePtr& message);
+    // Under the broker's lock (Broker::subscribe_staged): whether `message`
+    // goes upstream, its store write added to `batch`; the job returned hands
+    // it to offer() on the bridge's thread. None: it does not cross.
+    std::function<void()> stage(const mqtt::MessagePtr& message, store::Batch* batch);
+    void offer(Outgoing item);
+    bool allowed(std::string_view local_topic, mqtt::Access access);
     void connect();
     void on_transport(const LinkPtr& link);
     void read(const LinkPtr& link);
@@ -107,7 +118,6 @@ private:
     // Ends `link` (if still current) and schedules the next attempt after a backoff.
     void fail(const LinkPtr& link, std::string reason, bool refused = false);
     void disconnect();
-    void store_append(const Outgoing& item);
     void store_remove(std::uint64_t seq);
     std::string queue_name() const { return "bridge:" + options_.name; }
     std::uint16_t next_packet_id();
@@ -125,6 +135,7 @@ private:
     boost::asio::io_context& io_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     std::shared_ptr<store::Store> store_;
+    std::shared_ptr<mqtt::Authorizer> auth_;
     boost::asio::ip::tcp::resolver resolver_;
     boost::asio::steady_timer timer_;        // connect timeout, then keepalive
     boost::asio::steady_timer retry_timer_;  // backoff

@@ -44,12 +44,12 @@ std::shared_ptr<BridgeClient> BridgeService::make_client(const config::Config& c
     const auto& options = config.bridges[index];
     auto tls = options.tls ? client_tls_context(options, index, source) : nullptr;
     return std::make_shared<BridgeClient>(options, client_id_of(config, options), broker_, pool_.next(),
-                                          std::move(tls), store_);
+                                          std::move(tls), store_, auth_);
 }
 
 BridgeService::BridgeService(const config::Config& config, mqtt::Broker& broker, net::IoPool& pool,
-                             std::shared_ptr<store::Store> store)
-    : broker_(broker), pool_(pool), store_(std::move(store)) {
+                             std::shared_ptr<store::Store> store, std::shared_ptr<mqtt::Authorizer> auth)
+    : broker_(broker), pool_(pool), store_(std::move(store)), auth_(std::move(auth)) {
     for (std::size_t i = 0; i < config.bridges.size(); ++i) {
         clients_.push_back(make_client(config, i));
         clients_.back()->restore();
@@ -112,6 +112,7 @@ nlohmann::json BridgeService::list_json() const {
                         {"addresses", std::move(addresses)},
                         {"tls", o.tls},
                         {"client_id", client->client_id()},
+                        {"local_username", o.local_username},
                         {"last_error", s.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.last_error)},
                         {"connack_code", s.connack_code < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.connack_code)},
                         {"refused", s.refused},
@@ -123,6 +124,7 @@ nlohmann::json BridgeService::list_json() const {
                         {"queued_bytes", s.queued_bytes},
                         {"dropped", s.dropped},
                         {"echoes", s.echoes},
+                        {"denied", s.denied},
                         {"failures", s.failures},
                         {"stored", s.stored},
                         {"store_errors", s.store_errors}});

@@ -27,8 +27,9 @@ public:
     // Builds the clients (throws config::ConfigError for bad TLS files) and
     // takes back what waits in the store (`store` null: memory only; throws
     // StoreError); start() connects them. Broker and pool must outlive it.
+    // `auth`: the local ACL each bridge is checked against (null: none).
     BridgeService(const config::Config& config, mqtt::Broker& broker, net::IoPool& pool,
-                  std::shared_ptr<store::Store> store);
+                  std::shared_ptr<store::Store> store, std::shared_ptr<mqtt::Authorizer> auth);
     ~BridgeService();
     BridgeService(const BridgeService&) = delete;
     BridgeService& operator=(const BridgeService&) = delete;
@@ -51,6 +52,7 @@ private:
     mqtt::Broker& broker_;
     net::IoPool& pool_;
     std::shared_ptr<store::Store> store_;
+    std::shared_ptr<mqtt::Authorizer> auth_;
     mutable std::mutex mutex_;  // clients_: SIGHUP replaces them while REST reads them
     std::vector<std::shared_ptr<BridgeClient>> clients_;
     bool stopped_ = false;

@@ -169,6 +169,10 @@ struct BridgeOptions {
     std::string client_id;                 // "" = <node_name>-<name>
     std::string username;                  // "" = none
     std::string password;                  // "" = none
+    // Who the bridge is to the local ACL (Mosquitto's local_username): upstream
+    // messages are published locally only to topics it may write, local ones
+    // go upstream only from topics it may read; "" = the ACL's anonymous rules.
+    std::string local_username;
     bool clean_session = false;            // false: the upstream keeps our subscriptions and QoS 1/2 messages
     std::uint16_t keepalive = 60;          // seconds, PINGREQ interval
     // CONNECT as a bridge (protocol level 0x84, Mosquitto's try_private): an

@@ -368,6 +368,7 @@ void read_bridge(ObjectReader& r, BridgeOptions& b) {
         r.fail(key("client_id"), "not a valid MQTT client id");
     r.string("username", b.username);
     r.string("password", b.password);
+    r.string("local_username", b.local_username);
     r.boolean("clean_session", b.clean_session);
     r.integer("keepalive", b.keepalive, 5, 65535);
     r.boolean("try_private", b.try_private);
@@ -581,6 +582,7 @@ json bridges_json(const std::vector<BridgeOptions>& bridges) {
                   {"client_id", b.client_id},
                   {"username", b.username},
                   {"password", b.password.empty() ? "" : "********"},
+                  {"local_username", b.local_username},
                   {"clean_session", b.clean_session},
                   {"keepalive", b.keepalive},
                   {"try_private", b.try_private},

@@ -79,7 +79,7 @@ Gateway::Gateway(config::Config config, std::string version)
           control::CommandLimits{config_.commands.max_pending, config_.commands.max_ttl_s},
           [this](const mqtt::Event& e) { events_.record(e); })),
       webhooks_(std::make_unique<webhooks::WebhookService>(config_.webhooks, *broker_, events_, store_, pool_.at(0))),
-      bridges_(std::make_unique<bridge::BridgeService>(config_, *broker_, pool_, store_)),
+      bridges_(std::make_unique<bridge::BridgeService>(config_, *broker_, pool_, store_, auth_)),
       mqtt_connections_(std::make_shared<net::ConnectionCounter>(config_.mqtt.max_connections)),
       tick_timer_(pool_.at(0)),
       shutdown_timer_(pool_.at(0)),

@@ -112,6 +112,7 @@ void bridge_metrics(Exposition& e, const nlohmann::json& bridges) {
         {"mqgate_bridge_forwarded_in_total", "counter", "Upstream messages published on this node.", "forwarded_in"},
         {"mqgate_bridge_queued", "gauge", "Messages waiting to go upstream or awaiting its acknowledgement.", "queued"},
         {"mqgate_bridge_dropped_total", "counter", "Messages dropped from a full bridge queue.", "dropped"},
+        {"mqgate_bridge_denied_total", "counter", "Messages the local ACL kept from crossing the bridge.", "denied"},
         {"mqgate_bridge_failures_total", "counter", "Upstream connection attempts that failed and connections that ended.",
          "failures"},
     };

@@ -109,8 +109,8 @@ std::uint64_t Broker::subscribe(std::string filter, MessageCallback on_message, 
                         {std::move(filter), std::make_shared<const MessageCallback>(std::move(on_message)), {}, relays});
 }
 
-std::uint64_t Broker::subscribe_staged(std::string filter, StageCallback stage) {
-    return add_internal(*core_, {std::move(filter), nullptr, std::move(stage)});
+std::uint64_t Broker::subscribe_staged(std::string filter, StageCallback stage, bool relays) {
+    return add_internal(*core_, {std::move(filter), nullptr, std::move(stage), relays});
 }
 
 void Broker::unsubscribe(std::uint64_t subscription_id) {

@@ -167,8 +167,9 @@ public:
     // into the broker; the job it returns (if any) runs after the lock is
     // released and the batch submitted, like a MessageCallback; returning none
     // means it did not take the message (not counted in PublishResult::matched).
+    // `relays` as for subscribe() (a bridge's durable out queue).
     using StageCallback = std::function<std::function<void()>(const MessagePtr&, store::Batch*)>;
-    std::uint64_t subscribe_staged(std::string filter, StageCallback stage);
+    std::uint64_t subscribe_staged(std::string filter, StageCallback stage, bool relays = false);
     // Ends a subscribe() or subscribe_staged() subscription.
     void unsubscribe(std::uint64_t subscription_id);
 

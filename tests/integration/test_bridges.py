@@ -209,14 +209,16 @@ class BridgeTest(unittest.TestCase):
         sub = self.paho(b, "sub-b", "kill/#", qos=1)
         up.stop()
         wait_state(a, lambda s: s["state"] != "connected", "down")
-        count = 50
+        count = 200
         pub = self.paho(a, "pub-a")
-        for i in range(count):
-            pub.publish("kill/seq", str(i), qos=1)
-        # Each QoS 1 message waiting upstream is in the store once its write committed.
-        wait_state(a, lambda s: s["stored"] == count, "stored")
-        pub.stop()
+        sent = [pub.publish("kill/seq", str(i), qos=1, wait=False) for i in range(count)]
+        # Acknowledged means stored: the bridge's copy is written with the publish, so a kill -9 the
+        # moment the last PUBACK arrives (PUBACKs come in order) loses none of them.
+        for info in sent:
+            info.wait_for_publish(WAIT)
+            self.assertTrue(info.is_published(), "a PUBACK did not come")
         a.kill()  # SIGKILL
+        pub.stop()
         again = Gateway(config_a, data_dir=a.data_dir)
         again.start()
         self.closers.append(lambda: again.stop() if again.alive() else again.kill())
@@ -225,6 +227,42 @@ class BridgeTest(unittest.TestCase):
         got = [int(m.payload) for m in sub.collect(count, timeout=30)]
         self.assertEqual(got, list(range(count)))
         wait_state(again, lambda s: s["queued"] == 0, "drained")
+
+    def test_the_local_acl_applies_to_the_bridge_as_local_username(self):
+        """The bridge is a client of the local ACL: what comes in must be writable, what goes out
+        readable, by its local_username; the rest stays where it is and is counted."""
+        up = self.upstream()
+        workdir = tempfile.mkdtemp(prefix="mqgate-acl-")
+        self.closers.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+        acl = os.path.join(workdir, "acl")
+        with open(acl, "w") as f:
+            f.write("topic readwrite #\n"  # anonymous clients (this test's own) may do anything
+                    "user edge\n"
+                    "topic write in/open/#\n"
+                    "topic read out/open/#\n")
+        a = Gateway({"node_name": "a", "auth": {"acl_file": acl},
+                     "bridges": [bridge([up.address], local_username="edge")]})
+        a.start()
+        self.closers.append(lambda: a.stop() if a.alive() else a.kill())
+        wait_state(a, lambda s: s["state"] == "connected", "connected")
+        self.assertEqual(bridge_state(a)["local_username"], "edge")
+
+        local = self.paho(a, "local-a", "in/#", qos=1)
+        remote = PahoClient("remote")
+        self.closers.append(remote.stop)
+        remote.connect(up.port)
+        remote.subscribe("out/#", 1)
+        # In: the refused topic first, so it would arrive first if it crossed (a bridge keeps order).
+        remote.publish("in/closed/1", "no", qos=1)
+        remote.publish("in/open/1", "yes", qos=1)
+        self.assertEqual([(m.topic, m.payload) for m in local.collect(1, timeout=WAIT)], [("in/open/1", b"yes")])
+        # Out: the same, the other way.
+        local.publish("out/closed/1", "no", qos=1)
+        local.publish("out/open/1", "yes", qos=1)
+        self.assertEqual([(m.topic, m.payload) for m in remote.collect(1, timeout=WAIT)], [("out/open/1", b"yes")])
+        state = wait_state(a, lambda s: s["denied"] == 2, "denied twice")
+        self.assertEqual(state["forwarded_in"], 1)
+        self.assertIn("the ACL keeps 'in/closed/1' from crossing in", a.log_tail(200))
 
     def test_an_upstream_message_is_acknowledged_once_stored(self):
         """The bridge's PUBACK to the upstream is a promise: a kill -9 of the node right after the

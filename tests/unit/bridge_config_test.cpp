@@ -27,7 +27,7 @@ std::string error_key(const std::string& bridge) {
 
 TEST(BridgeConfig, FullEntryIsRead) {
     const Config c = parse(R"({"bridges": [ {"name": "up", "addresses": ["emqx1:1883", "[::1]:8883"],
-        "client_id": "edge-up", "username": "u", "password": "p", "clean_session": true, "keepalive": 30,
+        "client_id": "edge-up", "username": "u", "password": "p", "local_username": "bridge-up", "clean_session": true, "keepalive": 30,
         "topics": [ {"filter": "sensors/#", "direction": "out", "qos": 2, "local_prefix": "", "remote_prefix": "site1/"},
                     {"filter": "cmd/#", "direction": "in", "qos": 0} ],
         "queue": {"max_messages": 5, "max_bytes": 2048}, "reconnect": {"min_ms": 100, "max_ms": 1000} } ]})");
@@ -41,6 +41,7 @@ TEST(BridgeConfig, FullEntryIsRead) {
     EXPECT_EQ(b.addresses[1].text(), "[::1]:8883");
     EXPECT_FALSE(b.tls);
     EXPECT_EQ(b.client_id, "edge-up");
+    EXPECT_EQ(b.local_username, "bridge-up");
     EXPECT_TRUE(b.clean_session);
     EXPECT_EQ(b.keepalive, 30);
     ASSERT_EQ(b.topics.size(), 2u);
