@@ -8,21 +8,26 @@
 #              {"filter": "bench/#", "direction": "both", "qos": 1}
 #   mosquitto: A, B = mosquitto, each with "connection up / topic bench/# both 1"
 #
-# Usage: bench/bridge_bench.sh --mqgate PATH --bench PATH [--duration S] [--rounds N]
+# Usage: bench/bridge_bench.sh --mqgate PATH --bench PATH [--duration S] [--rounds N] [--smoke]
 # Prints one line per broker and round, then the medians and their ratio.
+# --smoke (ctest bench.bridge_smoke): one short round of mqgate alone,
+# failing if its bridges lost a message; no speed is asserted.
 set -euo pipefail
 
 mqgate_bin=""
 bench_bin=""
 duration=5
 rounds=3
+smoke=0
+brokers="mqgate mosquitto"
 while (($#)); do
   case $1 in
     --mqgate) mqgate_bin=$2; shift ;;
     --bench) bench_bin=$2; shift ;;
     --duration) duration=$2; shift ;;
     --rounds) rounds=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --smoke) smoke=1; rounds=1; duration=1; brokers=mqgate ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bridge_bench: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -47,6 +52,20 @@ wait_port() {
     sleep 0.1
   done
   echo "bridge_bench: nothing listens on $1" >&2
+  exit 1
+}
+
+# Waits (bounded) until the bridges carry a message from A to B: both are
+# connected and subscribed upstream, whichever broker runs them.
+wait_crossing() {  # port_a port_b
+  mosquitto_sub -h 127.0.0.1 -p "$2" -t bench/ready -q 1 -C 1 -W 20 >/dev/null &
+  local sub=$!
+  for _ in $(seq 200); do
+    mosquitto_pub -h 127.0.0.1 -p "$1" -t bench/ready -m up -q 1
+    kill -0 "$sub" 2>/dev/null || { wait "$sub" && return 0; break; }
+    sleep 0.1
+  done
+  echo "bridge_bench: no message crossed from A to B" >&2
   exit 1
 }
 
@@ -91,13 +110,11 @@ run_round() {  # broker
   if [[ $1 == mqgate ]]; then
     start_mqgate a "$a" "$up"
     start_mqgate b "$b" "$up"
-    # Connected and subscribed upstream: GET /api/v1/bridges would say so; the
-    # generator's subscribers connect first and it warms up for a second.
   else
     start_mosquitto a "$a" "$up"
     start_mosquitto b "$b" "$up"
   fi
-  sleep 1  # the bridges connect and subscribe upstream (bench script: no event to wait on)
+  wait_crossing "$a" "$b"
   "$bench_bin" fanin-qos1 --port "$a" --sub-port "$b" --duration "$duration" --publishers 16 \
     --filter 'bench/#' 2>"$work/bench.err" | tail -1
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -107,13 +124,18 @@ run_round() {  # broker
 
 declare -A rates
 for ((r = 1; r <= rounds; ++r)); do
-  for broker in mqgate mosquitto; do
+  for broker in $brokers; do
     line=$(run_round "$broker")
     rate=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(round(d["rate"]), d.get("lost", 0))' "$line")
     echo "$broker round $r: ${rate% *} msg/s, lost ${rate#* }"
+    if ((smoke)) && [[ $broker == mqgate && ${rate#* } != 0 ]]; then
+      echo "bridge_bench: mqgate's bridges lost messages" >&2
+      exit 1
+    fi
     rates[$broker]+="${rate% *} "
   done
 done
+((smoke)) && exit 0
 python3 - "${rates[mqgate]}" "${rates[mosquitto]}" <<'PY'
 import statistics, sys
 m, q = (statistics.median(map(float, a.split())) for a in sys.argv[1:3])
