@@ -16,6 +16,8 @@ import unittest
 import urllib.error
 import urllib.request
 
+import websocket
+
 import harness
 import packets
 from certificates import Certificates
@@ -142,11 +144,15 @@ class BridgeTest(unittest.TestCase):
         self.assertEqual(state["client_id"], "a-up")
         wait_state(b, lambda s: s["forwarded_in"] == 3, "3 forwarded in")
 
-    def test_rest_publish_on_a_reaches_sse_subscriber_on_b(self):
+    def test_rest_publish_on_a_reaches_sse_and_json_stream_subscribers_on_b(self):
         up = self.upstream()
         a, b = self.two_nodes(up)
         sse = SseReader(b, "rest/#")
         self.closers.append(sse.close)
+        stream = websocket.create_connection("ws://127.0.0.1:%d/api/v1/stream" % b.ports["http"], timeout=WAIT)
+        self.closers.append(stream.close)
+        stream.send(json.dumps({"op": "subscribe", "id": 1, "filter": "rest/#", "qos": 1}))
+        self.assertEqual(json.loads(stream.recv())["type"], "ack")
         body = json.dumps({"topic": "rest/x", "payload": "from rest", "qos": 1}).encode()
         req = urllib.request.Request("http://127.0.0.1:%d/api/v1/publish" % a.ports["http"], data=body,
                                      headers={"Content-Type": "application/json"})
@@ -155,6 +161,8 @@ class BridgeTest(unittest.TestCase):
             self.assertIn(r.status, (200, 202))
         msg = sse.next_message()
         self.assertEqual((msg["topic"], msg["payload"]), ("rest/x", "from rest"))
+        msg = json.loads(stream.recv())
+        self.assertEqual((msg["type"], msg["topic"], msg["payload"]), ("message", "rest/x", "from rest"))
 
     def test_retained_on_a_is_seen_by_a_new_subscriber_on_b(self):
         up = self.upstream()
