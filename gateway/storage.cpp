@@ -38,6 +38,8 @@ void check_storage(const config::Config& config) {
     if (fs::exists(file, ec)) {
         try {
             store::Store::open(options.store_options())->close();
+        } catch (const store::StoreInUse&) {
+            // The running node's (--check-config before a SIGHUP): it read the file when it started.
         } catch (const store::StoreError& e) {
             throw config::ConfigError(source, key, e.what());
         }

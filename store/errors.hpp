@@ -25,6 +25,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Another process holds the store (store/file_lock.hpp).
+class StoreInUse : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
 }  // namespace mqgate::store
 
 template <>

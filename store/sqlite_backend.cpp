@@ -10,6 +10,7 @@
 
 #include "store/backend.hpp"
 #include "store/errors.hpp"
+#include "store/file_lock.hpp"
 #include "store/load_check.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/sqlite_schema.hpp"
@@ -85,7 +86,7 @@ struct WriteStatements {
 
 class SqliteBackend final : public Backend {
 public:
-    SqliteBackend(const std::string& path, Sync sync) : db_(path), statements_(prepared(db_, sync)) {
+    SqliteBackend(const std::string& path, Sync sync) : lock_(path), db_(path), statements_(prepared(db_, sync)) {
         SqliteStatement stmt(db_, "SELECT value FROM meta WHERE key = 'next_id'");
         if (stmt.step() != SQLITE_ROW) throw StoreError(db_.describe("cannot read next_id"));
         next_id_ = static_cast<std::uint64_t>(stmt.column_int(0));
@@ -206,6 +207,7 @@ private:
     }
     int apply(const op::Remove& o) { return statements_.remove.bind_text(1, o.queue).bind(2, signed_id(o.seq)).run(); }
 
+    FileLock lock_;  // first: no second process opens the file while this one has it
     SqliteDb db_;
     WriteStatements statements_;
     std::uint64_t next_id_ = 1;

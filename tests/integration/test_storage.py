@@ -302,6 +302,22 @@ class StorageTest(unittest.TestCase):
         self.assertEqual(run.returncode, 2, run.stderr)
         self.assertIn("not a mqgate store", run.stderr)
 
+    def test_a_second_process_on_the_same_store_stops_at_start_up(self):
+        """Two nodes committing over each other's sessions would corrupt both: the second one is
+        refused, --check-config still passes while the first runs, and a kill -9 leaves no lock."""
+        first = self.start()
+        path = os.path.join(self.data, "mqgate.db")
+        run = self.run_gateway()
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn(path + ".lock: the store is in use by another mqgate process (pid %d)" % first.proc.pid,
+                      run.stderr)
+        self.assertTrue(first.alive())
+        run = self.run_gateway("--check-config")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        first.kill()  # SIGKILL: the kernel drops the lock with the process
+        again = self.start()
+        self.assertTrue(again.alive())
+
     def test_full_disk_withholds_acks_then_recovers(self):
         """A file-size limit stands in for a full disk: writes past it fail."""
         gw = self.start(preexec_fn=small_disk)
