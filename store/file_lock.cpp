@@ -28,7 +28,7 @@ std::string holder_of(int fd) {
 FileLock::FileLock(const std::string& store_path) {
     const std::string path = store_path + ".lock";
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw StoreError(path + ": cannot open the lock file: " + std::strerror(errno));
+    if (fd_ < 0) throw StoreError(store_path + ": cannot open: cannot create its lock file " + path + ": " + std::strerror(errno));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         const int error = errno;
         const std::string holder = error == EWOULDBLOCK ? holder_of(fd_) : std::string();

@@ -120,8 +120,9 @@ TEST_F(StoreSqliteTest, ACorruptFileIsRefused) {
 
 TEST_F(StoreSqliteTest, AnUnopenablePathIsRefusedNamingIt) {
     const std::string error = open_error(dir_.file("no-such-dir/mqgate.db"));
-    EXPECT_EQ(error.rfind(dir_.file("no-such-dir/mqgate.db") + ": cannot open: unable to open database file", 0), 0u)
-        << error;
+    // The lock file next to it (store/file_lock.hpp) is the first thing that cannot be created.
+    EXPECT_EQ(error.rfind(dir_.file("no-such-dir/mqgate.db") + ": cannot open: ", 0), 0u) << error;
+    EXPECT_NE(error.find("No such file or directory"), std::string::npos) << error;
 }
 
 // With synchronous=FULL every commit waits for an fsync: submitters on 8 threads then share commits
