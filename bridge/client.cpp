@@ -137,6 +137,20 @@ void BridgeClient::store_remove(std::uint64_t seq) {
     if (store_->submit(std::move(batch), [](std::error_code) noexcept {})) update([](BridgeStatus& s) { ++s.store_errors; });
 }
 
+std::size_t BridgeClient::discard_stored() {
+    if (!store_) return 0;
+    store::Batch batch;
+    std::size_t n = 0;
+    store::for_each_queue_item(*store_, queue_name(), [&](const store::QueueItem& stored) {
+        batch.add(store::op::Remove{queue_name(), stored.seq});
+        ++n;
+    });
+    // One write for them all; one the store refuses stays behind, as before this existed.
+    if (n && store_->submit(std::move(batch), [](std::error_code) noexcept {}))
+        update([](BridgeStatus& s) { ++s.store_errors; });
+    return n;
+}
+
 void BridgeClient::start() {
     std::vector<std::string> filters;
     for (const auto& route : routes_)

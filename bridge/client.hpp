@@ -84,6 +84,11 @@ public:
     // Unsubscribes locally at once (any thread); on its own thread sends
     // DISCONNECT and closes. The broker is not touched after this returns.
     void stop();
+    // After stop() and a flush of the store: deletes what the store's queue
+    // holds for this bridge (SIGHUP removed it; a later bridge of the same
+    // name starts empty, as a removed webhook's successor does). Returns how
+    // many were deleted; throws StoreError if the store cannot be read.
+    std::size_t discard_stored();
 
     const config::BridgeOptions& options() const noexcept { return options_; }
     const std::string& client_id() const noexcept { return client_id_; }

@@ -4,6 +4,9 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "store/errors.hpp"
+#include "support/log.hpp"
+
 namespace mqgate::bridge {
 
 namespace asio = boost::asio;
@@ -90,6 +93,18 @@ std::size_t BridgeService::reload(const config::Config& config) {
     for (const auto& gone : old) gone->stop();
     // What the stopped ones wrote is committed before the new ones read it back.
     if (store_ && !old.empty()) store_->flush();
+    for (const auto& gone : old) {
+        const std::string& name = gone->options().name;
+        if (std::any_of(next.begin(), next.end(), [&](const auto& c) { return c->options().name == name; }))
+            continue;  // changed, not removed: the new definition takes back what is stored
+        try {
+            LOG_INFO("bridge '" << name << "': removed; " << gone->discard_stored()
+                                << " stored message(s) waiting to go upstream discarded");
+        } catch (const store::StoreError& e) {
+            LOG_ERROR("bridge '" << name << "': removed; its stored messages could not be read (" << e.what()
+                                 << ") and stay in the store");
+        }
+    }
     for (const auto& client : fresh) {
         client->restore();
         client->start();

@@ -49,9 +49,9 @@ def wait_state(gw, predicate, what, timeout=WAIT):
     """The bridge's state has no event to wait on: polled with a deadline."""
     last = []
 
-    def check():
-        last[:] = [bridge_state(gw)]
-        return predicate(last[0])
+    def check():  # an empty list (a SIGHUP not applied yet) is not the state asked for
+        last[:] = get(gw, "/api/v1/bridges")[1]["data"][:1] or [None]
+        return last[0] is not None and predicate(last[0])
 
     if not harness.poll(check, timeout):
         raise AssertionError("bridge not %s within %.0f s: %r\n%s" % (what, timeout, last, gw.log_tail(40)))
@@ -462,6 +462,34 @@ class BridgeTest(unittest.TestCase):
         state = wait_state(a, lambda s: s["name"] == "second" and s["state"] == "connected", "replaced")
         self.assertEqual(state["address"], up.address)
         self.assertEqual(len(get(a, "/api/v1/bridges")[1]["data"]), 1)
+
+    def test_a_removed_bridge_discards_what_it_stored(self):
+        """As a removed webhook: its stored messages are deleted, and a later bridge of the same
+        name starts empty instead of sending what an operator took out of service."""
+        up = self.upstream()
+        dead = "127.0.0.1:%d" % free_port()
+        a = self.node("a", [bridge([dead], name="old", topics=[{"filter": "q/#", "direction": "out", "qos": 1}])])
+        pub = self.paho(a, "pub-a")
+        for i in range(5):
+            pub.publish("q/%d" % i, "stale", qos=1)  # acknowledged: stored with the publish
+        wait_state(a, lambda s: s["stored"] == 5, "5 stored")
+        config = os.path.join(a.workdir, "mqgate.json")
+        with open(config, "w") as f:
+            json.dump({"node_name": "a", "bridges": []}, f)
+        a.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(harness.poll(lambda: "5 stored message(s) waiting to go upstream discarded" in a.log_text(),
+                                     WAIT), a.log_tail(40))
+        watcher = PahoClient("watcher", True)
+        self.closers.append(watcher.stop)
+        watcher.connect(up.port)
+        watcher.subscribe("q/#", 1)
+        with open(config, "w") as f:
+            json.dump({"node_name": "a", "bridges": [
+                bridge([up.address], name="old", topics=[{"filter": "q/#", "direction": "out", "qos": 1}])]}, f)
+        a.proc.send_signal(signal.SIGHUP)
+        wait_state(a, lambda s: s["state"] == "connected", "connected")
+        pub.publish("q/end", "fresh", qos=1)
+        self.assertEqual([(m.topic, m.payload) for m in watcher.until("q/end", timeout=WAIT)], [("q/end", b"fresh")])
 
     def test_wrong_credentials_are_shown_and_backed_off(self):
         up = self.upstream(users={"bridge": "right"})
