@@ -27,7 +27,7 @@ const char* usage =
     "retained:  --messages 100000 --window 100 --settle 1\n"
     "http-publish: --http-port 8080 --connections 32 --wrk-threads 1 --payload 64 --qos 0 --wrk wrk\n"
     "requests:  --devices 10 --parallel 8 --payload 64 --http-port 0 (0: bare MQTT round trips only)\n"
-    "ws-fanout: --http-port 8080 --clients 1000 --payload 64 --e2e-window 20 --overload X (then X times the saturated rate, open loop)\n"
+    "ws-fanout: --http-port 8080 --clients 1000 --payload 64 --e2e-window 20 --overload X (then X times the saturated rate, open loop) --deflate 1 (clients offer permessage-deflate)\n"
     "ws-throughput: --http-port 8080 --publishers 10 --payload 64 --e2e-window 500\n"
     "webhooks:  --receiver-port P (mqgate's webhook URL's) --publishers 16 --payload 64 --e2e-window 500\n"
     "           --batch N (reported; the gateway's batch.max_events)\n";

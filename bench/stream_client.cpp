@@ -1,5 +1,7 @@
 #include "bench/stream_client.hpp"
 
+#include <zlib.h>
+
 #include <cstring>
 #include <memory>
 
@@ -25,8 +27,39 @@ std::uint64_t number_after(std::string_view text, std::string_view key) {
 
 }  // namespace
 
-StreamClient::StreamClient(asio::io_context& io, Flow& flow, StreamCounts& counts, std::string filter)
-    : io_(io), socket_(io), flow_(flow), counts_(counts), filter_(std::move(filter)), in_(read_size) {}
+struct StreamClient::Inflater {
+    z_stream z{};
+    Inflater() { inflateInit2(&z, -15); }  // raw deflate, any window up to 32 KiB
+    ~Inflater() { inflateEnd(&z); }
+};
+
+StreamClient::StreamClient(asio::io_context& io, Flow& flow, StreamCounts& counts, std::string filter, bool deflate)
+    : io_(io), socket_(io), flow_(flow), counts_(counts), filter_(std::move(filter)), in_(read_size), deflate_(deflate) {}
+
+StreamClient::~StreamClient() = default;
+
+bool StreamClient::inflate(std::string_view payload) {
+    // RFC 7692 7.2.2: the sender left off the flush's 00 00 ff ff; it goes back on.
+    static constexpr unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
+    inflated_.clear();
+    z_stream& z = inflater_->z;
+    char out[16 * 1024];
+    for (const std::string_view piece : {payload, std::string_view(reinterpret_cast<const char*>(tail), 4)}) {
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(piece.data()));
+        z.avail_in = static_cast<uInt>(piece.size());
+        // Bounded: each turn consumes input or fills `out`; a full `out` may leave more to flush.
+        for (bool full = true; z.avail_in > 0 || full;) {
+            z.next_out = reinterpret_cast<Bytef*>(out);
+            z.avail_out = sizeof out;
+            const int rc = ::inflate(&z, Z_SYNC_FLUSH);
+            if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
+            inflated_.append(out, sizeof out - z.avail_out);
+            full = z.avail_out == 0;
+            if (rc == Z_BUF_ERROR && !full) break;
+        }
+    }
+    return true;
+}
 
 void StreamClient::start(const tcp::endpoint& http) {
     socket_.async_connect(http, [this, http](const boost::system::error_code& ec) {
@@ -35,7 +68,9 @@ void StreamClient::start(const tcp::endpoint& http) {
         request_ = "GET /api/v1/stream HTTP/1.1\r\nHost: " + http.address().to_string() + ":" +
                    std::to_string(http.port()) +
                    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+                   (deflate_ ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") +
+                   "\r\n";
         asio::async_write(socket_, asio::buffer(request_), [this](const boost::system::error_code& ec, std::size_t) {
             if (ec) return fail("stream handshake", ec);
             read_response();
@@ -58,6 +93,12 @@ void StreamClient::read_response() {
                                 }
                                 if (got.substr(0, 12) != "HTTP/1.1 101")
                                     return fail("stream handshake", asio::error::connection_refused);
+                                if (deflate_) {
+                                    if (got.substr(0, end).find("permessage-deflate") == std::string_view::npos)
+                                        return fail("permessage-deflate not agreed (http.stream_compression off?)",
+                                                    asio::error::operation_not_supported);
+                                    inflater_ = std::make_unique<Inflater>();
+                                }
                                 std::memmove(in_.data(), in_.data() + end + 4, filled_ - end - 4);
                                 filled_ -= end + 4;
                                 send(0x1, nlohmann::json{{"op", "subscribe"}, {"id", 1}, {"filter", filter_}, {"qos", 0}}
@@ -99,7 +140,10 @@ void StreamClient::handle_frames() {
         if (header + len > in_.size()) return fail("stream read", asio::error::message_size);
         if (filled_ - at < header + len) break;
         const std::string_view payload(in_.data() + at + header, len);
-        if (opcode == 0x1) on_text(payload);
+        if (opcode == 0x1 && (p[at] & 0x40)) {  // RSV1: compressed
+            if (!inflater_ || !inflate(payload)) return fail("stream read: bad compressed message", asio::error::invalid_argument);
+            on_text(inflated_);
+        } else if (opcode == 0x1) on_text(payload);
         else if (opcode == 0x9) send(0xa, payload);
         else if (opcode == 0x8) return fail("stream closed by the server", asio::error::eof);
         at += header + len;

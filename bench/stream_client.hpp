@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,14 +22,17 @@ struct StreamCounts {
     std::atomic<std::uint64_t> messages{0};
     std::atomic<std::uint64_t> notices{0};  // "dropped" frames
     std::atomic<std::uint64_t> dropped{0};  // the sum of their counts
-    std::atomic<std::uint64_t> bytes{0};
+    std::atomic<std::uint64_t> bytes{0};    // read off the sockets, frames and headers included
 };
 
 class StreamClient {
 public:
     // `flow` is the closed-loop publisher's: each message adds to its
     // delivered count and wakes it when it waits.
-    StreamClient(asio::io_context& io, Flow& flow, StreamCounts& counts, std::string filter);
+    // `deflate`: offers permessage-deflate, as a browser does, and inflates
+    // what comes compressed (the handshake must agree to it).
+    StreamClient(asio::io_context& io, Flow& flow, StreamCounts& counts, std::string filter, bool deflate = false);
+    ~StreamClient();
 
     std::atomic<bool> subscribed{false};
     asio::io_context& context() { return io_; }
@@ -40,6 +44,8 @@ private:
     // Walks the whole frames in in_[0, filled_); keeps a partial one.
     void handle_frames();
     void on_text(std::string_view text);
+    // A compressed message's text into inflated_; false on a bad stream.
+    bool inflate(std::string_view payload);
     void send(std::uint8_t opcode, std::string_view payload);
     void fail(const char* where, const boost::system::error_code& ec);
 
@@ -52,6 +58,10 @@ private:
     std::vector<char> in_;
     std::size_t filled_ = 0;
     std::uint64_t messages_ = 0;
+    const bool deflate_;
+    struct Inflater;
+    std::unique_ptr<Inflater> inflater_;  // the handshake agreed to permessage-deflate
+    std::string inflated_;
     std::uint64_t notices_ = 0;
     std::uint64_t dropped_ = 0;
 };

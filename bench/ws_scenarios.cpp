@@ -130,6 +130,7 @@ nlohmann::json run_ws_fanout(const Common& c, Args& a) {
     const tcp::endpoint http(c.broker.address(), static_cast<unsigned short>(a.integer("http-port", 8080)));
     const auto clients = static_cast<std::size_t>(a.integer("clients", 1000));
     const double overload = a.number("overload", 0);
+    const bool deflate = a.integer("deflate", 0) != 0;  // 1: the clients offer permessage-deflate
     PublisherConfig cfg;
     cfg.topic = "bench/ws";
     cfg.payload = static_cast<std::size_t>(a.integer("payload", 64));
@@ -140,7 +141,7 @@ nlohmann::json run_ws_fanout(const Common& c, Args& a) {
                        {"unit", "deliveries/s"},
                        {"params",
                         {{"clients", clients}, {"payload", cfg.payload}, {"e2e_window", cfg.e2e_window},
-                         {"overload", overload}}}};
+                         {"overload", overload}, {"deflate", deflate}}}};
     if (!upgrades(http, "/api/v1/stream", nullptr)) {
         out["skipped"] = "endpoint not available (no WebSocket upgrade on /api/v1/stream)";
         return out;
@@ -151,7 +152,7 @@ nlohmann::json run_ws_fanout(const Common& c, Args& a) {
     StreamCounts counts;
     std::vector<std::unique_ptr<StreamClient>> streams;
     for (std::size_t i = 0; i < clients; ++i) {
-        streams.push_back(std::make_unique<StreamClient>(pool.next(), flows[0], counts, cfg.topic));
+        streams.push_back(std::make_unique<StreamClient>(pool.next(), flows[0], counts, cfg.topic, deflate));
         auto* s = streams.back().get();
         asio::post(s->context(), [s, http] { s->start(http); });
     }
@@ -202,6 +203,9 @@ nlohmann::json run_ws_fanout(const Common& c, Args& a) {
     out["sent"] = flows[0].sent.load() + flows[1].sent.load();
     out["expected"] = expected;
     out["delivered"] = counts.messages.load();
+    // What a client's network carries per message (WebSocket framing included).
+    if (counts.messages.load() > 0)
+        out["bytes_per_delivery"] = static_cast<double>(counts.bytes.load()) / static_cast<double>(counts.messages.load());
     out["dropped"] = counts.dropped.load();
     out["notices"] = counts.notices.load();
     out["lost"] = expected > accounted ? expected - accounted : 0;

@@ -79,6 +79,8 @@ struct HttpOptions {
     std::size_t ws_max_message_size = 65536;         // bytes per WebSocket message (JSON stream)
     std::size_t ws_send_queue_bytes = 1 << 20;       // per WebSocket client; over -> close 1008
     std::size_t ws_send_queue_frames = 1000;         // per WebSocket client; over -> close 1008
+    bool stream_compression = false;                 // JSON stream: permessage-deflate / SSE gzip when offered
+    int stream_compression_level = 1;                // zlib level, 1 (fastest) to 9 (smallest)
     std::size_t events_buffer = 1000;                // recent events kept for REST
 };
 

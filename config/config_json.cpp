@@ -196,6 +196,8 @@ void read_http(ObjectReader& r, HttpOptions& h) {
     r.integer("ws_max_message_size", h.ws_max_message_size, 16, unlimited);
     r.integer("ws_send_queue_bytes", h.ws_send_queue_bytes, 1024, unlimited);
     r.integer("ws_send_queue_frames", h.ws_send_queue_frames, 1, unlimited);
+    r.boolean("stream_compression", h.stream_compression);
+    r.integer("stream_compression_level", h.stream_compression_level, 1, 9);
     r.integer("events_buffer", h.events_buffer, 0, 10'000'000);
     r.finish();
 }
@@ -650,6 +652,8 @@ json to_json(const Config& c) {
           {"ws_max_message_size", h.ws_max_message_size},
           {"ws_send_queue_bytes", h.ws_send_queue_bytes},
           {"ws_send_queue_frames", h.ws_send_queue_frames},
+          {"stream_compression", h.stream_compression},
+          {"stream_compression_level", h.stream_compression_level},
           {"events_buffer", h.events_buffer}}},
         {"requests",
          {{"max_timeout_ms", c.requests.max_timeout_ms},

@@ -123,6 +123,8 @@ void Gateway::bind_listeners() {
     stream_options.ws_max_message_size = h.ws_max_message_size;
     stream_options.ws_send_queue_bytes = h.ws_send_queue_bytes;
     stream_options.ws_send_queue_frames = h.ws_send_queue_frames;
+    stream_options.compression = h.stream_compression;
+    stream_options.compression_level = h.stream_compression_level;
     stream_options.ws_idle_timeout = h.idle_timeout;
     stream_options.mqtt_connect_timeout = config_.mqtt.connect_timeout;
     stream_options.mqtt_write_timeout = config_.mqtt.write_timeout;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <memory>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "events/event_log.hpp"
+#include "http/deflate.hpp"
 #include "http/router.hpp"
 #include "http/stream_core.hpp"
 #include "mqtt/broker.hpp"
@@ -31,6 +33,8 @@ using boost::system::error_code;
 
 // One write carries at most this much, so a single write stays short.
 constexpr std::size_t max_batch_bytes = 64 * 1024;
+// The gzip window: 4 KiB holds the recent events, whose keys and topics are what repeats.
+constexpr int gzip_window_bits = 12;
 
 struct SseRequest {
     std::vector<std::pair<std::string, std::uint8_t>> filters;
@@ -106,11 +110,13 @@ std::optional<Refusal> parse_request(const StreamRequest& request, std::size_t m
 }
 
 // The answer's header lines (no blank line yet): the stream follows them
-// after GET, nothing after HEAD.
-std::string sse_header(const StreamOptions& options, std::string_view origin) {
+// after GET, nothing after HEAD. `gzip`: the body is one gzip stream.
+std::string sse_header(const StreamOptions& options, std::string_view origin, bool gzip) {
     std::string header =
         "HTTP/1.1 200 OK\r\nServer: mqgate\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
         "X-Accel-Buffering: no\r\nTransfer-Encoding: chunked\r\n";
+    if (gzip) header += "Content-Encoding: gzip\r\n";
+    if (options.compression) header += "Vary: Accept-Encoding\r\n";
     const auto allow = allowed_origin(options.cors_origins, origin);
     if (!allow.empty()) header += "Access-Control-Allow-Origin: " + allow + "\r\nVary: Origin\r\n";
     return header;
@@ -118,8 +124,13 @@ std::string sse_header(const StreamOptions& options, std::string_view origin) {
 
 class SseStream final : public StreamTransport, public std::enable_shared_from_this<SseStream> {
 public:
-    SseStream(net::FlexStream stream, const StreamOptions& options)
-        : stream_(std::move(stream)), options_(options), keepalive_(stream_.get_executor()), grace_(stream_.get_executor()) {}
+    SseStream(net::FlexStream stream, const StreamOptions& options, bool gzip)
+        : stream_(std::move(stream)),
+          options_(options),
+          gzip_(gzip ? std::make_unique<Deflater>(Deflater::Format::gzip, options.compression_level, gzip_window_bits)
+                     : nullptr),
+          keepalive_(stream_.get_executor()),
+          grace_(stream_.get_executor()) {}
 
     void start(const SseRequest& req, std::string origin, const std::shared_ptr<StreamHub>& hub, events::EventLog& events) {
         const std::weak_ptr<SseStream> weak = weak_from_this();
@@ -139,8 +150,8 @@ public:
                 });
             });
 
-        pending_ = sse_header(options_, origin) + "\r\n";
-        append_chunk(": mqgate stream\n\n");
+        pending_ = sse_header(options_, origin, gzip_ != nullptr) + "\r\n";
+        append_body(": mqgate stream\n\n");
         // Retained messages and replayed events are queued by now and follow
         // the header in order.
         for (const auto& [filter, qos] : req.filters) core_->subscribe(filter, qos);
@@ -163,6 +174,24 @@ private:
             if (ec) return self->finish();
             self->read();
         });
+    }
+
+    // Body text into the next chunk: as it is, or through the gzip stream,
+    // flushed so that the client can read every event at once. False (the
+    // stream is cut) when zlib fails.
+    bool append_body(std::string_view data) {
+        if (!gzip_) {
+            append_chunk(data);
+            return true;
+        }
+        packed_.clear();
+        if (!gzip_->compress(data, packed_)) {
+            LOG_WARN("sse: compression failed; closing the stream");
+            finish();
+            return false;
+        }
+        append_chunk(packed_);
+        return true;
     }
 
     void append_chunk(std::string_view data) {
@@ -193,8 +222,9 @@ private:
             // Everything queued (up to a batch) goes out as one chunk in one write.
             StreamItem item;
             while (pending_.size() + events_.size() < max_batch_bytes && core_->next(item)) append_event(item);
-            if (!events_.empty()) append_chunk(events_);
+            const bool ok = events_.empty() || append_body(events_);
             events_.clear();
+            if (!ok) return;
         }
         if (pending_.empty()) {
             if (closing_) finish();
@@ -217,8 +247,7 @@ private:
             if (ec || self->finished_ || self->closing_) return;
             // A stalled write needs no keepalive behind it.
             if (!self->writing_) {
-                self->append_chunk(": keepalive\n\n");
-                self->write_next();
+                if (self->append_body(": keepalive\n\n")) self->write_next();
             }
             self->arm_keepalive();
         });
@@ -231,7 +260,11 @@ private:
         closing_ = true;
         LOG_INFO("sse: closing stream (" << reason << ')');
         core_->close();
-        append_close_event(code, reason);
+        if (!append_close_event(code, reason)) return;
+        if (gzip_) {
+            packed_.clear();
+            if (gzip_->finish(packed_)) append_chunk(packed_);  // the gzip trailer
+        }
         append_chunk("");  // zero-length chunk: end of the response
         keepalive_.cancel();
         grace_.expires_after(options_.close_grace);
@@ -241,14 +274,14 @@ private:
         write_next();
     }
 
-    void append_close_event(int code, const std::string& reason) {
+    bool append_close_event(int code, const std::string& reason) {
         std::string text = "event: close\ndata: {\"code\":" + std::to_string(code) + ",\"reason\":\"";
         for (char c : reason) {
             if (c == '"' || c == '\\') text += '\\';
             text += c;
         }
         text += "\"}\n\n";
-        append_chunk(text);
+        return append_body(text);
     }
 
     void finish() {
@@ -265,7 +298,9 @@ private:
 
     net::FlexStream stream_;
     const StreamOptions options_;
+    const std::unique_ptr<Deflater> gzip_;  // the client accepts gzip and compression is on
     std::shared_ptr<StreamCore> core_;
+    std::string packed_;          // body text, compressed
     std::string pending_;         // chunks not yet written
     std::string events_;          // the events of the chunk being made
     std::string writing_buffer_;  // the chunks in flight: alive until the write completes
@@ -302,13 +337,14 @@ std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, Stream
             return nullptr;
         }
     }
+    const bool gzip = options.compression && accepts_gzip(request[bhttp::field::accept_encoding]);
     if (head) {
         // RFC 9110 9.3.2: GET's header without the stream.
         const std::string_view origin = request[bhttp::field::origin];
-        send_and_close(std::move(stream), sse_header(options, origin) + "Connection: close\r\n\r\n");
+        send_and_close(std::move(stream), sse_header(options, origin, gzip) + "Connection: close\r\n\r\n");
         return nullptr;
     }
-    auto sse = std::make_shared<SseStream>(std::move(stream), options);
+    auto sse = std::make_shared<SseStream>(std::move(stream), options, gzip);
     sse->start(parsed, std::string(request[bhttp::field::origin]), hub, events);
     return sse;
 }

@@ -35,6 +35,8 @@ struct StreamOptions {
     std::size_t ws_max_message_size = 65536;        // JSON stream: bytes per incoming message
     std::size_t ws_send_queue_bytes = 1 << 20;      // JSON stream/SSE: over -> closed (1008)
     std::size_t ws_send_queue_frames = 1000;        // JSON stream/SSE: over -> closed (1008)
+    bool compression = false;                       // JSON stream/SSE: deflate / gzip when the client offers it
+    int compression_level = 1;                      // zlib's 1..9
     std::chrono::milliseconds ws_idle_timeout{60'000};  // no frame from the peer: ping at half, close at full
     std::chrono::milliseconds sse_keepalive{15'000};    // ": keepalive" comment period
     std::chrono::milliseconds close_grace{10'000};      // a closing stream stuck behind a stalled write is cut

@@ -1,6 +1,9 @@
 #include "http/ws_stream.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +19,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include "events/event_log.hpp"
+#include "http/deflate.hpp"
 #include "http/gated_stream.hpp"
 #include "http/stream_core.hpp"
 #include "mqtt/broker.hpp"
@@ -31,9 +35,15 @@ namespace websocket = boost::beast::websocket;
 // One write carries at most about this much, so a single write stays short.
 constexpr std::size_t max_batch_bytes = 64 * 1024;
 
-// An unmasked, unfragmented text frame (RFC 6455 5.2), as a server sends it.
-void append_text_frame(std::string& out, std::string_view text) {
-    out += static_cast<char>(0x81);  // FIN, opcode text
+// The deflate window mqgate offers (server_max_window_bits): 4 KiB holds a
+// stream's recent messages, whose keys and topics are what repeats, and keeps
+// both ends' state small.
+constexpr int deflate_window_bits = 12;
+
+// An unmasked, unfragmented text frame (RFC 6455 5.2), as a server sends it;
+// `compressed`: its payload is a permessage-deflate message (RSV1, RFC 7692 6).
+void append_text_frame(std::string& out, std::string_view text, bool compressed = false) {
+    out += static_cast<char>(compressed ? 0xC1 : 0x81);  // FIN, [RSV1,] opcode text
     const std::size_t n = text.size();
     if (n < 126) {
         out += static_cast<char>(n);
@@ -59,13 +69,25 @@ public:
         timeouts.idle_timeout = options_.ws_idle_timeout;
         timeouts.keep_alive_pings = true;
         ws_.set_option(timeouts);
-        websocket::permessage_deflate no_deflate;
-        no_deflate.server_enable = false;
-        ws_.set_option(no_deflate);
+        // With compression on, Beast negotiates permessage-deflate and inflates
+        // what the client sends; the messages to the client are this class's
+        // own frames, compressed by deflater_ as the handshake agreed.
+        websocket::permessage_deflate deflate;
+        deflate.server_enable = options_.compression;
+        deflate.server_max_window_bits = deflate_window_bits;
+        // Beast's own deflater sends nothing here (the messages are ours):
+        // the least memory for it.
+        deflate.compLevel = options_.compression_level;
+        deflate.memLevel = 1;
+        ws_.set_option(deflate);
         ws_.read_message_max(options_.ws_max_message_size);
         ws_.text(true);
-        ws_.set_option(websocket::stream_base::decorator(
-            [](websocket::response_type& res) { res.set(beast::http::field::server, "mqgate"); }));
+        // Called on the 101 answer after Beast has put its extension answer in
+        // it; the decorator lives in ws_, a member, so `this` outlives it.
+        ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
+            res.set(beast::http::field::server, "mqgate");
+            agreed_compression(res[beast::http::field::sec_websocket_extensions]);
+        }));
 
         const std::weak_ptr<WsStream> weak = weak_from_this();
         auto executor = ws_.get_executor();
@@ -130,7 +152,17 @@ private:
             return;
         }
         StreamItem item;
-        while (batch_.size() < max_batch_bytes && core_->next(item)) append_text_frame(batch_, *item.json);
+        while (batch_.size() < max_batch_bytes && core_->next(item)) {
+            if (deflater_) {
+                packed_.clear();
+                // One zlib cannot code (out of memory) goes as it is: RFC 7692 lets any message be plain.
+                if (deflater_->compress(*item.json, packed_, reset_each_message_)) {
+                    append_text_frame(batch_, packed_, true);
+                    continue;
+                }
+            }
+            append_text_frame(batch_, *item.json);
+        }
         if (batch_.empty()) return;
         writing_ = true;
         ws_.next_layer().write(asio::buffer(batch_), [self = shared_from_this()](beast::error_code ec) {
@@ -142,6 +174,28 @@ private:
             }
             self->write_next();
         });
+    }
+
+    // The handshake's answer: "permessage-deflate; server_no_context_takeover;
+    // server_max_window_bits=12; ..." when Beast accepted the client's offer.
+    void agreed_compression(std::string_view extensions) {
+        constexpr std::string_view name = "permessage-deflate";
+        if (extensions.substr(0, name.size()) != name) return;
+        int bits = 15;
+        reset_each_message_ = false;
+        std::string_view rest = extensions.substr(name.size());
+        while (!rest.empty()) {
+            const auto semi = rest.find(';');
+            std::string_view param = rest.substr(0, semi);
+            rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+            while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
+            if (param == "server_no_context_takeover") reset_each_message_ = true;
+            constexpr std::string_view window = "server_max_window_bits=";
+            if (param.substr(0, window.size()) == window)
+                std::from_chars(param.data() + window.size(), param.data() + param.size(), bits);
+        }
+        deflater_ = std::make_unique<Deflater>(Deflater::Format::raw, options_.compression_level,
+                                               std::min(bits, deflate_window_bits));
     }
 
     // Closes once the write in flight (if any) is done; a peer that stopped
@@ -190,6 +244,9 @@ private:
     std::shared_ptr<StreamCore> core_;
     beast::flat_buffer in_;
     std::string batch_;  // the frames being written: alive until the write completes
+    std::unique_ptr<Deflater> deflater_;  // permessage-deflate was agreed
+    bool reset_each_message_ = false;     // ... with server_no_context_takeover
+    std::string packed_;                  // one message, compressed
     std::optional<websocket::close_reason> close_code_;  // a close waiting for the write in flight
     asio::steady_timer grace_;
     bool accepted_ = false;
