@@ -1,7 +1,8 @@
 // Raw HTTP/1.1 request bytes (pipelined) through Beast's parser with the
-// server's limits, the session's request mapping (to_request) and the router
-// with every REST route, the static files, CORS and authentication, against a
-// broker holding a client, a subscription and retained messages. No sockets.
+// server's limits, Accept-Encoding as SSE reads it, the session's request
+// mapping (to_request) and the router with every REST route, the static
+// files, CORS and authentication, against a broker holding a client, a
+// subscription and retained messages. No sockets.
 // Every answer must be a known status with well-formed headers and, when it
 // says JSON, a JSON body.
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "config/password_file.hpp"
 #include "events/event_log.hpp"
 #include "http/api.hpp"
+#include "http/deflate.hpp"
 #include "http/http_auth.hpp"
 #include "http/router.hpp"
 #include "http/session.hpp"
@@ -133,6 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         bhttp::request_parser<bhttp::string_body> parser;
         if (!next_request(rest, parser)) break;
         auto& message = parser.get();
+        // The stream endpoints read this one header themselves (SSE gzip).
+        (void)http::accepts_gzip(message[bhttp::field::accept_encoding]);
         if (http::Streams::serves(message.target())) break;  // handed over: the stream target's business
         const bool keep_alive = message.keep_alive();
         const auto request = http::to_request(message);
