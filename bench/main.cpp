@@ -23,7 +23,7 @@ const char* usage =
     "fanout:    --subscribers 100 --qos 0 --payload 64 --e2e-window 100 --ack-window 20\n"
     "latency:   --rate 5000 --qos 1 --payload 64\n"
     "large:     --payload 65536 --qos 0 --e2e-window 8\n"
-    "idle:      --connections 10000 --concurrency 100 --settle 1\n"
+    "idle:      --connections 10000 --concurrency 100 --settle 1 --transport mqtt|mqtt-ws|stream|sse --http-port N\n"
     "retained:  --messages 100000 --window 100 --settle 1\n"
     "http-publish: --http-port 8080 --connections 32 --wrk-threads 1 --payload 64 --qos 0 --wrk wrk\n"
     "requests:  --devices 10 --parallel 8 --payload 64 --http-port 0 (0: bare MQTT round trips only)\n"
