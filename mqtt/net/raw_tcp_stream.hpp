@@ -66,4 +66,12 @@ private:
     std::uint32_t interest_ = 0;  // EPOLLIN/EPOLLOUT bits registered now
 };
 
+// The same socket carrying MQTT over WebSocket once Beast has done the
+// handshake: StreamConnection<RawWsStream> reads and writes it as plain TCP
+// and passes the bytes through ws_framing.hpp on the way.
+class RawWsStream : public RawTcpStream {
+public:
+    using RawTcpStream::RawTcpStream;
+};
+
 }  // namespace mqgate::net

@@ -129,7 +129,7 @@ void StreamConnection<Stream>::read() {
 }
 
 template <class Stream>
-void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, const char* data, std::size_t n) {
+void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, char* data, std::size_t n) {
     if (finished_) return;
     if (ec) {
         DisconnectReason reason = DisconnectReason::network_error;
@@ -147,7 +147,33 @@ void StreamConnection<Stream>::on_read(const boost::system::error_code& ec, cons
     // connect timeout is a deadline, not restarted by each byte a slow peer
     // trickles in.
     if (connected_) last_received_ = Clock::now();
+    if constexpr (ws_frames) {
+        const std::size_t replies = ws_replies_.size();
+        n = deframer_.feed(data, n, ws_replies_);
+        if (ws_replies_.size() != replies) send_ws_replies();
+        if (deframer_.closed() || deframer_.error() != WsError::none) {
+            // What came before the close frame (or the bad one) still counts.
+            drain({data, n});
+            if (deframer_.error() != WsError::none)
+                LOG_DEBUG("closing " << peer_text() << ": WebSocket " << to_string(deframer_.error()));
+            // A client's close without DISCONNECT ends the connection as a lost one (its will is published).
+            close(deframer_.closed() ? DisconnectReason::network_error : DisconnectReason::protocol_error);
+            return;
+        }
+    }
     drain({data, n});
+}
+
+template <class Stream>
+void StreamConnection<Stream>::send_ws_replies() {
+    if constexpr (ws_frames) {
+        {
+            std::lock_guard lock(mutex_);
+            if (write_scheduled_) return;  // the write under way takes them next
+            write_scheduled_ = true;
+        }
+        asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->write(); });
+    }
 }
 
 template <class Stream>
@@ -260,7 +286,9 @@ bool StreamConnection<Stream>::take_batch() {
             b.frames.push_back(std::move(outbound_.front()));
             outbound_.pop_front();
         }
-        if (b.frames.empty()) write_scheduled_ = false;
+        bool replies = false;
+        if constexpr (ws_frames) replies = !ws_replies_.empty();
+        if (b.frames.empty() && !replies) write_scheduled_ = false;
         // A connection quiet until this write (none since the last sweep) is
         // most likely quiet again after it (a CONNACK, a PINGRESP): its ring
         // goes back now rather than at the next sweep, so a burst of new
@@ -268,13 +296,26 @@ bool StreamConnection<Stream>::take_batch() {
         // (memory per idle connection). A busy connection keeps its ring.
         if (!wrote_ && outbound_.empty()) outbound_.shrink();
     }
-    if (b.frames.empty()) {
+    bool replies = false;
+    if constexpr (ws_frames) replies = !ws_replies_.empty();
+    if (b.frames.empty() && !replies) {
         give_back_batch();
         if (close_requested_.load(std::memory_order_acquire)) closing();
         return false;
     }
     wrote_ = true;
     b.buffers.clear();
+    if constexpr (ws_frames) {
+        // Control frames first (they may come between a message's frames), then
+        // the batch as one binary message.
+        if (replies) {
+            b.ws_control.assign(ws_replies_);
+            ws_replies_.clear();
+            ws_replies_.shrink_to_fit();  // an idle connection keeps no buffer
+            b.buffers.push_back(asio::buffer(b.ws_control));
+        }
+        if (!b.frames.empty()) b.buffers.push_back(asio::buffer(b.ws_header.data(), ws_binary_header(b.bytes, b.ws_header)));
+    }
     for (const auto& f : b.frames) {
         b.buffers.push_back(asio::buffer(f.head));
         if (f.payload_of && !f.payload_of->payload.empty()) b.buffers.push_back(asio::buffer(f.payload_of->payload));
@@ -307,6 +348,7 @@ void StreamConnection<Stream>::on_write(const boost::system::error_code& ec, std
     buffered_.fetch_sub(batch_->bytes, std::memory_order_relaxed);
     batch_->frames.clear();
     batch_->bytes = 0;
+    batch_->ws_control.clear();
     give_back_batch();
     broker_.count_bytes(0, n);  // RawTcpStream counts as it writes and passes 0
     if (finished_) return;
@@ -489,6 +531,7 @@ void StreamConnection<Stream>::check(Clock::time_point now) {
 }
 
 template class StreamConnection<RawTcpStream>;
+template class StreamConnection<RawWsStream>;
 template class StreamConnection<TlsByteStream>;
 template class StreamConnection<WsByteStream>;
 

@@ -1,5 +1,6 @@
 // mqtt::Connection over a byte stream: plain TCP, TLS once its handshake is
-// done (tls_byte_stream.hpp) and WebSocket (ws_byte_stream.hpp).
+// done (tls_byte_stream.hpp), WebSocket over TLS (ws_byte_stream.hpp) and
+// WebSocket over plain TCP (RawWsStream: the TCP path with ws_framing.hpp).
 //
 // Threading: every handler runs on the stream's executor, which is one
 // io_context run by one thread. send(), close() and set_keepalive() may come
@@ -31,6 +32,7 @@
 #include "mqtt/net/publish_rate.hpp"
 #include "mqtt/net/raw_tcp_stream.hpp"
 #include "mqtt/net/small_mutex.hpp"
+#include "mqtt/net/ws_framing.hpp"
 #include "mqtt/ring_queue.hpp"
 #include "net/connection_counter.hpp"
 #include "net/epoll_set.hpp"
@@ -61,12 +63,17 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
     // Plain TCP waits in the context's EpollSet; the wrapped streams (TLS,
-    // WebSocket) go through their own asynchronous reads and writes.
-    static constexpr bool raw = std::is_same_v<Stream, RawTcpStream>;
+    // WebSocket over TLS) go through their own asynchronous reads and writes.
+    static constexpr bool raw = std::is_base_of_v<RawTcpStream, Stream>;
+    // WebSocket over plain TCP: frames taken off what is read, and put around what is written.
+    static constexpr bool ws_frames = std::is_same_v<Stream, RawWsStream>;
 
     void begin(std::shared_ptr<mqtt::ClientLink> link);
     void read();
-    void on_read(const boost::system::error_code& ec, const char* data, std::size_t n);
+    // `data` is this connection's to change (RawWsStream unmasks it in place).
+    void on_read(const boost::system::error_code& ec, char* data, std::size_t n);
+    // RawWsStream: ws_replies_ goes out with the next write, even after close().
+    void send_ws_replies();
     // Hands every whole packet in the decoder and `input` (what was just read)
     // to the broker, then reads on, unless the publish rate says to pause first.
     void drain(std::string_view input = {});
@@ -129,6 +136,10 @@ private:
     // Wrapped streams (TLS, WebSocket) read into this; a plain socket reads into
     // its thread's buffer instead, so an idle TCP connection holds none.
     [[no_unique_address]] std::conditional_t<raw, Nothing<1>, std::vector<char>> read_buffer_;
+    // RawWsStream: the frame parser's state, and control frames to send
+    // (pongs, the close answer), written ahead of the next batch.
+    [[no_unique_address]] std::conditional_t<ws_frames, WsDeframer, Nothing<2>> deframer_;
+    [[no_unique_address]] std::conditional_t<ws_frames, std::string, Nothing<3>> ws_replies_;
 
     // Shared with other threads (under mutex_).
     // The four small fields share one word.
@@ -149,6 +160,8 @@ private:
         std::uint32_t bytes = 0;  // a batch is at most max_batch_bytes plus one packet
         std::uint32_t pos = 0;    // RawTcpStream: first `buffers` entry not fully written
         Clock::time_point started;
+        std::array<char, 10> ws_header{};  // RawWsStream: the binary frame around `frames`
+        std::string ws_control;            // RawWsStream: control frames written first
     };
     std::unique_ptr<WriteBatch> batch_;
     static std::unique_ptr<WriteBatch>& spare_batch();

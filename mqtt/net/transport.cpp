@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "mqtt/net/raw_tcp_stream.hpp"
 #include "mqtt/net/tcp_connection.hpp"
 #include "mqtt/net/ws_byte_stream.hpp"
 
@@ -9,6 +10,14 @@ namespace mqgate::net {
 
 void start_ws_connection(MqttWebSocket ws, mqtt::Broker& broker, const ConnectionOptions& options,
                          ConnectionSlot slot) {
+    if (!ws.next_layer().is_tls()) {
+        // Plain ws://: past the handshake Beast has nothing left to do. The
+        // socket goes to the TCP path (epoll readiness, no buffer while idle)
+        // and ws_framing.hpp takes the frames off and puts them on.
+        RawWsStream raw(boost::beast::get_lowest_layer(ws).release_socket());
+        StreamConnection<RawWsStream>::start(std::move(raw), broker, options, std::move(slot));
+        return;
+    }
     StreamConnection<WsByteStream>::start(WsByteStream(std::move(ws)), broker, options, std::move(slot));
 }
 

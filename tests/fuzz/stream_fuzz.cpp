@@ -6,7 +6,13 @@
 //      a text message ending it [MQTT-6.0.0-1];
 //   2: as 1, with the frames built by the target from the input (opcode, FIN,
 //      masked payload slices), so packets are cut across messages;
-//   3: as 2 for /api/v1/stream: text messages are JSON stream ops.
+//   3: as 2 for /api/v1/stream: text messages are JSON stream ops;
+//   4: raw client bytes through mqgate's own frame parser for /mqtt over ws://
+//      (mqtt/net/ws_framing.hpp) in pieces, its output into the MQTT decoder
+//      and a broker link; its answers must be well-formed control frames;
+//   5: frames built as in 2, through that parser and through Beast's: both
+//      must hand over the same binary-message bytes up to where either stops
+//      (differential).
 // Broker traffic runs meanwhile (an MQTT client publishes, events happen), so
 // stream items carry messages and events; every item must be a JSON object.
 #include <cstdint>
@@ -26,6 +32,7 @@
 #include "http/stream_core.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/codec.hpp"
+#include "mqtt/net/ws_framing.hpp"
 #include "support/log.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 #include "tests/fuzz/null_connection.hpp"
@@ -187,6 +194,88 @@ void websocket_bytes(World& w, std::string_view path, std::string_view frames, b
     link->closed(mqtt::DisconnectReason::network_error);
 }
 
+// The binary messages' bytes Beast reads from `frames` (as /mqtt sets it up),
+// up to a text message, a close or an error.
+std::string beast_binary(World& w, std::string_view frames) {
+    boost::asio::io_context ioc;
+    test::stream client(ioc);
+    websocket::stream<test::stream> ws(ioc);
+    ws.next_layer().connect(client);
+    std::string bytes =
+        "GET /mqtt HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n";
+    bytes += frames;
+    ws.next_layer().append(bytes);
+    ws.next_layer().close_remote();
+    websocket::permessage_deflate no_deflate;
+    no_deflate.server_enable = false;
+    ws.set_option(no_deflate);
+    ws.read_message_max(w.broker.limits().max_packet_size);
+    boost::beast::error_code ec;
+    ws.accept(ec);
+    FUZZ_CHECK(!ec);
+    boost::beast::flat_buffer buffer;
+    std::string out;
+    for (;;) {  // ends at the end of `frames` at the latest
+        const auto n = ws.read_some(buffer, 4096, ec);
+        if (ec || ws.got_text()) break;
+        out.append(static_cast<const char*>(buffer.data().data()), n);
+        buffer.consume(n);
+    }
+    return out;
+}
+
+// `frames` through WsDeframer in pieces (sizes taken from the bytes
+// themselves); returns the MQTT bytes it handed over.
+std::string deframed(std::string_view frames) {
+    net::WsDeframer d;
+    std::string replies, out;
+    std::size_t at = 0;
+    while (at < frames.size() && !d.closed() && d.error() == net::WsError::none) {
+        const std::size_t step = 1 + (static_cast<std::uint8_t>(frames[at]) % 61);
+        std::string piece(frames.substr(at, step));
+        at += piece.size();
+        const std::size_t n = d.feed(piece.data(), piece.size(), replies);
+        FUZZ_CHECK(n <= piece.size());
+        out.append(piece.data(), n);
+    }
+    // Every answer is a whole unmasked control frame; after an error the last is a close with 1002 or 1003.
+    std::size_t i = 0, last = 0;
+    while (i < replies.size()) {
+        FUZZ_CHECK(i + 2 <= replies.size());
+        const auto b0 = static_cast<std::uint8_t>(replies[i]), b1 = static_cast<std::uint8_t>(replies[i + 1]);
+        FUZZ_CHECK(b0 == 0x88 || b0 == 0x8a);
+        FUZZ_CHECK(b1 <= 125 && i + 2 + b1 <= replies.size());
+        last = i;
+        i += 2 + b1;
+    }
+    if (d.error() != net::WsError::none) {
+        FUZZ_CHECK(replies.size() == last + 4 && static_cast<std::uint8_t>(replies[last]) == 0x88);
+        const int code = (static_cast<std::uint8_t>(replies[last + 2]) << 8) | static_cast<std::uint8_t>(replies[last + 3]);
+        FUZZ_CHECK(code == (d.error() == net::WsError::text_message ? 1003 : 1002));
+    }
+    return out;
+}
+
+// MQTT bytes into a fresh broker link, as StreamConnection hands them over.
+void mqtt_bytes(World& w, std::string_view input) {
+    const auto conn = std::make_shared<fuzz::NullConnection>();
+    auto link = w.broker.attach(conn);
+    mqtt::Decoder decoder(w.broker.limits().max_packet_size);
+    while (!conn->closing) {  // each turn takes a packet off `input`, or stops
+        mqtt::Packet p;
+        std::error_code dec;
+        const auto st = decoder.next(input, p, dec);
+        if (st == mqtt::Decoder::Status::need_more) break;
+        if (st == mqtt::Decoder::Status::error) {
+            link->malformed(dec);
+            break;
+        }
+        link->packet(std::move(p));
+    }
+    link->closed(mqtt::DisconnectReason::network_error);
+}
+
 }  // namespace
 
 // The broker's warnings about bad clients would flood the output.
@@ -198,11 +287,19 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     FuzzedDataProvider in(data, size);
     World w;
-    switch (in.ConsumeIntegralInRange<int>(0, 3)) {
+    switch (in.ConsumeIntegralInRange<int>(0, 5)) {
     case 0: json_ops(w, in.ConsumeRemainingBytesAsString()); break;
     case 1: websocket_bytes(w, "/mqtt", in.ConsumeRemainingBytesAsString(), false); break;
     case 2: websocket_bytes(w, "/mqtt", built_frames(in), false); break;
-    default: websocket_bytes(w, "/api/v1/stream", built_frames(in), true); break;
+    case 3: websocket_bytes(w, "/api/v1/stream", built_frames(in), true); break;
+    case 4: mqtt_bytes(w, deframed(in.ConsumeRemainingBytesAsString())); break;
+    default: {
+        const std::string frames = built_frames(in);
+        const std::string ours = deframed(frames);
+        FUZZ_CHECK(ours == beast_binary(w, frames));
+        mqtt_bytes(w, ours);
+        break;
+    }
     }
     w.drain();
     return 0;

@@ -201,6 +201,74 @@ test('a text frame closes the connection', async () => {
   assert.equal(body.connected ?? body.data?.connected, false);
 });
 
+test('a text frame is answered with close code 1003 [MQTT-6.0.0-1]', async () => {
+  const ws = await rawSocket();
+  ws.send(CONNECT('raw-text-code'), { binary: true });
+  await receivedAtLeast(ws, 4);
+  const closed = once(ws, 'close', WAIT);
+  ws.send('text');
+  const [code] = await closed;
+  assert.equal(code, 1003);
+});
+
+test('a ping is answered with a pong carrying its data, between the frames of one message', async () => {
+  const ws = await rawSocket();
+  const pong = once(ws, 'pong', WAIT);
+  const connect = CONNECT('raw-ping');
+  // One binary message in two frames with a ping between them (RFC 6455 5.4).
+  ws.send(connect.subarray(0, 6), { binary: true, fin: false });
+  ws.ping(Buffer.from('are you there'));
+  ws.send(connect.subarray(6), { binary: true, fin: true });
+  assert.equal((await pong).toString(), 'are you there');
+  await receivedAtLeast(ws, 4);
+  assert.deepEqual([...ws.bytes().subarray(0, 4)], [0x20, 2, 0, 0]);
+  ws.close();
+});
+
+test('a close frame is answered with its code, and the will is published (no DISCONNECT came)', async () => {
+  const watcher = await wsClient({ clientId: 'ws-close-watch' });
+  const inbound = inbox(watcher);
+  await watcher.subscribeAsync({ 'will/close': { qos: 1 } });
+  const ws = await rawSocket();
+  // CONNECT with a will (flags 0x06: clean session, will at QoS 0).
+  const str = (t) => Buffer.concat([Buffer.from([0, t.length]), Buffer.from(t)]);
+  const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x06, 0, 60]), str('ws-close'),
+    str('will/close'), str('closed')]);
+  ws.send(Buffer.concat([Buffer.from([0x10, body.length]), body]), { binary: true });
+  await receivedAtLeast(ws, 4);
+  const closed = once(ws, 'close', WAIT);
+  ws.close(4001, 'bye');
+  const [code] = await closed;
+  assert.equal(code, 4001);
+  const m = await inbound.next((x) => x.topic === 'will/close');
+  assert.equal(m.payload, 'closed');
+});
+
+// An upgrade by hand over a TCP socket, so that the test can send what `ws` will not.
+async function upgradedSocket() {
+  const net = await import('node:net');
+  const socket = net.connect(gw.httpPort, '127.0.0.1');
+  await once(socket, 'connect', WAIT);
+  socket.write('GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n');
+  let received = Buffer.alloc(0);
+  socket.bytes = () => received;
+  socket.on('data', (d) => { received = Buffer.concat([received, d]); socket.emit('bytes'); });
+  await once(socket, 'bytes', WAIT, () => received.includes('\r\n\r\n'));
+  assert.match(received.toString('latin1'), /^HTTP\/1\.1 101/);
+  received = received.subarray(received.indexOf('\r\n\r\n') + 4);
+  return socket;
+}
+
+test('an unmasked client frame is answered with close code 1002 and the connection ends', async () => {
+  const socket = await upgradedSocket();
+  const ended = once(socket, 'close', WAIT);
+  const connect = CONNECT('raw-unmasked');
+  socket.write(Buffer.concat([Buffer.from([0x82, connect.length]), connect]));  // no mask bit
+  await ended;
+  assert.deepEqual([...socket.bytes()], [0x88, 2, 0x03, 0xea]);  // close 1002, then the end
+});
+
 // Before its CONNECT a peer is closed on a first byte that is not a
 // CONNECT's, or a CONNECT header over mqtt.max_connect_size (64 KiB), at once:
 // well before the connect timeout (10 s), with nothing more buffered.
