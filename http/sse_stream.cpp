@@ -169,8 +169,11 @@ public:
 
 private:
     // Nothing is expected from the client; reading notices when it leaves.
+    // What it sends anyway lands in one buffer per thread, never looked at, so
+    // an idle stream holds none of its own.
     void read() {
-        stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](error_code ec, std::size_t) {
+        thread_local std::array<char, 512> discard;
+        stream_.async_read_some(asio::buffer(discard), [self = shared_from_this()](error_code ec, std::size_t) {
             if (ec) return self->finish();
             self->read();
         });
@@ -304,7 +307,6 @@ private:
     std::string pending_;         // chunks not yet written
     std::string events_;          // the events of the chunk being made
     std::string writing_buffer_;  // the chunks in flight: alive until the write completes
-    std::array<char, 512> discard_{};
     asio::steady_timer keepalive_;
     asio::steady_timer grace_;
     bool writing_ = false;

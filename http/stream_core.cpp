@@ -230,7 +230,7 @@ bool StreamCore::replay_chunk() {
             replay.after = page.next;
         }
     }
-    if (finished) replays_.pop_front();
+    if (finished) replays_.erase(replays_.begin());
     Signal signal = Signal::none;
     {
         std::lock_guard lock(mutex_);
