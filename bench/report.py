@@ -70,7 +70,7 @@ METRICS = {
     "retained-persistent": [("rate", "retained PUBLISH/s stored (QoS 1, distinct topics)", "higher", None)],
 }
 BROKERS = [("mqgate", "mqgate 1 core"), ("mosquitto", "Mosquitto 1 core"), ("mqgate-all", "mqgate all cores"),
-           ("mqgate-mem", "mqgate memory-only 1 core")]
+           ("mqgate-mem", "mqgate memory-only 1 core"), ("beast-bare", "Beast framing alone 1 core")]
 # What storing may cost at most: mqgate with storage against itself memory-only.
 MEM_TARGETS = {("fanin-qos1-persistent", "rate"): 0.5}
 # QoS 1 end to end with bounded windows: mqgate must deliver every message.
