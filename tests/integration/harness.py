@@ -18,12 +18,14 @@ from mosquitto_cli import MosquittoSub
 from pahoclient import PahoClient
 from rawclient import RawClient
 
+# The binary under test is a sanitizer build (ctest passes the build's MQGATE_SANITIZE).
+SANITIZED = bool(os.environ.get("MQGATE_SANITIZE"))
 START_TIMEOUT = 20.0   # generous: sanitizer builds start slowly
 # A graceful stop takes well under a second; sanitizer builds get longer
 # because they free and check everything at exit, and a sanitizer that found
 # something symbolizes its report before printing it: killed early, the report
 # would be lost and the failure would say nothing.
-STOP_TIMEOUT = 30.0 if os.environ.get("MQGATE_SANITIZE") else 10.0
+STOP_TIMEOUT = 30.0 if SANITIZED else 10.0
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer")
 LISTENING = re.compile(r"^listening (\w+) (\S+):(\d+)$")
