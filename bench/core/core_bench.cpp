@@ -6,12 +6,13 @@
 // mqgate's speed on the network (bench/run does that).
 //
 //   fanin:  per thread 10 publishers, QoS 0, each on its own topic in/<t>/<p>;
-//           one subscriber to in/# (on thread 0's side).
+//           one subscriber to in/#, whose connection every thread hands
+//           its deliveries to.
 //   fanout: per thread 1 publisher on out/<t>, QoS 0, with 100 subscribers of
 //           its own; a delivery is one message to one subscriber.
 //
 // For each T it prints one JSON line: deliveries per second, and the same
-// relative to T = 1. Exit 1 if a subscriber got other than what was
+// relative to the first T. Exit 1 if a subscriber got other than what was
 // published times its fan-out (the broker must lose nothing at QoS 0 here:
 // no connection reports a full buffer).
 #include <atomic>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/args.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/connection.hpp"
 #include "mqtt/packet.hpp"
@@ -146,9 +148,8 @@ Result run(const std::string& scenario, int threads, std::chrono::duration<doubl
     return r;
 }
 
-std::vector<int> parse_list(const char* text) {
+std::vector<int> parse_list(const std::string& s) {
     std::vector<int> out;
-    std::string s(text);
     for (std::size_t pos = 0; pos <= s.size();) {
         const auto comma = s.find(',', pos);
         const int v = std::atoi(s.substr(pos, comma - pos).c_str());
@@ -163,31 +164,23 @@ std::vector<int> parse_list(const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> scenarios{"fanin", "fanout"};
-    std::vector<int> thread_counts{1, 2, 4, 8};
-    double seconds = 3;
+    if (argc > 1 && std::string(argv[1]) == "--help") {
+        std::puts("usage: mqgate-core-bench [--scenario fanin|fanout|all] [--threads 1,2,4,8] [--duration 3]");
+        return 0;
+    }
+    std::vector<std::string> scenarios;
+    std::vector<int> thread_counts;
+    double seconds = 0;
     try {
-        for (int i = 1; i < argc; ++i) {
-            const std::string flag = argv[i];
-            if (flag == "--help") {
-                std::puts("usage: mqgate-core-bench [--scenario fanin|fanout] [--threads 1,2,4,8] [--duration 3]");
-                return 0;
-            }
-            if (i + 1 >= argc) throw std::invalid_argument(flag + ": missing value");
-            const char* value = argv[++i];
-            if (flag == "--scenario") {
-                scenarios = {value};
-                if (scenarios[0] != "fanin" && scenarios[0] != "fanout")
-                    throw std::invalid_argument("--scenario: fanin or fanout");
-            } else if (flag == "--threads") {
-                thread_counts = parse_list(value);
-            } else if (flag == "--duration") {
-                seconds = std::atof(value);
-                if (!(seconds > 0 && seconds <= 600)) throw std::invalid_argument("--duration: seconds, 0 to 600");
-            } else {
-                throw std::invalid_argument("unknown flag " + flag);
-            }
-        }
+        mqgate::bench::Args args(argc, argv, 1);
+        const std::string scenario = args.str("scenario", "all");
+        if (scenario != "all" && scenario != "fanin" && scenario != "fanout")
+            throw std::invalid_argument("--scenario: fanin, fanout or all");
+        scenarios = scenario == "all" ? std::vector<std::string>{"fanin", "fanout"} : std::vector{scenario};
+        thread_counts = parse_list(args.str("threads", "1,2,4,8"));
+        seconds = args.number("duration", 3);
+        if (!(seconds > 0 && seconds <= 600)) throw std::invalid_argument("--duration: seconds, 0 to 600");
+        args.check_all_used();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mqgate-core-bench: %s\n", e.what());
         return 2;
