@@ -47,12 +47,16 @@ async function api(path, init) {
   return { status: r.status, body: r.status === 204 ? null : await r.json() };
 }
 
-// Until the REST API shows the client connected: the CLI prints nothing on
-// connect, and the dashboard is what is under test, not the wait.
+// Until the REST API shows the client connected with its subscription in
+// place: the CLI prints nothing on connect or SUBACK, and the dashboard is
+// what is under test, not the wait. Connected alone is not enough: the
+// SUBSCRIBE follows the CONNACK, so a publish right after could miss it.
 async function clientConnected(id) {
   await page.waitForFunction(async ([url, clientid]) => {
     const r = await fetch(`${url}/api/v1/clients/${encodeURIComponent(clientid)}`);
-    return r.ok && (await r.json()).connected;
+    if (!r.ok) return false;
+    const c = await r.json();
+    return c.connected && c.subscriptions_cnt > 0;
   }, [gateway.url, id], { ...WAIT, polling: 100 });
 }
 
