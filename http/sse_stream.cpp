@@ -2,8 +2,8 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <memory>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,8 +17,9 @@
 #include <boost/beast/http/field.hpp>
 
 #include "events/event_log.hpp"
-#include "http/deflate.hpp"
 #include "http/router.hpp"
+#include "http/sse_body.hpp"
+#include "http/sse_raw_stream.hpp"
 #include "http/stream_core.hpp"
 #include "mqtt/broker.hpp"
 #include "mqtt/topic.hpp"
@@ -30,17 +31,6 @@ namespace {
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using boost::system::error_code;
-
-// One write carries at most this much, so a single write stays short.
-constexpr std::size_t max_batch_bytes = 64 * 1024;
-// The gzip window: 4 KiB holds the recent events, whose keys and topics are what repeats.
-constexpr int gzip_window_bits = 12;
-
-struct SseRequest {
-    std::vector<std::pair<std::string, std::uint8_t>> filters;
-    EventMask events;
-    std::optional<std::uint64_t> last_event_id;
-};
 
 struct Refusal {
     std::string code;
@@ -122,40 +112,24 @@ std::string sse_header(const StreamOptions& options, std::string_view origin, bo
     return header;
 }
 
+// https://: the response through Beast's ssl_stream (plain http:// takes the
+// TCP path instead: sse_raw_stream.hpp).
 class SseStream final : public StreamTransport, public std::enable_shared_from_this<SseStream> {
 public:
     SseStream(net::FlexStream stream, const StreamOptions& options, bool gzip)
         : stream_(std::move(stream)),
-          options_(options),
-          gzip_(gzip ? std::make_unique<Deflater>(Deflater::Format::gzip, options.compression_level, gzip_window_bits)
-                     : nullptr),
+          body_(gzip, options.compression_level),
+          keepalive_period_(options.sse_keepalive),
+          close_grace_(options.close_grace),
           keepalive_(stream_.get_executor()),
           grace_(stream_.get_executor()) {}
 
-    void start(const SseRequest& req, std::string origin, const std::shared_ptr<StreamHub>& hub, events::EventLog& events) {
-        const std::weak_ptr<SseStream> weak = weak_from_this();
-        auto executor = stream_.get_executor();
-        StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames,
-                            hub->broker().limits().max_subscriptions_per_session};
-        core_ = std::make_shared<StreamCore>(
-            hub, events, limits,
-            [weak, executor] {
-                asio::post(executor, [weak] {
-                    if (auto self = weak.lock()) self->write_next();
-                });
-            },
-            [weak, executor] {
-                asio::post(executor, [weak] {
-                    if (auto self = weak.lock()) self->begin_close(1008, "send queue over its limit (slow consumer)");
-                });
-            });
-
-        pending_ = sse_header(options_, origin, gzip_ != nullptr) + "\r\n";
-        append_body(": mqgate stream\n\n");
-        // Retained messages and replayed events are queued by now and follow
-        // the header in order.
-        for (const auto& [filter, qos] : req.filters) core_->subscribe(filter, qos);
-        if (req.events.any()) core_->enable_events(req.events, req.last_event_id);
+    void start(std::string head, const SseRequest& req, const std::shared_ptr<StreamHub>& hub,
+               events::EventLog& events, const StreamOptions& options) {
+        core_ = make_stream_core(shared_from_this(), stream_.get_executor(), hub, events, options);
+        pending_ = std::move(head);
+        body_.append(": mqgate stream\n\n", pending_);
+        start_sse_core(*core_, req);
         read();
         arm_keepalive();
         write_next();
@@ -167,68 +141,10 @@ public:
         asio::post(stream_.get_executor(), [self = shared_from_this()] { self->begin_close(1001, "server shutting down"); });
     }
 
-private:
-    // Nothing is expected from the client; reading notices when it leaves.
-    // What it sends anyway lands in one buffer per thread, never looked at, so
-    // an idle stream holds none of its own.
-    void read() {
-        thread_local std::array<char, 512> discard;
-        stream_.async_read_some(asio::buffer(discard), [self = shared_from_this()](error_code ec, std::size_t) {
-            if (ec) return self->finish();
-            self->read();
-        });
-    }
-
-    // Body text into the next chunk: as it is, or through the gzip stream,
-    // flushed so that the client can read every event at once. False (the
-    // stream is cut) when zlib fails.
-    bool append_body(std::string_view data) {
-        if (!gzip_) {
-            append_chunk(data);
-            return true;
-        }
-        packed_.clear();
-        if (!gzip_->compress(data, packed_)) {
-            LOG_WARN("sse: compression failed; closing the stream");
-            finish();
-            return false;
-        }
-        append_chunk(packed_);
-        return true;
-    }
-
-    void append_chunk(std::string_view data) {
-        char size[20];
-        const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-        pending_.append(size, static_cast<std::size_t>(n));
-        pending_.append(data);
-        pending_ += "\r\n";
-    }
-
-    // One event, into the batch that becomes the next chunk.
-    void append_event(const StreamItem& item) {
-        switch (item.kind) {
-        case StreamItem::Kind::message: events_ += "event: message\n"; break;
-        case StreamItem::Kind::event: events_ += "event: event\nid: " + std::to_string(item.seq) + "\n"; break;
-        case StreamItem::Kind::dropped: events_ += "event: dropped\n"; break;
-        case StreamItem::Kind::reply: events_ += "event: reply\n"; break;
-        }
-        // JSON from StreamCore has no raw newline, so one data line suffices.
-        events_ += "data: ";
-        events_ += *item.json;
-        events_ += "\n\n";
-    }
-
+    // Writes what the core has queued (the core's wake).
     void write_next() {
         if (writing_ || finished_) return;
-        if (!closing_) {
-            // Everything queued (up to a batch) goes out as one chunk in one write.
-            StreamItem item;
-            while (pending_.size() + events_.size() < max_batch_bytes && core_->next(item)) append_event(item);
-            const bool ok = events_.empty() || append_body(events_);
-            events_.clear();
-            if (!ok) return;
-        }
+        if (!closing_ && body_.fill(*core_, pending_, pending_.size()) == SseBody::Fill::failed) return finish();
         if (pending_.empty()) {
             if (closing_) finish();
             return;
@@ -244,13 +160,28 @@ private:
         });
     }
 
+    void on_overflow() { begin_close(1008, "send queue over its limit (slow consumer)"); }
+
+private:
+    // Nothing is expected from the client; reading notices when it leaves.
+    // What it sends anyway lands in one buffer per thread, never looked at, so
+    // an idle stream holds none of its own.
+    void read() {
+        thread_local std::array<char, 512> discard;
+        stream_.async_read_some(asio::buffer(discard), [self = shared_from_this()](error_code ec, std::size_t) {
+            if (ec) return self->finish();
+            self->read();
+        });
+    }
+
     void arm_keepalive() {
-        keepalive_.expires_after(options_.sse_keepalive);
+        keepalive_.expires_after(keepalive_period_);
         keepalive_.async_wait([self = shared_from_this()](error_code ec) {
             if (ec || self->finished_ || self->closing_) return;
             // A stalled write needs no keepalive behind it.
             if (!self->writing_) {
-                if (self->append_body(": keepalive\n\n")) self->write_next();
+                if (!self->body_.append(": keepalive\n\n", self->pending_)) return self->finish();
+                self->write_next();
             }
             self->arm_keepalive();
         });
@@ -258,33 +189,18 @@ private:
 
     // The last chunk says why, then the response ends; a peer that stopped
     // reading gets close_grace before the socket is cut.
-    void begin_close(int code, const std::string& reason) {
+    void begin_close(int code, const char* reason) {
         if (closing_ || finished_) return;
         closing_ = true;
         LOG_INFO("sse: closing stream (" << reason << ')');
         core_->close();
-        if (!append_close_event(code, reason)) return;
-        if (gzip_) {
-            packed_.clear();
-            if (gzip_->finish(packed_)) append_chunk(packed_);  // the gzip trailer
-        }
-        append_chunk("");  // zero-length chunk: end of the response
+        if (!body_.append_close(code, reason, pending_)) return finish();
         keepalive_.cancel();
-        grace_.expires_after(options_.close_grace);
+        grace_.expires_after(close_grace_);
         grace_.async_wait([self = shared_from_this()](error_code ec) {
             if (!ec) self->finish();
         });
         write_next();
-    }
-
-    bool append_close_event(int code, const std::string& reason) {
-        std::string text = "event: close\ndata: {\"code\":" + std::to_string(code) + ",\"reason\":\"";
-        for (char c : reason) {
-            if (c == '"' || c == '\\') text += '\\';
-            text += c;
-        }
-        text += "\"}\n\n";
-        return append_body(text);
     }
 
     void finish() {
@@ -300,12 +216,11 @@ private:
     }
 
     net::FlexStream stream_;
-    const StreamOptions options_;
-    const std::unique_ptr<Deflater> gzip_;  // the client accepts gzip and compression is on
+    SseBody body_;
+    const std::chrono::milliseconds keepalive_period_;
+    const std::chrono::milliseconds close_grace_;
     std::shared_ptr<StreamCore> core_;
-    std::string packed_;          // body text, compressed
     std::string pending_;         // chunks not yet written
-    std::string events_;          // the events of the chunk being made
     std::string writing_buffer_;  // the chunks in flight: alive until the write completes
     asio::steady_timer keepalive_;
     asio::steady_timer grace_;
@@ -346,8 +261,13 @@ std::shared_ptr<StreamTransport> start_sse_stream(net::FlexStream stream, Stream
         send_and_close(std::move(stream), sse_header(options, origin, gzip) + "Connection: close\r\n\r\n");
         return nullptr;
     }
+    auto header = sse_header(options, request[bhttp::field::origin], gzip) + "\r\n";
+    if (!stream.is_tls()) {
+        net::RawTcpStream socket(stream.next_layer().release_socket());
+        return start_raw_sse(std::move(socket), std::move(header), parsed, gzip, hub, events, options);
+    }
     auto sse = std::make_shared<SseStream>(std::move(stream), options, gzip);
-    sse->start(parsed, std::string(request[bhttp::field::origin]), hub, events);
+    sse->start(std::move(header), parsed, hub, events, options);
     return sse;
 }
 

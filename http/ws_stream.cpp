@@ -89,22 +89,7 @@ public:
             agreed_compression(res[beast::http::field::sec_websocket_extensions]);
         }));
 
-        const std::weak_ptr<WsStream> weak = weak_from_this();
-        auto executor = ws_.get_executor();
-        StreamLimits limits{options_.ws_send_queue_bytes, options_.ws_send_queue_frames, hub->broker().limits().max_subscriptions_per_session};
-        core_ = std::make_shared<StreamCore>(
-            hub, events, limits,
-            [weak, executor] {
-                asio::post(executor, [weak] {
-                    if (auto self = weak.lock()) self->write_next();
-                });
-            },
-            [weak, executor] {
-                asio::post(executor, [weak] {
-                    if (auto self = weak.lock())
-                        self->begin_close(websocket::close_code::policy_error, "send queue over its limit (slow consumer)");
-                });
-            });
+        core_ = make_stream_core(shared_from_this(), ws_.get_executor(), hub, events, options_);
         core_->restrict_to(std::move(caller));
         core_->serve_requests(options_.requests);
         ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
@@ -124,23 +109,6 @@ public:
         asio::post(ws_.get_executor(), [self = shared_from_this()] {
             self->begin_close(websocket::close_code::going_away, "server shutting down");
         });
-    }
-
-private:
-    void read() {
-        ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
-    }
-
-    void on_read(beast::error_code ec) {
-        if (ec) {
-            if (ec != websocket::error::closed && ec != asio::error::operation_aborted)
-                LOG_DEBUG("stream: read ended: " << ec.message());
-            finish();
-            return;
-        }
-        if (!closing_) core_->handle(beast::buffers_to_string(in_.data()));
-        in_.consume(in_.size());
-        read();
     }
 
     // What is queued (up to a batch) goes out as ready-made frames in one
@@ -174,6 +142,27 @@ private:
             }
             self->write_next();
         });
+    }
+
+    void on_overflow() {
+        begin_close(websocket::close_code::policy_error, "send queue over its limit (slow consumer)");
+    }
+
+private:
+    void read() {
+        ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (ec) {
+            if (ec != websocket::error::closed && ec != asio::error::operation_aborted)
+                LOG_DEBUG("stream: read ended: " << ec.message());
+            finish();
+            return;
+        }
+        if (!closing_) core_->handle(beast::buffers_to_string(in_.data()));
+        in_.consume(in_.size());
+        read();
     }
 
     // The handshake's answer: "permessage-deflate; server_no_context_takeover;

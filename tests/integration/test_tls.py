@@ -251,6 +251,30 @@ class HttpsListener(TlsTestCase):
         self.assertIsNotNone(entry, clients)
         self.assertEqual(entry.get("protocol"), "mqtts", entry)
 
+    def test_sse_over_https_delivers_live_messages(self):
+        # https:// SSE runs through Beast and OpenSSL, http:// on the TCP path:
+        # both drivers are tested (this one here, the other in node/sse).
+        context = tls_client_context(self.certs.ca)
+        with socket.create_connection(("127.0.0.1", self.https_port), timeout=TIMEOUT) as raw, \
+                context.wrap_socket(raw, server_hostname="localhost") as tls:
+            topic = self.topic()
+            tls.sendall(("GET /api/v1/stream/sse?filter=%s HTTP/1.1\r\nHost: localhost\r\n\r\n" % topic).encode())
+            received = b""
+            deadline = time.monotonic() + TIMEOUT
+            while b": mqgate stream" not in received and time.monotonic() < deadline:
+                chunk = tls.recv(4096)
+                self.assertTrue(chunk, "closed before the stream began: %r" % received)
+                received += chunk
+            self.assertTrue(received.startswith(b"HTTP/1.1 200 OK\r\n"), received)
+            self.assertIn(b"text/event-stream", received)
+            self.assert_pub_ok(self.tls_pub(topic, "over https"))
+            while b"over https" not in received and time.monotonic() < deadline:
+                chunk = tls.recv(4096)
+                self.assertTrue(chunk, "closed before the message: %r" % received)
+                received += chunk
+            self.assertIn(b"event: message\ndata: ", received)
+            self.assertIn(('"topic":"%s"' % topic).encode(), received)
+
     def test_curl_with_the_wrong_ca_fails(self):
         done = run(["curl", "-sS", "--max-time", str(TIMEOUT), "--cacert", self.certs.other_ca,
                     "https://127.0.0.1:%d/healthz" % self.https_port])

@@ -120,6 +120,23 @@ test('a bad filter or event name is answered 400 with a JSON error', async () =>
   }
 });
 
+test('an idle stream gets a keepalive comment within its 15 s period, then still delivers', async () => {
+  const res = await get('/api/v1/stream/sse?filter=sseidle/%23');
+  const reader = sseReader(res);
+  let text = '';
+  res.on('data', (chunk) => { text += chunk; });
+  await within(WAIT, 'the stream comment', new Promise((resolve) => res.once('data', resolve)));
+  await within(20000, 'a keepalive comment', new Promise((resolve) => {
+    const look = () => { if (text.includes(': keepalive\n\n')) { res.off('data', look); resolve(); } };
+    res.on('data', look);
+    look();
+  }));
+  await pub(['-t', 'sseidle/after', '-m', 'still here']);
+  const msg = await reader.next((r) => r.event === 'message');
+  assert.equal(msg.json.topic, 'sseidle/after');
+  res.destroy();
+});
+
 test('a reader that stops reading gets a close event (1008) and the end of the response', async () => {
   const res = await get('/api/v1/stream/sse?filter=sseflood/%23&qos=1');
   const reader = sseReader(res);
