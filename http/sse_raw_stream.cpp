@@ -9,6 +9,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 
+#include "http/raw_output.hpp"
 #include "mqtt/net/deadline_sweeper.hpp"
 #include "net/epoll_set.hpp"
 #include "support/log.hpp"
@@ -23,6 +24,7 @@ using Clock = net::DeadlineSweeper::Clock;
 // Threading: everything but shutdown() and the core's wake and overflow runs
 // on the socket's thread (on_ready, check, posted work); those two only post.
 class RawSseStream final : public StreamTransport,
+                           public PostedSignals<RawSseStream>,
                            public net::EpollSet::Handler,
                            public net::DeadlineSweeper::Watched,
                            public std::enable_shared_from_this<RawSseStream> {
@@ -35,17 +37,18 @@ public:
 
     void start(std::string head, const SseRequest& request, const std::shared_ptr<StreamHub>& hub,
                events::EventLog& events, const StreamOptions& options) {
-        const auto executor = socket_.get_executor();
-        core_ = make_stream_core(shared_from_this(), executor, hub, events, options);
-        pending_ = std::move(head);
-        body_.append(": mqgate stream\n\n", pending_);
+        core_ = make_stream_core(shared_from_this(), hub, events, options);
+        out_.bytes = std::move(head);
+        body_.append(": mqgate stream\n\n", out_.bytes);
         start_sse_core(*core_, request);
         // Watched for readability from now on: the peer leaving is a read of 0.
         if (socket_.watch(shared_from_this())) return finish();
-        net::DeadlineSweeper::of(executor).add(weak_from_this());
+        net::DeadlineSweeper::of(executor()).add(weak_from_this());
         due_ = Clock::now() + keepalive_;
         write_next();
     }
+
+    net::RawTcpStream::executor_type executor() const noexcept { return socket_.get_executor(); }
 
     void shutdown() override {
         // Now, while the broker and event log exist; the last chunk follows.
@@ -58,31 +61,20 @@ public:
         if (finished_) return;
         auto fill = SseBody::Fill::idle;
         if (!closing_) {
-            fill = body_.fill(*core_, pending_, pending_.size() - written_);
+            fill = body_.fill(*core_, out_.bytes, out_.unsent());
             if (fill == SseBody::Fill::failed) return finish();
         }
-        while (written_ < pending_.size()) {
-            error_code ec;
-            const asio::const_buffer buffer(pending_.data() + written_, pending_.size() - written_);
-            written_ += socket_.write_some({&buffer, 1}, ec);
-            if (ec == asio::error::would_block) {
-                // The rest when the peer reads; the core's items wait in its queue.
-                if (socket_.watch_write(true)) finish();
-                return;
-            }
-            if (ec) return finish();
-        }
-        written_ = 0;
-        pending_.clear();
-        if (socket_.watch_write(false)) return finish();
-        if (closing_) return finish();
+        // Blocked: the rest when the peer reads; the core's items wait in its queue.
+        const auto flushed = out_.flush(socket_);
+        if (flushed == RawOutput::Result::blocked) return;
+        if (flushed == RawOutput::Result::failed || closing_) return finish();
         if (fill == SseBody::Fill::more) {
             // The next batch after the thread's other work.
             asio::post(socket_.get_executor(), [self = shared_from_this()] { self->write_next(); });
             return;
         }
         // Idle until the core wakes it: an idle stream holds no buffer.
-        std::string().swap(pending_);
+        out_.release();
         body_.release();
     }
 
@@ -103,8 +95,8 @@ public:
         if (closing_) return finish();
         due_ = now + keepalive_;
         // A stalled write needs no keepalive behind it.
-        if (written_ < pending_.size()) return;
-        if (!body_.append(": keepalive\n\n", pending_)) return finish();
+        if (out_.unsent() > 0) return;
+        if (!body_.append(": keepalive\n\n", out_.bytes)) return finish();
         write_next();
     }
 
@@ -130,7 +122,7 @@ private:
         closing_ = true;
         LOG_INFO("sse: closing stream (" << reason << ')');
         core_->close();
-        if (!body_.append_close(code, reason, pending_)) return finish();
+        if (!body_.append_close(code, reason, out_.bytes)) return finish();
         due_ = Clock::now() + close_grace_;
         write_next();
     }
@@ -147,8 +139,7 @@ private:
     net::RawTcpStream socket_;
     SseBody body_;
     std::shared_ptr<StreamCore> core_;
-    std::string pending_;       // chunks not yet written, from written_ on
-    std::size_t written_ = 0;
+    RawOutput out_;  // chunks not yet written
     const std::chrono::milliseconds keepalive_;
     const std::chrono::milliseconds close_grace_;
     Clock::time_point due_;     // the next keepalive, or when a closing stream is cut

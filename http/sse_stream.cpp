@@ -114,7 +114,9 @@ std::string sse_header(const StreamOptions& options, std::string_view origin, bo
 
 // https://: the response through Beast's ssl_stream (plain http:// takes the
 // TCP path instead: sse_raw_stream.hpp).
-class SseStream final : public StreamTransport, public std::enable_shared_from_this<SseStream> {
+class SseStream final : public StreamTransport,
+                        public PostedSignals<SseStream>,
+                        public std::enable_shared_from_this<SseStream> {
 public:
     SseStream(net::FlexStream stream, const StreamOptions& options, bool gzip)
         : stream_(std::move(stream)),
@@ -126,7 +128,7 @@ public:
 
     void start(std::string head, const SseRequest& req, const std::shared_ptr<StreamHub>& hub,
                events::EventLog& events, const StreamOptions& options) {
-        core_ = make_stream_core(shared_from_this(), stream_.get_executor(), hub, events, options);
+        core_ = make_stream_core(shared_from_this(), hub, events, options);
         pending_ = std::move(head);
         body_.append(": mqgate stream\n\n", pending_);
         start_sse_core(*core_, req);
@@ -134,6 +136,8 @@ public:
         arm_keepalive();
         write_next();
     }
+
+    net::FlexStream::executor_type executor() noexcept { return stream_.get_executor(); }
 
     void shutdown() override {
         // Now, while the broker and event log exist; the last chunk follows.

@@ -32,8 +32,8 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 }  // namespace
 
 StreamCore::StreamCore(std::shared_ptr<StreamHub> hub, events::EventLog& events, StreamLimits limits,
-                       std::function<void()> wake, std::function<void()> overflow)
-    : hub_(std::move(hub)), broker_(hub_->broker()), events_(events), limits_(limits), wake_(std::move(wake)), overflow_(std::move(overflow)) {}
+                       std::weak_ptr<StreamSignals> signals)
+    : hub_(std::move(hub)), broker_(hub_->broker()), events_(events), limits_(limits), signals_(std::move(signals)) {}
 
 StreamCore::~StreamCore() { close(); }
 
@@ -107,8 +107,11 @@ StreamCore::Signal StreamCore::append(StreamItem&& item, bool droppable) {
 }
 
 void StreamCore::notify(Signal signal) {
-    if (signal == Signal::overflow) overflow_();
-    if (signal == Signal::wake) wake_();
+    if (signal == Signal::none) return;
+    const auto signals = signals_.lock();
+    if (!signals) return;
+    if (signal == Signal::overflow) signals->overflow();
+    if (signal == Signal::wake) signals->wake();
 }
 
 void StreamCore::push(StreamItem item, bool droppable) {

@@ -2,6 +2,7 @@
 // knows of a live stream, and the answer to a refused request.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,28 +28,35 @@ public:
     virtual void shutdown() = 0;
 };
 
-// The StreamCore of `transport`, which runs on `executor`: the core's wake
-// posts transport->write_next() and its overflow transport->on_overflow() to
-// that thread, each only while the transport still exists.
-template <class Transport, class Executor>
-std::shared_ptr<StreamCore> make_stream_core(const std::shared_ptr<Transport>& transport, const Executor& executor,
-                                             const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
-                                             const StreamOptions& options) {
-    const std::weak_ptr<Transport> weak = transport;
+// Registers a live stream, so that the server's shutdown reaches it.
+using RememberStream = std::function<void(const std::shared_ptr<StreamTransport>&)>;
+
+// The StreamSignals of a transport `T` (CRTP) that runs on one thread: wake()
+// posts T::write_next() and overflow() T::on_overflow() to it. T derives from
+// std::enable_shared_from_this<T> and has executor().
+template <class T>
+class PostedSignals : public StreamSignals {
+public:
+    void wake() override {
+        auto& t = static_cast<T&>(*this);
+        boost::asio::post(t.executor(), [self = t.shared_from_this()] { self->write_next(); });
+    }
+    void overflow() override {
+        auto& t = static_cast<T&>(*this);
+        boost::asio::post(t.executor(), [self = t.shared_from_this()] { self->on_overflow(); });
+    }
+
+protected:
+    ~PostedSignals() = default;
+};
+
+// The StreamCore of `transport`, which it signals.
+template <class T>
+std::shared_ptr<StreamCore> make_stream_core(const std::shared_ptr<T>& transport, const std::shared_ptr<StreamHub>& hub,
+                                             events::EventLog& events, const StreamOptions& options) {
     const StreamLimits limits{options.ws_send_queue_bytes, options.ws_send_queue_frames,
                               hub->broker().limits().max_subscriptions_per_session};
-    return std::make_shared<StreamCore>(
-        hub, events, limits,
-        [weak, executor] {
-            boost::asio::post(executor, [weak] {
-                if (auto self = weak.lock()) self->write_next();
-            });
-        },
-        [weak, executor] {
-            boost::asio::post(executor, [weak] {
-                if (auto self = weak.lock()) self->on_overflow();
-            });
-        });
+    return std::make_shared<StreamCore>(hub, events, limits, std::weak_ptr<StreamSignals>(transport));
 }
 
 // Answers `status` with the JSON error body and closes the connection.

@@ -111,14 +111,14 @@ void take_over(const Streams& streams, net::FlexStream connection, StreamRequest
                       "Sec-WebSocket-Key must be 16 bytes in base64 (24 characters)");
     if (path == mqtt_path)
         return accept_mqtt_ws(std::move(connection), std::move(request), s.broker, s.options, s.mqtt_connections);
-    std::shared_ptr<StreamTransport> stream;
     if (path == stream_path) {
-        stream = start_ws_stream(std::move(connection), std::move(request), s.hub, s.events, s.options,
-                                 std::move(caller));
-    } else {
-        stream = start_sse_stream(std::move(connection), std::move(request), s.hub, s.events, s.options);
+        return start_ws_stream(std::move(connection), std::move(request), s.hub, s.events, s.options,
+                               std::move(caller), [shared = streams.shared()](const auto& stream) {
+                                   if (stream) shared->remember(stream);
+                               });
     }
-    if (stream) s.remember(stream);
+    if (auto stream = start_sse_stream(std::move(connection), std::move(request), s.hub, s.events, s.options))
+        s.remember(stream);
 }
 
 void refuse(net::FlexStream stream, int status, std::string_view code, std::string_view message) {

@@ -22,7 +22,9 @@
 #include "http/deflate.hpp"
 #include "http/gated_stream.hpp"
 #include "http/stream_core.hpp"
+#include "http/ws_raw_stream.hpp"
 #include "mqtt/broker.hpp"
+#include "mqtt/net/ws_framing.hpp"
 #include "support/log.hpp"
 
 namespace mqgate::http {
@@ -40,28 +42,16 @@ constexpr std::size_t max_batch_bytes = 64 * 1024;
 // both ends' state small.
 constexpr int deflate_window_bits = 12;
 
-// An unmasked, unfragmented text frame (RFC 6455 5.2), as a server sends it;
-// `compressed`: its payload is a permessage-deflate message (RSV1, RFC 7692 6).
-void append_text_frame(std::string& out, std::string_view text, bool compressed = false) {
-    out += static_cast<char>(compressed ? 0xC1 : 0x81);  // FIN, [RSV1,] opcode text
-    const std::size_t n = text.size();
-    if (n < 126) {
-        out += static_cast<char>(n);
-    } else if (n <= 0xffff) {
-        out += static_cast<char>(126);
-        out += static_cast<char>(n >> 8);
-        out += static_cast<char>(n & 0xff);
-    } else {
-        out += static_cast<char>(127);
-        for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xff);
-    }
-    out.append(text);
-}
-
-class WsStream final : public StreamTransport, public std::enable_shared_from_this<WsStream> {
+// Beast answers every upgrade. Past it, a plain ws:// stream without
+// compression goes to the TCP path (ws_raw_stream.hpp); wss:// and compressing
+// streams stay here.
+class WsStream final : public StreamTransport,
+                       public PostedSignals<WsStream>,
+                       public std::enable_shared_from_this<WsStream> {
 public:
-    WsStream(net::FlexStream stream, const StreamOptions& options)
-        : ws_(GatedStream(std::move(stream))), options_(options), grace_(ws_.get_executor()) {}
+    WsStream(net::FlexStream stream, const StreamOptions& options, RememberStream remember)
+        : ws_(GatedStream(std::move(stream))), options_(options), remember_(std::move(remember)),
+          grace_(ws_.get_executor()) {}
 
     void start(StreamRequest request, const std::shared_ptr<StreamHub>& hub, events::EventLog& events, Caller caller) {
         beast::get_lowest_layer(ws_).expires_never();
@@ -89,23 +79,23 @@ public:
             agreed_compression(res[beast::http::field::sec_websocket_extensions]);
         }));
 
-        core_ = make_stream_core(shared_from_this(), ws_.get_executor(), hub, events, options_);
-        core_->restrict_to(std::move(caller));
-        core_->serve_requests(options_.requests);
-        ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
+        remember_(shared_from_this());
+        ws_.async_accept(request, [self = shared_from_this(), hub, &events, caller = std::move(caller)](
+                                      beast::error_code ec) mutable {
             if (ec) {
                 LOG_DEBUG("stream: handshake failed: " << ec.message());
                 self->finish();
                 return;
             }
-            self->accepted_ = true;
-            self->read();
+            self->accepted(hub, events, std::move(caller));
         });
     }
 
+    net::FlexStream::executor_type executor() noexcept { return ws_.get_executor(); }
+
     void shutdown() override {
         // Now, while the broker and event log exist; the close handshake follows.
-        core_->close();
+        if (core_) core_->close();
         asio::post(ws_.get_executor(), [self = shared_from_this()] {
             self->begin_close(websocket::close_code::going_away, "server shutting down");
         });
@@ -125,11 +115,11 @@ public:
                 packed_.clear();
                 // One zlib cannot code (out of memory) goes as it is: RFC 7692 lets any message be plain.
                 if (deflater_->compress(*item.json, packed_, reset_each_message_)) {
-                    append_text_frame(batch_, packed_, true);
+                    net::append_ws_text(batch_, packed_, true);
                     continue;
                 }
             }
-            append_text_frame(batch_, *item.json);
+            net::append_ws_text(batch_, *item.json);
         }
         if (batch_.empty()) return;
         writing_ = true;
@@ -149,6 +139,23 @@ public:
     }
 
 private:
+    void accepted(const std::shared_ptr<StreamHub>& hub, events::EventLog& events, Caller caller) {
+        if (closing_ || finished_) return cut();  // shut down during the handshake
+        if (!deflater_ && !ws_.next_layer().next_layer().is_tls()) {
+            // Beast has nothing left to do: the socket goes to the TCP path,
+            // and this object goes away.
+            net::RawTcpStream socket(beast::get_lowest_layer(ws_).release_socket());
+            finished_ = true;
+            remember_(start_raw_ws_stream(std::move(socket), hub, events, options_, std::move(caller)));
+            return;
+        }
+        core_ = make_stream_core(shared_from_this(), hub, events, options_);
+        core_->restrict_to(std::move(caller));
+        core_->serve_requests(options_.requests);
+        accepted_ = true;
+        read();
+    }
+
     void read() {
         ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
@@ -230,6 +237,7 @@ private:
 
     websocket::stream<GatedStream> ws_;
     const StreamOptions options_;
+    const RememberStream remember_;
     std::shared_ptr<StreamCore> core_;
     beast::flat_buffer in_;
     std::string batch_;  // the frames being written: alive until the write completes
@@ -246,17 +254,14 @@ private:
 
 }  // namespace
 
-std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
-                                                 const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
-                                                 const StreamOptions& options, Caller caller) {
+void start_ws_stream(net::FlexStream stream, StreamRequest request, const std::shared_ptr<StreamHub>& hub,
+                     events::EventLog& events, const StreamOptions& options, Caller caller, RememberStream remember) {
     if (!websocket::is_upgrade(request)) {
-        refuse(std::move(stream), 426, "upgrade_required",
-               "/api/v1/stream is a WebSocket: send an upgrade (or use /api/v1/stream/sse)");
-        return nullptr;
+        return refuse(std::move(stream), 426, "upgrade_required",
+                      "/api/v1/stream is a WebSocket: send an upgrade (or use /api/v1/stream/sse)");
     }
-    auto ws = std::make_shared<WsStream>(std::move(stream), options);
+    auto ws = std::make_shared<WsStream>(std::move(stream), options, std::move(remember));
     ws->start(std::move(request), hub, events, std::move(caller));
-    return ws;
 }
 
 }  // namespace mqgate::http

@@ -15,9 +15,9 @@ namespace mqgate::http {
 
 class StreamHub;
 
-// Null when the request was refused (426: no upgrade).
-std::shared_ptr<StreamTransport> start_ws_stream(net::FlexStream stream, StreamRequest request,
-                                                 const std::shared_ptr<StreamHub>& hub, events::EventLog& events,
-                                                 const StreamOptions& options, Caller caller);
+// Refuses a request without an upgrade (426). `remember` is given the
+// stream when it starts, and again its TCP-path successor after the handshake.
+void start_ws_stream(net::FlexStream stream, StreamRequest request, const std::shared_ptr<StreamHub>& hub,
+                     events::EventLog& events, const StreamOptions& options, Caller caller, RememberStream remember);
 
 }  // namespace mqgate::http

@@ -62,7 +62,9 @@ bool WsDeframer::start_frame(std::string& replies) {
     mask_at_ = 0;
     remaining_ = length;
     switch (opcode_) {
-    case op_text: return fail(WsError::text_message, replies);
+    case op_text:
+        if (mode_ == Mode::mqtt) return fail(WsError::text_message, replies);
+        [[fallthrough]];
     case op_binary:
         if (in_message_) return fail(WsError::bad_continuation, replies);
         in_message_ = !fin;
@@ -97,8 +99,23 @@ void WsDeframer::end_control(std::string& replies) {
 }
 
 std::size_t WsDeframer::feed(char* data, std::size_t n, std::string& replies) {
-    std::size_t in = 0, out = 0;
-    while (in < n && !closed_ && error_ == WsError::none) {
+    std::size_t out = 0;
+    bool ended = false;
+    run(data, n, replies, out, false, ended);
+    return out;
+}
+
+std::size_t WsDeframer::feed_message(char* data, std::size_t n, std::string& replies, std::size_t& payload,
+                                     bool& ended) {
+    payload = 0;
+    ended = false;
+    return run(data, n, replies, payload, true, ended);
+}
+
+std::size_t WsDeframer::run(char* data, std::size_t n, std::string& replies, std::size_t& out, bool stop_at_end,
+                            bool& ended) {
+    std::size_t in = 0;
+    while (in < n && !closed_ && error_ == WsError::none && !ended) {
         if (!in_frame_) {
             // Gather the header: its size is known once its second byte is in.
             while (in < n && header_len_ < header_size()) header_[header_len_++] = static_cast<std::uint8_t>(data[in++]);
@@ -106,7 +123,7 @@ std::size_t WsDeframer::feed(char* data, std::size_t n, std::string& replies) {
             header_len_ = 0;
             if (!start_frame(replies)) break;
             if (remaining_ == 0 && opcode_ >= op_close) end_control(replies);
-            else if (remaining_ == 0) in_frame_ = false;
+            else if (remaining_ == 0) end_data(stop_at_end, ended);
             continue;
         }
         const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, n - in));
@@ -122,10 +139,16 @@ std::size_t WsDeframer::feed(char* data, std::size_t n, std::string& replies) {
         remaining_ -= take;
         if (remaining_ == 0) {
             if (opcode_ >= op_close) end_control(replies);
-            else in_frame_ = false;
+            else end_data(stop_at_end, ended);
         }
     }
-    return out;
+    return in;
+}
+
+void WsDeframer::end_data(bool stop_at_end, bool& ended) noexcept {
+    in_frame_ = false;
+    // The frame had FIN: its message is whole.
+    if (stop_at_end && !in_message_) ended = true;
 }
 
 std::size_t ws_binary_header(std::uint64_t size, std::array<char, 10>& out) noexcept {
@@ -143,6 +166,22 @@ std::size_t ws_binary_header(std::uint64_t size, std::array<char, 10>& out) noex
     out[1] = 127;
     for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<char>((size >> (56 - 8 * i)) & 0xff);
     return 10;
+}
+
+void append_ws_text(std::string& out, std::string_view text, bool compressed) {
+    out += static_cast<char>(compressed ? 0xC1 : 0x81);  // FIN, [RSV1,] opcode text
+    const std::size_t n = text.size();
+    if (n < 126) {
+        out += static_cast<char>(n);
+    } else if (n <= 0xffff) {
+        out += static_cast<char>(126);
+        out += static_cast<char>(n >> 8);
+        out += static_cast<char>(n & 0xff);
+    } else {
+        out += static_cast<char>(127);
+        for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xff);
+    }
+    out.append(text);
 }
 
 void append_ws_control(std::string& out, std::uint8_t opcode, std::string_view payload) {

@@ -10,19 +10,27 @@
 //   4: raw client bytes through mqgate's own frame parser for /mqtt over ws://
 //      (mqtt/net/ws_framing.hpp) in pieces, its output into the MQTT decoder
 //      and a broker link; its answers must be well-formed control frames;
-//   5: frames built as in 2, through that parser and through Beast's: both
+//   5: frames built as in 2 through that parser in its messages mode (the
+//      JSON stream over ws://) and through Beast's as /api/v1/stream sets it
+//      up: the messages must be the same up to where either stops
+//      (differential), and each goes to StreamCore as an op;
+//   6: frames built as in 2, through that parser and through Beast's: both
 //      must hand over the same binary-message bytes up to where either stops
 //      (differential).
 // Broker traffic runs meanwhile (an MQTT client publishes, events happen), so
 // stream items carry messages and events; every item must be a JSON object.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <fuzzer/FuzzedDataProvider.h>
@@ -55,7 +63,7 @@ struct World {
     World() {
         broker.observe([this](const mqtt::Event& e) { events.record(e); });
         // Small queues, so overflow and drops are reached.
-        core = std::make_shared<http::StreamCore>(std::make_shared<http::StreamHub>(broker), events, http::StreamLimits{4096, 8, 4}, [] {}, [] {});
+        core = std::make_shared<http::StreamCore>(std::make_shared<http::StreamHub>(broker), events, http::StreamLimits{4096, 8, 4}, std::weak_ptr<http::StreamSignals>{});
         // The ACL's answer for the stream's caller: nothing under "x/".
         core->restrict_to({"fuzz", [](std::string_view topic, mqtt::Access) { return !topic.starts_with("x/"); }});
         broker.publish("a/retained", "r", 1, true);
@@ -194,9 +202,10 @@ void websocket_bytes(World& w, std::string_view path, std::string_view frames, b
     link->closed(mqtt::DisconnectReason::network_error);
 }
 
-// The binary messages' bytes Beast reads from `frames` (as /mqtt sets it up),
-// up to a text message, a close or an error.
-std::string beast_binary(World& w, std::string_view frames) {
+// What Beast reads from `frames`: as /mqtt sets it up (`messages` false), the
+// binary messages' bytes as one string, up to a text message, a close or an
+// error; as /api/v1/stream does, each message, up to a close or an error.
+std::vector<std::string> beast_read(World& w, std::string_view frames, bool messages) {
     boost::asio::io_context ioc;
     test::stream client(ioc);
     websocket::stream<test::stream> ws(ioc);
@@ -210,35 +219,61 @@ std::string beast_binary(World& w, std::string_view frames) {
     websocket::permessage_deflate no_deflate;
     no_deflate.server_enable = false;
     ws.set_option(no_deflate);
-    ws.read_message_max(w.broker.limits().max_packet_size);
+    ws.read_message_max(messages ? 64 * 1024 : w.broker.limits().max_packet_size);
     boost::beast::error_code ec;
     ws.accept(ec);
     FUZZ_CHECK(!ec);
     boost::beast::flat_buffer buffer;
-    std::string out;
+    std::vector<std::string> out(messages ? 0 : 1);
     for (;;) {  // ends at the end of `frames` at the latest
+        if (messages) {
+            ws.read(buffer, ec);
+            if (ec) break;
+            out.push_back(boost::beast::buffers_to_string(buffer.data()));
+            buffer.clear();
+            continue;
+        }
         const auto n = ws.read_some(buffer, 4096, ec);
         if (ec || ws.got_text()) break;
-        out.append(static_cast<const char*>(buffer.data().data()), n);
+        out[0].append(static_cast<const char*>(buffer.data().data()), n);
         buffer.consume(n);
     }
     return out;
 }
 
 // `frames` through WsDeframer in pieces (sizes taken from the bytes
-// themselves); returns the MQTT bytes it handed over.
-std::string deframed(std::string_view frames) {
-    net::WsDeframer d;
-    std::string replies, out;
+// themselves). Mode::mqtt: returns the MQTT bytes it handed over as one
+// string; Mode::messages: each message it handed over whole.
+std::vector<std::string> deframed(std::string_view frames, net::WsDeframer::Mode mode) {
+    net::WsDeframer d(mode);
+    const bool messages = mode == net::WsDeframer::Mode::messages;
+    std::string replies, current;
+    std::vector<std::string> out;
     std::size_t at = 0;
     while (at < frames.size() && !d.closed() && d.error() == net::WsError::none) {
         const std::size_t step = 1 + (static_cast<std::uint8_t>(frames[at]) % 61);
         std::string piece(frames.substr(at, step));
         at += piece.size();
-        const std::size_t n = d.feed(piece.data(), piece.size(), replies);
-        FUZZ_CHECK(n <= piece.size());
-        out.append(piece.data(), n);
+        if (!messages) {
+            const std::size_t n = d.feed(piece.data(), piece.size(), replies);
+            FUZZ_CHECK(n <= piece.size());
+            current.append(piece.data(), n);
+            continue;
+        }
+        char* data = piece.data();
+        std::size_t left = piece.size();
+        while (left > 0 && !d.closed() && d.error() == net::WsError::none) {
+            std::size_t payload = 0;
+            bool ended = false;
+            const std::size_t used = d.feed_message(data, left, replies, payload, ended);
+            FUZZ_CHECK(used <= left && payload <= used && (used > 0 || d.closed() || d.error() != net::WsError::none));
+            current.append(data, payload);
+            if (ended) out.push_back(std::exchange(current, {}));
+            data += used;
+            left -= used;
+        }
     }
+    if (!messages) out.push_back(std::move(current));
     // Every answer is a whole unmasked control frame; after an error the last is a close with 1002 or 1003.
     std::size_t i = 0, last = 0;
     while (i < replies.size()) {
@@ -255,6 +290,16 @@ std::string deframed(std::string_view frames) {
         FUZZ_CHECK(code == (d.error() == net::WsError::text_message ? 1003 : 1002));
     }
     return out;
+}
+
+// The JSON stream's ws:// path: the messages WsDeframer reads are the ones
+// Beast reads, up to where either stops (Beast also stops at a text message
+// that is not UTF-8, or one over 64 KiB), and each goes to the stream as an op.
+void stream_messages(World& w, std::string_view frames) {
+    const auto ours = deframed(frames, net::WsDeframer::Mode::messages);
+    const auto beast = beast_read(w, frames, true);
+    for (std::size_t i = 0; i < std::min(ours.size(), beast.size()); ++i) FUZZ_CHECK(ours[i] == beast[i]);
+    for (const auto& m : ours) w.op(m);
 }
 
 // MQTT bytes into a fresh broker link, as StreamConnection hands them over.
@@ -287,16 +332,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     FuzzedDataProvider in(data, size);
     World w;
-    switch (in.ConsumeIntegralInRange<int>(0, 5)) {
+    switch (in.ConsumeIntegralInRange<int>(0, 6)) {
     case 0: json_ops(w, in.ConsumeRemainingBytesAsString()); break;
     case 1: websocket_bytes(w, "/mqtt", in.ConsumeRemainingBytesAsString(), false); break;
     case 2: websocket_bytes(w, "/mqtt", built_frames(in), false); break;
     case 3: websocket_bytes(w, "/api/v1/stream", built_frames(in), true); break;
-    case 4: mqtt_bytes(w, deframed(in.ConsumeRemainingBytesAsString())); break;
+    case 4: mqtt_bytes(w, deframed(in.ConsumeRemainingBytesAsString(), net::WsDeframer::Mode::mqtt)[0]); break;
+    case 5: stream_messages(w, built_frames(in)); break;
     default: {
         const std::string frames = built_frames(in);
-        const std::string ours = deframed(frames);
-        FUZZ_CHECK(ours == beast_binary(w, frames));
+        const std::string ours = deframed(frames, net::WsDeframer::Mode::mqtt)[0];
+        FUZZ_CHECK(ours == beast_read(w, frames, false)[0]);
         mqtt_bytes(w, ours);
         break;
     }

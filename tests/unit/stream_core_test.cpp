@@ -19,10 +19,17 @@ using mqgate::http::StreamCore;
 using mqgate::http::StreamItem;
 using nlohmann::json;
 
+// Counts what the core tells its transport.
+struct Signals final : mqgate::http::StreamSignals {
+    void wake() override { ++wakes; }
+    void overflow() override { ++overflows; }
+    int wakes = 0;
+    int overflows = 0;
+};
+
 struct Fixture {
     explicit Fixture(mqgate::http::StreamLimits limits = {}) {
-        core = std::make_shared<StreamCore>(
-            std::make_shared<mqgate::http::StreamHub>(broker), events, limits, [this] { ++wakes; }, [this] { ++overflows; });
+        core = std::make_shared<StreamCore>(std::make_shared<mqgate::http::StreamHub>(broker), events, limits, signals);
     }
     std::vector<json> drain() {
         std::vector<json> out;
@@ -32,8 +39,9 @@ struct Fixture {
     }
     mqgate::mqtt::Broker broker{mqgate::mqtt::BrokerOptions{}};
     mqgate::events::EventLog events{100};
-    int wakes = 0;
-    int overflows = 0;
+    std::shared_ptr<Signals> signals = std::make_shared<Signals>();
+    int& wakes = signals->wakes;
+    int& overflows = signals->overflows;
     std::shared_ptr<StreamCore> core;
 };
 

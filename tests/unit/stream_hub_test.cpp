@@ -34,8 +34,8 @@ TEST(StreamHub, StreamsOnOneFilterShareOneBrokerSubscription) {
     mqgate::mqtt::Broker broker{mqgate::mqtt::BrokerOptions{}};
     mqgate::events::EventLog events{10};
     auto hub = std::make_shared<mqgate::http::StreamHub>(broker);
-    auto a = std::make_shared<StreamCore>(hub, events, mqgate::http::StreamLimits{}, [] {}, [] {});
-    auto b = std::make_shared<StreamCore>(hub, events, mqgate::http::StreamLimits{}, [] {}, [] {});
+    auto a = std::make_shared<StreamCore>(hub, events, mqgate::http::StreamLimits{}, std::weak_ptr<mqgate::http::StreamSignals>{});
+    auto b = std::make_shared<StreamCore>(hub, events, mqgate::http::StreamLimits{}, std::weak_ptr<mqgate::http::StreamSignals>{});
     ASSERT_FALSE(a->subscribe("s/#", 0));
     ASSERT_FALSE(b->subscribe("s/#", 1));
     EXPECT_EQ(broker.stats().internal_subscriptions, 1u);

@@ -1,11 +1,13 @@
-// WebSocket framing for /mqtt over ws:// (mqtt/net/ws_framing.hpp): what a
-// client sends, in any split, comes out as the MQTT bytes of its binary
-// messages; control frames get their answers; every violation closes.
+// WebSocket framing for /mqtt and the JSON stream over ws://
+// (mqtt/net/ws_framing.hpp): what a client sends, in any split, comes out as
+// the MQTT bytes of its binary messages, or as its messages one by one;
+// control frames get their answers; every violation closes.
 #include "mqtt/net/ws_framing.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mqgate::net {
@@ -110,6 +112,77 @@ TEST(WsDeframerTest, EveryViolationClosesWithItsCode) {
         const std::string close{'\x88', '\x02', static_cast<char>(c.code >> 8), static_cast<char>(c.code & 0xff)};
         EXPECT_EQ(replies, close) << c.what;
     }
+}
+
+// Feeds `wire` in pieces of `step` bytes through feed_message(); returns the
+// messages, each whole.
+std::vector<std::string> messages(WsDeframer& d, const std::string& wire, std::size_t step, std::string& replies) {
+    std::vector<std::string> out;
+    std::string current;
+    for (std::size_t at = 0; at < wire.size(); at += step) {
+        std::string piece = wire.substr(at, step);
+        char* data = piece.data();
+        std::size_t left = piece.size();
+        for (int guard = 0; left > 0 && guard < 1000; ++guard) {
+            std::size_t payload = 0;
+            bool ended = false;
+            const std::size_t used = d.feed_message(data, left, replies, payload, ended);
+            current.append(data, payload);
+            if (ended) out.push_back(std::exchange(current, {}));
+            data += used;
+            left -= used;
+            if (d.closed() || d.error() != WsError::none) return out;
+        }
+    }
+    return out;
+}
+
+TEST(WsDeframerTest, MessagesModeGivesEachTextOrBinaryMessageWholeInAnySplit) {
+    const std::string mid(300, 'y');
+    const std::string big(70000, 'x');
+    const std::string wire = frame(0x1, R"({"op":"subscribe"})") + frame(0x1, "ab", false) + frame(0x9, "p") +
+                             frame(0x0, mid, false) + frame(0x0, "cd") + frame(0x1, "") + frame(0x2, big) +
+                             frame(0x1, "last");
+    for (std::size_t step : {1u, 2u, 5u, 64u, 100000u}) {
+        WsDeframer d(WsDeframer::Mode::messages);
+        std::string replies;
+        const auto got = messages(d, wire, step, replies);
+        ASSERT_EQ(got.size(), 5u) << step;
+        EXPECT_EQ(got[0], R"({"op":"subscribe"})");
+        EXPECT_TRUE(got[1] == "ab" + mid + "cd") << step;
+        EXPECT_EQ(got[2], "");
+        EXPECT_TRUE(got[3] == big) << step;
+        EXPECT_EQ(got[4], "last");
+        EXPECT_EQ(replies, std::string("\x8a\x01p", 3));
+        EXPECT_EQ(d.error(), WsError::none);
+    }
+}
+
+TEST(WsDeframerTest, MessagesModeStillClosesOnViolationsAndAnswersAClose) {
+    WsDeframer d(WsDeframer::Mode::messages);
+    std::string replies;
+    const auto got = messages(d, frame(0x1, "one") + frame(0x8, "\x03\xe8") + frame(0x1, "after"), 4, replies);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_TRUE(d.closed());
+    EXPECT_EQ(replies, std::string("\x88\x02\x03\xe8", 4));
+
+    WsDeframer e(WsDeframer::Mode::messages);
+    replies.clear();
+    EXPECT_TRUE(messages(e, frame(0x1, "x", true, 0, false), 64, replies).empty());
+    EXPECT_EQ(e.error(), WsError::unmasked);
+}
+
+TEST(WsFramingTest, ServerTextFramesUseTheShortestLength) {
+    std::string out;
+    append_ws_text(out, "hi");
+    EXPECT_EQ(out, std::string("\x81\x02hi", 4));
+    out.clear();
+    append_ws_text(out, std::string(126, 'a'), true);
+    EXPECT_EQ(out.substr(0, 4), std::string("\xc1\x7e\x00\x7e", 4));
+    out.clear();
+    append_ws_text(out, std::string(65536, 'a'));
+    EXPECT_EQ(out.substr(0, 10), std::string("\x81\x7f\0\0\0\0\0\x01\0\0", 10));
+    EXPECT_EQ(out.size(), 65546u);
 }
 
 TEST(WsFramingTest, ServerHeadersUseTheShortestLength) {
