@@ -1,11 +1,14 @@
 #include "http/raw_output.hpp"
 
+#include <utility>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 
 namespace mqgate::http {
 
 RawOutput::Result RawOutput::flush(net::RawTcpStream& socket) {
+    if (written < bytes.size()) wrote_ = true;
     while (written < bytes.size()) {
         boost::system::error_code ec;
         const boost::asio::const_buffer buffer(bytes.data() + written, bytes.size() - written);
@@ -16,6 +19,12 @@ RawOutput::Result RawOutput::flush(net::RawTcpStream& socket) {
     written = 0;
     bytes.clear();
     return socket.watch_write(false) ? Result::failed : Result::drained;
+}
+
+bool RawOutput::release_if_idle() {
+    if (std::exchange(wrote_, false) || unsent() > 0 || bytes.capacity() == 0) return false;
+    std::string().swap(bytes);
+    return true;
 }
 
 }  // namespace mqgate::http

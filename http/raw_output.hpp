@@ -18,11 +18,18 @@ struct RawOutput {
     // now); failed: the connection is broken.
     Result flush(net::RawTcpStream& socket);
     std::size_t unsent() const noexcept { return bytes.size() - written; }
-    // Gives back the buffer's memory (the stream is idle).
-    void release() { std::string().swap(bytes); }
+    // Called on each sweep: gives back the buffer's memory when nothing was
+    // written since the last sweep, so an idle stream holds no buffer while a
+    // busy one keeps its capacity from batch to batch (growing a string to
+    // 64 KiB again for every batch would cost a dozen copies). True when it
+    // did.
+    bool release_if_idle();
 
     std::string bytes;  // from `written` on: not yet written
     std::size_t written = 0;
+
+private:
+    bool wrote_ = false;  // flush() wrote since the last sweep
 };
 
 }  // namespace mqgate::http

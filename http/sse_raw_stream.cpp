@@ -71,11 +71,7 @@ public:
         if (fill == SseBody::Fill::more) {
             // The next batch after the thread's other work.
             asio::post(socket_.get_executor(), [self = shared_from_this()] { self->write_next(); });
-            return;
         }
-        // Idle until the core wakes it: an idle stream holds no buffer.
-        out_.release();
-        body_.release();
     }
 
     void on_overflow() { begin_close(1008, "send queue over its limit (slow consumer)"); }
@@ -91,7 +87,9 @@ public:
     // The sweeper's tick: a keepalive comment every period while the stream
     // has nothing else to send; a closing stream is cut after its grace.
     void check(Clock::time_point now) override {
-        if (finished_ || now < due_) return;
+        if (finished_) return;
+        if (out_.release_if_idle()) body_.release();
+        if (now < due_) return;
         if (closing_) return finish();
         due_ = now + keepalive_;
         // A stalled write needs no keepalive behind it.

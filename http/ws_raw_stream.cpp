@@ -88,10 +88,7 @@ public:
         if (more) {
             // The next batch after the thread's other work.
             asio::post(socket_.get_executor(), [self = shared_from_this()] { self->write_next(); });
-            return;
         }
-        // Idle until the core wakes it: an idle stream holds no buffer.
-        out_.release();
     }
 
     void on_overflow() { begin_close(policy_error, "send queue over its limit (slow consumer)"); }
@@ -107,6 +104,7 @@ public:
     // keep-alive pings do); a closing stream is cut after its grace.
     void check(Clock::time_point now) override {
         if (finished_) return;
+        out_.release_if_idle();
         if (closing_) {
             if (now >= close_by_) finish();
             return;
