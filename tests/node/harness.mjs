@@ -45,7 +45,9 @@ export async function startGateway(extraArgs = []) {
   const child = spawn(binary, ['--bind', '127.0.0.1', '--mqtt-port', '0', '--http-port', '0',
     '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ASAN_OPTIONS: asan },
+    // Two I/O threads unless the environment chose (as tests/integration/harness.py):
+    // the default is one, and streams and their publishers should also meet across threads.
+    env: { MQGATE_THREADS: '2', ...process.env, ASAN_OPTIONS: asan },
   });
   let stdout = '';
   let stderr = '';
