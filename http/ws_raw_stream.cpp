@@ -137,43 +137,40 @@ private:
     }
 
     // The frames in data[0, n): each whole message goes to the core. False
-    // once nothing more is read (closed, a protocol error, too big).
+    // once nothing more is read (closed, a protocol error).
     bool take(char* data, std::size_t n) {
-        // After this side's close frame nothing more is sent: no pong, no
-        // second close in answer to the peer's.
-        const bool quiet = close_sent_;
         std::string replies;
-        while (n > 0) {
+        while (n > 0 && !deframer_.closed() && deframer_.error() == net::WsError::none) {
             std::size_t payload = 0;
             bool ended = false;
             const std::size_t used = deframer_.feed_message(data, n, replies, payload, ended);
+            data += used;
+            n -= used;
+            // Closing: what the peer still sends is read for its close only.
+            if (closing_) continue;
             if (message_.size() + payload > max_message_) {
-                if (!quiet) out_.bytes += replies;
+                std::string().swap(message_);
+                out_.bytes += replies;  // pongs so far
+                replies.clear();
                 begin_close(too_big, "message too big");
-                return false;
+                continue;
             }
-            message_.append(data, payload);
+            message_.append(data - used, payload);
             if (ended) {
-                if (!closing_) core_->handle(message_);
+                core_->handle(message_);
                 message_.clear();
                 if (message_.capacity() > 4096) std::string().swap(message_);
             }
-            data += used;
-            n -= used;
-            if (deframer_.closed() || deframer_.error() != net::WsError::none) break;
         }
-        // Pongs, and the answer to a close or a protocol error, after what is queued.
-        if (!quiet) out_.bytes += replies;
-        if (deframer_.error() != net::WsError::none) {
-            LOG_DEBUG("stream: " << net::to_string(deframer_.error()) << "; closing");
+        // Pongs, and the answer to a close or a protocol error, after what is
+        // queued; after this side's close frame nothing more is sent (no pong,
+        // no second close in answer to the peer's).
+        if (!close_sent_) out_.bytes += replies;
+        if (deframer_.closed() || deframer_.error() != net::WsError::none) {
+            if (deframer_.error() != net::WsError::none)
+                LOG_DEBUG("stream: " << net::to_string(deframer_.error()) << "; closing");
             stop(Clock::now());
-            close_sent_ = true;  // the deframer's close frame is in replies
-            return false;
-        }
-        if (deframer_.closed()) {
-            // The peer's close: answered (in replies) unless this side began it.
-            stop(Clock::now());
-            close_sent_ = true;
+            close_sent_ = true;  // the answer is in replies, or this side's close went before
             return false;
         }
         return true;

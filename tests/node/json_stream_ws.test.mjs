@@ -64,12 +64,19 @@ test('a text message that is not UTF-8 is answered invalid_json, and the stream 
   assert.deepEqual(await frames.next((f) => f.id === 'after', WAIT, 'the pong op'), { type: 'pong', id: 'after' });
 });
 
-test('a message over http.ws_max_message_size closes the stream with 1009', async () => {
+test('a message over http.ws_max_message_size closes the stream with 1009, in one frame or in fragments', async () => {
   const { ws } = await open();
   const closed = once(ws, 'close', WAIT);
   ws.send(JSON.stringify({ op: 'ping', id: 'big', pad: 'x'.repeat(MAX_MESSAGE) }));
   const [code] = await closed;
   assert.equal(code, 1009);
+
+  const fragmented = await open();
+  const closedToo = once(fragmented.ws, 'close', WAIT);
+  for (let i = 0; i < 4; i++) fragmented.ws.send('y'.repeat(MAX_MESSAGE / 2), { fin: false });
+  fragmented.ws.send('y', { fin: true });
+  const [codeToo] = await closedToo;
+  assert.equal(codeToo, 1009);
 });
 
 test('a close from the client is answered with its code, then the connection ends', async () => {
