@@ -6,8 +6,6 @@
 
 namespace mqgate::http {
 namespace {
-// One chunk carries at most about this much, so a single write stays short.
-constexpr std::size_t max_batch_bytes = 64 * 1024;
 // The gzip window: 4 KiB holds the recent events, whose keys and topics are what repeats.
 constexpr int gzip_window_bits = 12;
 }  // namespace
@@ -24,7 +22,7 @@ SseBody::Fill SseBody::fill(StreamCore& core, std::string& out, std::size_t unse
     StreamItem item;
     bool full = false;
     for (;;) {
-        if (unsent + events_.size() >= max_batch_bytes) {
+        if (unsent + events_.size() >= max_write_batch) {
             full = true;
             break;
         }

@@ -35,6 +35,10 @@
 
 namespace mqgate::http {
 
+// What a transport takes from the core for one write, at most about: one
+// write stays short, and the thread's other connections get their turn.
+inline constexpr std::size_t max_write_batch = 64 * 1024;
+
 struct StreamLimits {
     std::size_t queue_bytes = 1 << 20;  // over -> closed (1008)
     std::size_t queue_frames = 1000;    // over -> closed (1008)

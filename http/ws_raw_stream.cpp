@@ -25,8 +25,6 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using Clock = net::DeadlineSweeper::Clock;
 
-// One write carries at most about this much, so a single write stays short.
-constexpr std::size_t max_batch_bytes = 64 * 1024;
 constexpr std::uint8_t op_close = 0x8, op_ping = 0x9;
 // RFC 6455 7.4.1.
 constexpr std::uint16_t going_away = 1001, policy_error = 1008, too_big = 1009;
@@ -76,7 +74,7 @@ public:
         bool more = false;
         if (!closing_) {
             StreamItem item;
-            while (!(more = out_.unsent() >= max_batch_bytes) && core_->next(item))
+            while (!(more = out_.unsent() >= max_write_batch) && core_->next(item))
                 net::append_ws_text(out_.bytes, *item.json);
         }
         // Blocked: the rest when the peer reads; the core's items wait in its queue.

@@ -34,9 +34,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-// One write carries at most about this much, so a single write stays short.
-constexpr std::size_t max_batch_bytes = 64 * 1024;
-
 // The deflate window mqgate offers (server_max_window_bits): 4 KiB holds a
 // stream's recent messages, whose keys and topics are what repeats, and keeps
 // both ends' state small.
@@ -110,7 +107,7 @@ public:
             return;
         }
         StreamItem item;
-        while (batch_.size() < max_batch_bytes && core_->next(item)) {
+        while (batch_.size() < max_write_batch && core_->next(item)) {
             if (deflater_) {
                 packed_.clear();
                 // One zlib cannot code (out of memory) goes as it is: RFC 7692 lets any message be plain.

@@ -151,8 +151,12 @@ void WsDeframer::end_data(bool stop_at_end, bool& ended) noexcept {
     if (stop_at_end && !in_message_) ended = true;
 }
 
-std::size_t ws_binary_header(std::uint64_t size, std::array<char, 10>& out) noexcept {
-    out[0] = static_cast<char>(0x80 | op_binary);  // FIN, binary; a server does not mask
+namespace {
+// A server frame's header (unmasked): `first` (FIN, RSV, opcode), then the
+// shortest length encoding of `size`, written to `out`; returns its length
+// (2, 4 or 10).
+std::size_t frame_header(std::uint8_t first, std::uint64_t size, char* out) noexcept {
+    out[0] = static_cast<char>(first);
     if (size < 126) {
         out[1] = static_cast<char>(size);
         return 2;
@@ -167,20 +171,15 @@ std::size_t ws_binary_header(std::uint64_t size, std::array<char, 10>& out) noex
     for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<char>((size >> (56 - 8 * i)) & 0xff);
     return 10;
 }
+}  // namespace
+
+std::size_t ws_binary_header(std::uint64_t size, std::array<char, 10>& out) noexcept {
+    return frame_header(0x80 | op_binary, size, out.data());  // FIN, binary; a server does not mask
+}
 
 void append_ws_text(std::string& out, std::string_view text, bool compressed) {
-    out += static_cast<char>(compressed ? 0xC1 : 0x81);  // FIN, [RSV1,] opcode text
-    const std::size_t n = text.size();
-    if (n < 126) {
-        out += static_cast<char>(n);
-    } else if (n <= 0xffff) {
-        out += static_cast<char>(126);
-        out += static_cast<char>(n >> 8);
-        out += static_cast<char>(n & 0xff);
-    } else {
-        out += static_cast<char>(127);
-        for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xff);
-    }
+    char header[10];
+    out.append(header, frame_header(compressed ? 0xC1 : 0x81, text.size(), header));  // FIN, [RSV1,] text
     out.append(text);
 }
 
