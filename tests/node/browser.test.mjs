@@ -9,8 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { chromium } from 'playwright-core';
-import { startGateway, once, run } from './harness.mjs';
+import { launchChromium, startGateway, once, run } from './harness.mjs';
 
 const WAIT = 15000;
 const require = createRequire(import.meta.url);
@@ -23,12 +22,7 @@ before(async () => {
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'mqgate-browser-')), 'mqgate.json');
   writeFileSync(config, JSON.stringify({ http: { stream_compression: true } }));
   gw = await startGateway(['--config', config]);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    timeout: WAIT,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium(WAIT);
 });
 
 after(async () => {

@@ -7,8 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startGateway, run, spawnLines, waitLine } from './harness.mjs';
+import { launchChromium, startGateway, run, waitLine, mosquittoSub as subscribeCli } from './harness.mjs';
 
 const WAIT = 15000;
 const require = createRequire(import.meta.url);
@@ -20,12 +19,7 @@ const children = [];
 
 before(async () => {
   gw = await startGateway();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    timeout: WAIT,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium(WAIT);
 });
 
 after(async () => {
@@ -34,12 +28,7 @@ after(async () => {
   await gw.stop();
 });
 
-async function mosquittoSub(args) {
-  const sub = spawnLines('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(gw.mqttPort), '-V', 'mqttv311', '-d', ...args]);
-  children.push(sub);
-  await waitLine(sub, /Client .* received SUBACK/, WAIT);
-  return sub;
-}
+const mosquittoSub = (args) => subscribeCli(gw, children, args, WAIT);
 
 const pub = (args) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.mqttPort), '-V', 'mqttv311', ...args]);
 

@@ -202,3 +202,24 @@ export function assertInOrderAndCounted(items, sent, numberOf) {
   assert.equal(received + dropped, sent, `received ${received} + dropped ${dropped} (in ${notices} notices)`);
   return { received, dropped, notices };
 }
+
+// A mosquitto_sub on `gw`'s MQTT port with `args`, kept in `children` for the
+// test file's cleanup; resolves once its SUBACK has come (-d prints it).
+export async function mosquittoSub(gw, children, args, ms = 10000) {
+  const sub = spawnLines('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(gw.mqttPort), '-d', ...args]);
+  children.push(sub);
+  await waitLine(sub, /Client .* received SUBACK/, ms);
+  return sub;
+}
+
+// Debian's chromium, headless, for the browser tests (playwright-core is
+// loaded only by the files that use it).
+export async function launchChromium(timeout) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    timeout,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}

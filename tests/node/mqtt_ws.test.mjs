@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
-import { startGateway, once, within, run, spawnLines, waitLine } from './harness.mjs';
+import { startGateway, once, within, run, waitLine, mosquittoSub as subscribeCli } from './harness.mjs';
 
 const WAIT = 10000;
 let gw;
@@ -45,12 +45,7 @@ function inbox(client) {
   };
 }
 
-async function mosquittoSub(args) {
-  const sub = spawnLines('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(gw.mqttPort), '-d', ...args]);
-  children.push(sub);
-  await waitLine(sub, /Client .* received SUBACK/, WAIT);
-  return sub;
-}
+const mosquittoSub = (args) => subscribeCli(gw, children, args, WAIT);
 
 const pub = (args) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.mqttPort), ...args]);
 
