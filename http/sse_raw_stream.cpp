@@ -6,7 +6,7 @@
 #include <chrono>
 #include <utility>
 
-#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
 #include "http/raw_output.hpp"

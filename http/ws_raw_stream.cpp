@@ -6,10 +6,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <utility>
 
-#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
 #include "http/raw_output.hpp"
@@ -25,15 +24,9 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using Clock = net::DeadlineSweeper::Clock;
 
-constexpr std::uint8_t op_close = 0x8, op_ping = 0x9;
+constexpr std::uint8_t op_ping = 0x9;
 // RFC 6455 7.4.1.
 constexpr std::uint16_t going_away = 1001, policy_error = 1008, too_big = 1009;
-
-std::string close_payload(std::uint16_t code, std::string_view reason) {
-    std::string p{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
-    p.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
-    return p;
-}
 
 // Threading: everything but shutdown() and the core's wake and overflow runs
 // on the socket's thread (on_ready, check, posted work); those only post.
@@ -187,7 +180,7 @@ private:
         if (closing_ || finished_) return;
         LOG_INFO("stream: closing (" << code << ": " << reason << ')');
         stop(Clock::now());
-        net::append_ws_control(out_.bytes, op_close, close_payload(code, reason));
+        net::append_ws_close(out_.bytes, code, reason);
         close_sent_ = true;
         write_next();
     }

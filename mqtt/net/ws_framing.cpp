@@ -8,9 +8,6 @@ namespace {
 constexpr std::uint8_t op_continuation = 0x0, op_text = 0x1, op_binary = 0x2, op_close = 0x8, op_ping = 0x9,
                        op_pong = 0xA;
 
-std::string close_payload(std::uint16_t code) {
-    return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
-}
 }  // namespace
 
 const char* to_string(WsError e) noexcept {
@@ -37,7 +34,7 @@ std::size_t WsDeframer::header_size() const noexcept {
 
 bool WsDeframer::fail(WsError e, std::string& replies) {
     error_ = e;
-    append_ws_control(replies, op_close, close_payload(e == WsError::text_message ? 1003 : 1002));
+    append_ws_close(replies, e == WsError::text_message ? 1003 : 1002);
     return false;
 }
 
@@ -188,6 +185,12 @@ void append_ws_control(std::string& out, std::uint8_t opcode, std::string_view p
     out += static_cast<char>(0x80 | opcode);
     out += static_cast<char>(n);
     out.append(payload.data(), n);
+}
+
+void append_ws_close(std::string& out, std::uint16_t code, std::string_view reason) {
+    std::string payload{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+    payload.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
+    append_ws_control(out, op_close, payload);
 }
 
 }  // namespace mqgate::net

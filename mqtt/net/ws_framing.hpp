@@ -95,4 +95,7 @@ void append_ws_text(std::string& out, std::string_view text, bool compressed = f
 // with `payload` (at most 125 bytes) to `out`.
 void append_ws_control(std::string& out, std::uint8_t opcode, std::string_view payload);
 
+// Appends a close frame with status `code` and as much of `reason` as fits.
+void append_ws_close(std::string& out, std::uint16_t code, std::string_view reason = {});
+
 }  // namespace mqgate::net
