@@ -43,13 +43,21 @@ public:
     virtual std::uint64_t stored_next_id() const = 0;
     // Bytes the store takes on disk (0 in memory). Called from any thread, also during commit().
     virtual std::uint64_t file_bytes() const = 0;
+    // Work kept out of commit() (the SQLite backend folds its journal), done between commits;
+    // `closing` after the last one.
+    virtual void tidy(bool /*closing*/) {}
 };
 
 // A batch's values within their ranges: QoS 0-2, packet ids not 0, a known in-flight stage.
 // Existence rules (a session, a message) are each backend's to check.
 bool values_valid(const Batch& batch);
 
-std::unique_ptr<Backend> make_memory_backend();
+enum class MemoryKeeps {
+    everything,
+    // No message contents and no named queues: only what checking a batch's rules needs.
+    references,
+};
+std::unique_ptr<Backend> make_memory_backend(MemoryKeeps keeps = MemoryKeeps::everything);
 // Throws StoreError (see Store::open()).
 std::unique_ptr<Backend> open_sqlite_backend(const std::string& path, Sync sync);
 

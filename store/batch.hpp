@@ -16,33 +16,49 @@ namespace mqgate::store::op {
 // Stores a message under `id` for later references; a no-op if `id` is stored already, so a caller
 // unsure whether it still is may put it again. A message nothing refers to at the end of a commit
 // is deleted.
-struct PutMessage { MessageId id; StoredMessage message; };
+struct PutMessage { MessageId id; StoredMessage message; bool operator==(const PutMessage&) const = default; };
 // Sets the retained message of `topic`, replacing any earlier one.
-struct PutRetained { std::string topic; MessageId message; };
-struct EraseRetained { std::string topic; };
+struct PutRetained { std::string topic; MessageId message; bool operator==(const PutRetained&) const = default; };
+struct EraseRetained { std::string topic; bool operator==(const EraseRetained&) const = default; };
 // Creates an empty session, replacing any existing one with this id and everything it held.
-struct PutSession { std::string client_id; };
+struct PutSession { std::string client_id; bool operator==(const PutSession&) const = default; };
 // Deletes a session with its subscriptions, queue, in-flight and inbound entries.
-struct EraseSession { std::string client_id; };
+struct EraseSession { std::string client_id; bool operator==(const EraseSession&) const = default; };
 // Adds or replaces (new QoS) a subscription.
-struct Subscribe { std::string client_id; SubscriptionRecord subscription; };
-struct Unsubscribe { std::string client_id; std::string filter; };
+struct Subscribe {
+    std::string client_id;
+    SubscriptionRecord subscription;
+    bool operator==(const Subscribe&) const = default;
+};
+struct Unsubscribe { std::string client_id; std::string filter; bool operator==(const Unsubscribe&) const = default; };
 // Adds (or replaces, same seq) an entry of a session's queue.
-struct Enqueue { std::string client_id; QueuedRecord entry; };
-struct Dequeue { std::string client_id; std::uint64_t seq; };
+struct Enqueue { std::string client_id; QueuedRecord entry; bool operator==(const Enqueue&) const = default; };
+struct Dequeue { std::string client_id; std::uint64_t seq; bool operator==(const Dequeue&) const = default; };
 // Adds or replaces (same packet id) an outbound in-flight entry: also how its stage or DUP changes.
-struct PutInflight { std::string client_id; InflightRecord entry; };
-struct EraseInflight { std::string client_id; std::uint16_t packet_id; };
-struct PutInbound { std::string client_id; InboundRecord entry; };
-struct EraseInbound { std::string client_id; std::uint16_t packet_id; };
+struct PutInflight {
+    std::string client_id;
+    InflightRecord entry;
+    bool operator==(const PutInflight&) const = default;
+};
+struct EraseInflight {
+    std::string client_id;
+    std::uint16_t packet_id;
+    bool operator==(const EraseInflight&) const = default;
+};
+struct PutInbound { std::string client_id; InboundRecord entry; bool operator==(const PutInbound&) const = default; };
+struct EraseInbound {
+    std::string client_id;
+    std::uint16_t packet_id;
+    bool operator==(const EraseInbound&) const = default;
+};
 // Appends (or replaces, same seq) an item of the named queue `queue`.
-struct Append { std::string queue; QueueItem item; };
-struct Remove { std::string queue; std::uint64_t seq; };
+struct Append { std::string queue; QueueItem item; bool operator==(const Append&) const = default; };
+struct Remove { std::string queue; std::uint64_t seq; bool operator==(const Remove&) const = default; };
 // Deletes every session (with all it holds) and every retained message; named queues stay. The
 // broker writes its whole state after it, in the same batch, to bring the file back in line with
 // memory after a failed commit (disk full): a rewrite cannot go wrong the way replaying a guess of
 // what the failed commit would have changed can.
-struct ClearBrokerState {};
+struct ClearBrokerState { bool operator==(const ClearBrokerState&) const = default; };
 
 }  // namespace mqgate::store::op
 

@@ -1,5 +1,8 @@
 // The memory backend: `backend: memory`, and the reference the SQLite
 // backend is tested against. Same rules, nothing survives the process.
+// With MemoryKeeps::references it is the SQLite backend's index of what
+// exists (sessions, messages and what refers to them), by which it checks a
+// batch's rules before writing it to its journal.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -31,6 +34,8 @@ auto* find_in(Map& map, const Key& key) {
 
 class MemoryBackend final : public Backend {
 public:
+    explicit MemoryBackend(MemoryKeeps keeps) : keeps_(keeps) {}
+
     std::error_code commit(std::span<Pending> batches, std::uint64_t next_id) override {
         for (Pending& p : batches) {
             if (!applicable(p.batch)) {
@@ -126,7 +131,8 @@ private:
     }
 
     void apply(const op::PutMessage& o) {
-        if (messages_.try_emplace(o.id, MemoryMessage{o.message, 0}).second) unreferenced_.push_back(o.id);
+        const StoredMessage& kept = keeps_ == MemoryKeeps::everything ? o.message : StoredMessage{};
+        if (messages_.try_emplace(o.id, MemoryMessage{kept, 0}).second) unreferenced_.push_back(o.id);
     }
     void apply(const op::PutRetained& o) {
         ref(o.message);
@@ -190,7 +196,9 @@ private:
     void apply(const op::EraseInbound& o) {
         if (auto* s = find_in(sessions_, o.client_id)) s->inbound.erase(o.packet_id);
     }
-    void apply(const op::Append& o) { queues_[o.queue].insert_or_assign(o.item.seq, o.item.data); }
+    void apply(const op::Append& o) {
+        if (keeps_ == MemoryKeeps::everything) queues_[o.queue].insert_or_assign(o.item.seq, o.item.data);
+    }
     void apply(const op::Remove& o) {
         const auto it = queues_.find(o.queue);
         if (it == queues_.end()) return;
@@ -205,6 +213,7 @@ private:
         retained_.clear();
     }
 
+    MemoryKeeps keeps_;
     std::map<MessageId, MemoryMessage> messages_;
     std::vector<MessageId> unreferenced_;  // refs dropped to 0 (or never rose) in this commit
     std::map<std::string, MessageId> retained_;
@@ -215,6 +224,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Backend> make_memory_backend() { return std::make_unique<MemoryBackend>(); }
+std::unique_ptr<Backend> make_memory_backend(MemoryKeeps keeps) { return std::make_unique<MemoryBackend>(keeps); }
 
 }  // namespace mqgate::store

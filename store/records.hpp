@@ -106,6 +106,8 @@ struct LoadedState {
     std::vector<SessionRecord> sessions;          // by client id, bytewise
     std::map<std::string, std::vector<QueueItem>> queues;  // by name; items by seq
     std::uint64_t next_id = 1;                    // above every id and seq ever handed out
+
+    bool operator==(const LoadedState&) const = default;
 };
 
 }  // namespace mqgate::store

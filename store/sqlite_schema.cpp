@@ -65,9 +65,17 @@ void create_v1(SqliteDb& db) {
     db.exec_or_throw(triggers.c_str(), "cannot create the schema");
 }
 
+// Version 2: the journal. A commit appends one row holding its batches' broker-state operations
+// (journal_codec.hpp), far cheaper than the rows they stand for; the backend folds the journal into
+// the tables now and then, when most of what it holds has cancelled out (a message queued, sent and
+// acknowledged leaves nothing), and replays what is left of it on open.
+void create_v2(SqliteDb& db) {
+    db.exec_or_throw("CREATE TABLE journal(seq INTEGER PRIMARY KEY, ops BLOB NOT NULL)", "cannot create the journal");
+}
+
 // kMigrations[v] takes a file from schema version v to v + 1; version 0 is a new, empty file.
 using Migration = void (*)(SqliteDb&);
-constexpr Migration kMigrations[] = {&create_v1};
+constexpr Migration kMigrations[] = {&create_v1, &create_v2};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 std::int64_t pragma_int(SqliteDb& db, const char* sql, std::string_view what) {

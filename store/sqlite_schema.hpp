@@ -10,7 +10,7 @@ namespace mqgate::store {
 // "mqgt": PRAGMA application_id of every mqgate store file.
 inline constexpr int kStoreApplicationId = 0x6d716774;
 // PRAGMA user_version this build writes and reads.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Makes `db` ready for the store: checks it (integrity, that it is a mqgate store or an empty file,
 // that its schema is not newer), sets WAL mode, `sync` and foreign keys, then creates or migrates

@@ -79,7 +79,7 @@ void Store::run() {
         {
             std::unique_lock lock(mutex_);
             work_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-            if (queue_.empty()) return;  // closing, and everything committed
+            if (queue_.empty()) break;  // closing, and everything committed
             work.swap(queue_);
         }
         const auto start = std::chrono::steady_clock::now();
@@ -114,7 +114,11 @@ void Store::run() {
         }
         done_cv_.notify_all();
         work.clear();
+        std::lock_guard lock(backend_mutex_);
+        backend_->tidy(false);
     }
+    std::lock_guard lock(backend_mutex_);
+    backend_->tidy(true);
 }
 
 void Store::record_commit(std::error_code ec, std::size_t invalid, std::size_t batches, std::size_t operations,

@@ -3,7 +3,8 @@
 // another program could through SQL (values the store never writes, rows
 // without their session or message, a lowered id counter, dropped tables) or as
 // a disk could (bytes overwritten at input-chosen offsets, the header's schema
-// version and application id among them, the file cut short). Opening and
+// version and application id among them, the file cut short). The file holds
+// a commit still in its journal, as a killed process leaves it. Opening and
 // loading the copy must then either throw StoreError (start-up exits 2 naming
 // the file) or return records the broker can use: QoS within range, packet ids
 // non-zero, in-flight stages that fit their QoS, every referenced message
@@ -50,9 +51,11 @@ StoreOptions options(const std::string& path) {
 
 void make_pristine() {
     const std::string path = work_dir + "/pristine.db";
+    const std::string killed = work_dir + "/killed.db";
     {
         auto store = Store::open(options(path));
         const MessageId m1 = store->next_id(), m2 = store->next_id();
+        const std::uint64_t queued = store->next_id();
         Batch batch;
         batch.add(op::PutMessage{m1, StoredMessage{"a/b", "one", 1, true, 1, "pub"}})
             .add(op::PutMessage{m2, StoredMessage{"c", std::string("\0\xff", 2), 2, false, 2, "pub"}})
@@ -61,18 +64,35 @@ void make_pristine() {
             .add(op::PutSession{"idle"})
             .add(op::Subscribe{"dev", {"a/#", 1}})
             .add(op::Subscribe{"dev", {"c", 2}})
-            .add(op::Enqueue{"dev", {store->next_id(), m1, 1, false}})
+            .add(op::Enqueue{"dev", {queued, m1, 1, false}})
             .add(op::Enqueue{"dev", {store->next_id(), m2, 2, false}})
             .add(op::PutInflight{"dev", {7, store->next_id(), m2, 2, false, InflightStage::awaiting_pubcomp, true}})
             .add(op::PutInflight{"dev", {8, store->next_id(), m1, 1, true, InflightStage::awaiting_puback, false}})
             .add(op::PutInbound{"dev", {9, 3}})
             .add(op::Append{"commands", {store->next_id(), "x"}});
-        bool done = false;
-        FUZZ_CHECK(!store->submit(std::move(batch), [&done](std::error_code ec) { done = !ec; }));
+        // A second commit stays in the journal (store/journal_codec.hpp) of the copy taken below.
+        Batch later;
+        later.add(op::Dequeue{"dev", queued})
+            .add(op::PutInflight{"dev", {10, store->next_id(), m1, 1, false, InflightStage::awaiting_puback, false}})
+            .add(op::EraseInbound{"dev", 9})
+            .add(op::PutRetained{"c", m2})
+            .add(op::Unsubscribe{"dev", "c"});
+        int done = 0;
+        FUZZ_CHECK(!store->submit(std::move(batch), [&done](std::error_code ec) { done += !ec; }));
         store->flush();
-        FUZZ_CHECK(done);
-    }  // closed: the write-ahead log is checkpointed into the file
-    pristine = read_file(path);
+        FUZZ_CHECK(!store->submit(std::move(later), [&done](std::error_code ec) { done += !ec; }));
+        store->flush();
+        FUZZ_CHECK(done == 2);
+        // The files as a kill -9 would leave them; closing the store would fold the journal.
+        write_file(killed, read_file(path));
+        write_file(killed + "-wal", read_file(path + "-wal"));
+    }
+    // Another program's connection checkpoints the log into the file as it closes.
+    sqlite3* db = nullptr;
+    FUZZ_CHECK(sqlite3_open(killed.c_str(), &db) == SQLITE_OK);
+    FUZZ_CHECK(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    pristine = read_file(killed);
     FUZZ_CHECK(!pristine.empty());
 }
 
@@ -101,6 +121,10 @@ constexpr const char* kEdits[] = {
     "UPDATE messages SET payload = ?",
     "DROP TABLE inflight",
     "DROP TRIGGER retained_ref",
+    "UPDATE journal SET ops = ?",
+    "UPDATE journal SET ops = substr(ops, 1, ?)",
+    "INSERT INTO journal(ops) SELECT ops FROM journal",
+    "DELETE FROM journal",
 };
 
 void sql_damage(FuzzedDataProvider& in, const std::string& path) {
@@ -177,7 +201,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     work_dir = pattern;
     make_pristine();
     std::atexit([] {
-        for (const char* name : {"/pristine.db", "/case.db", "/case.db-wal", "/case.db-shm"})
+        for (const char* name : {"/pristine.db", "/pristine.db-wal", "/pristine.db-shm", "/killed.db", "/killed.db-wal",
+                                 "/killed.db-shm", "/case.db", "/case.db-wal", "/case.db-shm"})
             std::remove((work_dir + name).c_str());
         ::rmdir(work_dir.c_str());
     });

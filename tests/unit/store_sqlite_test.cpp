@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <vector>
@@ -84,8 +85,8 @@ TEST_F(StoreSqliteTest, AnotherApplicationsDatabaseIsRefusedAndLeftAlone) {
 
 TEST_F(StoreSqliteTest, ANewerSchemaVersionIsRefused) {
     Store::open(sqlite_options(path_));
-    sql_int(path_, "PRAGMA user_version = 2");
-    EXPECT_EQ(open_error(path_), path_ + ": schema version 2 is newer than this mqgate reads (1)");
+    sql_int(path_, "PRAGMA user_version = 3");
+    EXPECT_EQ(open_error(path_), path_ + ": schema version 3 is newer than this mqgate reads (2)");
 }
 
 // Found by store_fuzz: a negative version indexed the migration table below its start.
@@ -123,6 +124,98 @@ TEST_F(StoreSqliteTest, AnUnopenablePathIsRefusedNamingIt) {
     // The lock file next to it (store/file_lock.hpp) is the first thing that cannot be created.
     EXPECT_EQ(error.rfind(dir_.file("no-such-dir/mqgate.db") + ": cannot open: ", 0), 0u) << error;
     EXPECT_NE(error.find("No such file or directory"), std::string::npos) << error;
+}
+
+// The files as a kill -9 of the process holding `path` would leave them: the database and its
+// write-ahead log, copied to `copy` while the store is open (nothing writes between commits).
+void copy_as_killed(const std::string& path, const std::string& copy) {
+    std::filesystem::copy_file(path, copy);
+    std::filesystem::copy_file(path + "-wal", copy + "-wal");
+}
+
+// A persistent session with `count` queued messages, as one batch.
+Batch session_with_queue(Store& store, const std::string& client_id, int count) {
+    Batch batch;
+    batch.add(op::PutSession{client_id});
+    for (int i = 0; i < count; ++i) {
+        const MessageId m = store.next_id();
+        batch.add(op::PutMessage{m, message("q/" + std::to_string(i), "payload")})
+            .add(op::Enqueue{client_id, {store.next_id(), m, 1, false}});
+    }
+    return batch;
+}
+
+TEST_F(StoreSqliteTest, CommitsGoToTheJournalAndClosingFoldsThemIntoTheTables) {
+    LoadedState before;
+    {
+        auto store = Store::open(sqlite_options(path_));
+        ASSERT_FALSE(commit(*store, session_with_queue(*store, "c", 3)));
+        const MessageId m = store->next_id();
+        ASSERT_FALSE(commit(*store, Batch().add(op::PutMessage{m, message("r", "kept")}).add(op::PutRetained{"r", m})));
+        EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM journal"), 2);
+        EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM session_queue"), 0);
+        before = store->load();
+    }
+    EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM journal"), 0);
+    EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM session_queue"), 3);
+    EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM retained"), 1);
+    EXPECT_EQ(Store::open(sqlite_options(path_))->load(), before);
+}
+
+TEST_F(StoreSqliteTest, AKilledStoreReplaysItsJournalOnOpen) {
+    auto store = Store::open(sqlite_options(path_));
+    ASSERT_FALSE(commit(*store, session_with_queue(*store, "c", 5)));
+    const auto first = store->load().sessions.at(0).queue;
+    Batch acks;  // two sent and acknowledged, one in flight
+    acks.add(op::Dequeue{"c", first[0].seq}).add(op::Dequeue{"c", first[1].seq}).add(op::Dequeue{"c", first[2].seq});
+    acks.add(op::PutInflight{"c", {1, first[2].seq, first[2].message, 1, false, InflightStage::awaiting_puback, false}});
+    ASSERT_FALSE(commit(*store, std::move(acks)));
+    const LoadedState expected = store->load();
+    ASSERT_EQ(expected.sessions.at(0).queue.size(), 2u);
+    ASSERT_EQ(expected.sessions.at(0).inflight.size(), 1u);
+    const std::string killed = dir_.file("killed.db");
+    copy_as_killed(path_, killed);
+    EXPECT_EQ(Store::open(sqlite_options(killed))->load(), expected);
+}
+
+// Past its bound (50,000 operations) the journal is folded while the store runs, and what cancelled
+// out inside it never reaches the tables.
+TEST_F(StoreSqliteTest, AJournalPastItsBoundIsFoldedWithoutWhatCancelledOut) {
+    auto store = Store::open(sqlite_options(path_));
+    ASSERT_FALSE(commit(*store, session_with_queue(*store, "c", 20000)));  // 40,001 operations
+    const auto queue = store->load().sessions.at(0).queue;
+    Batch acks;
+    for (std::size_t i = 10; i < queue.size(); ++i) acks.add(op::Dequeue{"c", queue[i].seq});
+    ASSERT_FALSE(commit(*store, std::move(acks)));
+    // The fold runs after the commit that crossed the bound and before the next one.
+    ASSERT_FALSE(commit(*store, Batch().add(op::Subscribe{"c", {"a/#", 1}})));
+    EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM journal"), 1);
+    EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM session_queue"), 10);
+    EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM messages"), 10);
+    EXPECT_EQ(sql_int(path_, "SELECT count(*) FROM subscriptions"), 0);
+    EXPECT_EQ(store->load().sessions.at(0).queue.size(), 10u);
+}
+
+TEST_F(StoreSqliteTest, AnUnreadableJournalRowIsRefusedAsCorrupt) {
+    auto store = Store::open(sqlite_options(path_));
+    ASSERT_FALSE(commit(*store, session_with_queue(*store, "c", 1)));
+    const std::string killed = dir_.file("killed.db");
+    copy_as_killed(path_, killed);
+    sql_int(killed, "UPDATE journal SET ops = x'0501'");
+    EXPECT_EQ(open_error(killed), killed + ": corrupt: journal row 1 cannot be read");
+}
+
+// A row that reads but does not fit the tables (here: a queue entry of a session that is not
+// there) is damage too, not something to skip.
+TEST_F(StoreSqliteTest, AJournalThatDoesNotFitTheTablesIsRefusedAsCorrupt) {
+    auto store = Store::open(sqlite_options(path_));
+    ASSERT_FALSE(commit(*store, session_with_queue(*store, "c", 1)));
+    ASSERT_FALSE(commit(*store, Batch().add(op::Subscribe{"c", {"a", 0}})));
+    const std::string killed = dir_.file("killed.db");
+    copy_as_killed(path_, killed);
+    // One batch of one op::Enqueue (operation 7) for client "d": seq 1, message 1, QoS 1, no retain.
+    sql_int(killed, "UPDATE journal SET ops = x'010107016401010100' WHERE seq = 2");
+    EXPECT_EQ(open_error(killed), killed + ": corrupt: the journal does not fit the tables (up to row 2)");
 }
 
 // With synchronous=FULL every commit waits for an fsync: submitters on 8 threads then share commits
